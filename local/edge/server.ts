@@ -1,0 +1,126 @@
+/**
+ * The edge: one HTTP port in front of every emulated service, so `AWS_ENDPOINT_URL` points the
+ * unmodified AWS SDK v3 (and the AWS CLI) at the local cloud. Requests are routed by the SigV4
+ * signing name in the credential scope, which every signed request carries (Authorization header,
+ * or `X-Amz-Credential` on a presigned URL). Unsigned requests go to the `unsignedDefault` service
+ * (S3, so an object URL opens in a browser).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EdgeRequest, EdgeResponse, ServiceHandler } from './types';
+
+export interface EdgeOptions {
+  readonly services: readonly ServiceHandler[];
+  /** @default '127.0.0.1' — never all interfaces unless asked. */
+  readonly host?: string;
+  /** @default 4566; 0 picks a free port. */
+  readonly port?: number;
+  readonly region: string;
+  /** Signing name that unsigned requests are given. @default 's3' */
+  readonly unsignedDefault?: string;
+  readonly log?: (line: string) => void;
+}
+
+const CREDENTIAL_SCOPE = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
+
+/** Reads (region, signing name) from a SigV4 Authorization header or presigned query string. */
+export function credentialScope(
+  headers: IncomingMessage['headers'],
+  query: URLSearchParams,
+): { region: string; signingName: string } | undefined {
+  const authorization = headers.authorization;
+  const match = typeof authorization === 'string' ? CREDENTIAL_SCOPE.exec(authorization) : null;
+  if (match?.[1] && match[2]) return { region: match[1], signingName: match[2] };
+  const presigned = query.get('X-Amz-Credential');
+  const parts = presigned?.split('/');
+  if (parts && parts.length === 5 && parts[2] && parts[3]) return { region: parts[2], signingName: parts[3] };
+  return undefined;
+}
+
+export class EdgeServer {
+  private readonly server: Server;
+  private readonly routes = new Map<string, ServiceHandler>();
+
+  constructor(private readonly options: EdgeOptions) {
+    for (const service of options.services) {
+      for (const signingName of service.signingNames) this.routes.set(signingName, service);
+    }
+    this.server = createServer((req, res) => void this.dispatch(req, res));
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  async listen(): Promise<string> {
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 4566, host, () => resolve());
+    });
+    return this.url;
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    return `http://${address.address}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const body = await readBody(req);
+      const url = new URL(req.url ?? '/', 'http://edge');
+      if (url.pathname === '/_imagegen/health') {
+        return send(res, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ready"}' });
+      }
+      const scope = credentialScope(req.headers, url.searchParams);
+      const signingName = scope?.signingName;
+      const service = this.routes.get(signingName ?? this.options.unsignedDefault ?? 's3');
+      if (!service) {
+        return send(res, jsonFailure(400, 'UnrecognizedClientException', `the local cloud does not emulate service "${signingName}"`));
+      }
+      const request: EdgeRequest = {
+        method: req.method ?? 'GET',
+        rawPath: (req.url ?? '/').split('?')[0] ?? '/',
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        signingName,
+        region: scope?.region ?? this.options.region,
+      };
+      const response = await service.handle(request);
+      send(res, response, req.method === 'HEAD');
+    } catch (error) {
+      this.options.log?.(`edge: internal error: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!res.headersSent) send(res, jsonFailure(500, 'InternalFailure', 'the local cloud failed to handle the request'));
+      else res.destroy();
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, response: EdgeResponse, headOnly = false): void {
+  const body = response.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body);
+  const headers: Record<string, string> = { 'x-amzn-requestid': crypto.randomUUID(), ...response.headers };
+  if (!('content-length' in headers)) headers['content-length'] = String(body.length);
+  res.writeHead(response.status, headers);
+  res.end(headOnly ? undefined : body);
+}
+
+function jsonFailure(status: number, type: string, message: string): EdgeResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': type },
+    body: JSON.stringify({ __type: type, message }),
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * imagegen's topology: the one place its names and wiring are written down.
+ * `infra/` renders it with CDK; `local/` runs it. Defaults match ../shared/design/contract.md.
+ */
+import { ref, type Topology } from './topology';
+
+export interface ImagegenConfig {
+  readonly busName: string;
+  readonly stateMachineName: string;
+  readonly endpointName: string;
+  readonly bucketName: string;
+  readonly tableName: string;
+  /** Model identity baked into every cache key. */
+  readonly modelId: string;
+  /** `WIDTHxHEIGHT` pairs the compiled model accepts (Neuron models have static shapes). */
+  readonly supportedSizes: readonly string[];
+  readonly instanceType: string;
+  readonly maxConcurrentInvocationsPerInstance: number;
+  readonly minInstances: number;
+  readonly maxInstances: number;
+  /** How long a request may wait in the endpoint's queue (SageMaker RequestTTLSeconds, 60–21600). */
+  readonly requestTtlSeconds: number;
+  /** How long one inference may run (SageMaker InvocationTimeoutSeconds, 1–3600). */
+  readonly invocationTimeoutSeconds: number;
+  /** Mean seconds per image, used by the utilization metric until measured latency is available. */
+  readonly inferenceSeconds: number;
+  readonly utilizationTarget: number;
+  readonly scaleOutCooldownSeconds: number;
+  readonly scaleInCooldownSeconds: number;
+  readonly instanceStartupSeconds: number;
+}
+
+export const defaultConfig: ImagegenConfig = {
+  busName: 'imagegen',
+  stateMachineName: 'imagegen-request',
+  endpointName: 'imagegen-sdxl',
+  bucketName: 'imagegen-images',
+  tableName: 'imagegen-coordination',
+  modelId: 'stabilityai/stable-diffusion-xl-base-1.0@neuronx-1024x1024',
+  supportedSizes: ['1024x1024'],
+  instanceType: 'ml.inf2.48xlarge',
+  maxConcurrentInvocationsPerInstance: 12,
+  minInstances: 0,
+  maxInstances: 4,
+  requestTtlSeconds: 3600,
+  invocationTimeoutSeconds: 900,
+  inferenceSeconds: 9.7,
+  utilizationTarget: 0.75,
+  scaleOutCooldownSeconds: 60,
+  scaleInCooldownSeconds: 120,
+  instanceStartupSeconds: 300,
+};
+
+/** Seconds the workflow waits for an inference: queue TTL + invocation timeout + cold start. */
+export const CALLBACK_TIMEOUT_SECONDS = 5100;
+
+export const names = {
+  requestRule: 'imagegen-requests',
+  utilizationRule: 'imagegen-utilization-schedule',
+  requestArchive: 'imagegen-requests-archive',
+  resolveFunction: 'imagegen-resolve',
+  completeFunction: 'imagegen-complete',
+  reportFailureFunction: 'imagegen-report-failure',
+  publishUtilizationFunction: 'imagegen-publish-utilization',
+  successTopic: 'imagegen-inference-succeeded',
+  errorTopic: 'imagegen-inference-failed',
+  variant: 'AllTraffic',
+} as const;
+
+export const prefixes = {
+  inputs: 'inputs/',
+  asyncOutput: 'async-output/',
+  asyncFailures: 'async-failures/',
+  images: 'images/',
+} as const;
+
+export const REQUEST_DETAIL_TYPE = 'Image Generation Requested';
+export const RESULT_SOURCE = 'imagegen';
+export const METRIC_NAMESPACE = 'ImageGen';
+export const UTILIZATION_METRIC = 'UtilizationRate';
+
+export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topology {
+  const bucket = ref.name('bucket', config.bucketName);
+  const table = ref.name('table', config.tableName);
+  const powertools = (service: string) => ({
+    POWERTOOLS_SERVICE_NAME: service,
+    POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+  });
+  const requestPattern = {
+    'detail-type': [REQUEST_DETAIL_TYPE],
+    source: [{ 'anything-but': [RESULT_SOURCE] }],
+  };
+
+  return {
+    buses: [
+      {
+        name: config.busName,
+        archive: { name: names.requestArchive, retentionDays: 30, eventPattern: requestPattern },
+      },
+    ],
+    rules: [
+      {
+        name: names.requestRule,
+        bus: config.busName,
+        eventPattern: requestPattern,
+        targets: [{ kind: 'stateMachine', name: config.stateMachineName }],
+        retryPolicy: { maximumEventAgeSeconds: 3600, maximumRetryAttempts: 20 },
+      },
+      {
+        name: names.utilizationRule,
+        schedule: 'rate(1 minute)',
+        targets: [{ kind: 'function', name: names.publishUtilizationFunction }],
+      },
+    ],
+    stateMachines: [
+      {
+        name: config.stateMachineName,
+        type: 'STANDARD',
+        definitionFile: 'workflows/imagegen-request.asl.json',
+        substitutions: {
+          ResolveFunctionArn: ref.arn('function', names.resolveFunction),
+          ReportFailureFunctionArn: ref.arn('function', names.reportFailureFunction),
+          EventBusArn: ref.arn('bus', config.busName),
+        },
+      },
+    ],
+    functions: [
+      {
+        name: names.resolveFunction,
+        entry: 'tasks/resolve/handler.ts',
+        handler: 'handler',
+        memoryMb: 1769,
+        timeoutSeconds: 60,
+        environment: {
+          ...powertools('imagegen-resolve'),
+          IMAGES_BUCKET: bucket,
+          TABLE_NAME: table,
+          ENDPOINT_NAME: ref.name('endpoint', config.endpointName),
+          MODEL_ID: config.modelId,
+          SUPPORTED_SIZES: config.supportedSizes.join(','),
+          REQUEST_TTL_SECONDS: String(config.requestTtlSeconds),
+          INVOCATION_TIMEOUT_SECONDS: String(config.invocationTimeoutSeconds),
+        },
+        permissions: [
+          { kind: 'bucket', name: config.bucketName, access: 'readWrite', prefixes: [prefixes.inputs, prefixes.images] },
+          { kind: 'table', name: config.tableName, access: 'readWrite' },
+          { kind: 'endpoint', name: config.endpointName, access: 'invokeAsync' },
+          { kind: 'stateMachine', name: config.stateMachineName, access: 'sendTaskResult' },
+          { kind: 'metrics', access: 'put', namespaces: [METRIC_NAMESPACE] },
+        ],
+      },
+      {
+        name: names.completeFunction,
+        entry: 'tasks/complete/handler.ts',
+        handler: 'handler',
+        memoryMb: 1769,
+        timeoutSeconds: 120,
+        environment: {
+          ...powertools('imagegen-complete'),
+          IMAGES_BUCKET: bucket,
+          TABLE_NAME: table,
+        },
+        permissions: [
+          {
+            kind: 'bucket',
+            name: config.bucketName,
+            access: 'readWrite',
+            prefixes: [prefixes.asyncOutput, prefixes.asyncFailures, prefixes.images],
+          },
+          { kind: 'table', name: config.tableName, access: 'readWrite' },
+          { kind: 'stateMachine', name: config.stateMachineName, access: 'sendTaskResult' },
+          { kind: 'metrics', access: 'put', namespaces: [METRIC_NAMESPACE] },
+        ],
+        maxAsyncRetries: 2,
+      },
+      {
+        name: names.reportFailureFunction,
+        entry: 'tasks/report-failure/handler.ts',
+        handler: 'handler',
+        memoryMb: 256,
+        timeoutSeconds: 30,
+        environment: {
+          ...powertools('imagegen-report-failure'),
+          EVENT_BUS_NAME: ref.arn('bus', config.busName),
+        },
+        permissions: [
+          { kind: 'bus', name: config.busName, access: 'putEvents' },
+          { kind: 'metrics', access: 'put', namespaces: [METRIC_NAMESPACE] },
+        ],
+      },
+      {
+        name: names.publishUtilizationFunction,
+        entry: 'tasks/publish-utilization/handler.ts',
+        handler: 'handler',
+        memoryMb: 256,
+        timeoutSeconds: 30,
+        environment: {
+          ...powertools('imagegen-publish-utilization'),
+          ENDPOINT_NAME: ref.name('endpoint', config.endpointName),
+          VARIANT_NAME: names.variant,
+          UTILIZATION_NAMESPACE: METRIC_NAMESPACE,
+          UTILIZATION_METRIC: UTILIZATION_METRIC,
+          CONCURRENCY_PER_INSTANCE: String(config.maxConcurrentInvocationsPerInstance),
+          INFERENCE_SECONDS: String(config.inferenceSeconds),
+        },
+        permissions: [
+          { kind: 'metrics', access: 'read' },
+          { kind: 'metrics', access: 'put', namespaces: [METRIC_NAMESPACE] },
+        ],
+        maxAsyncRetries: 0,
+      },
+    ],
+    topics: [
+      { name: names.successTopic, subscriptions: [{ protocol: 'lambda', function: names.completeFunction }] },
+      { name: names.errorTopic, subscriptions: [{ protocol: 'lambda', function: names.completeFunction }] },
+    ],
+    buckets: [
+      {
+        name: config.bucketName,
+        prefixes,
+        lifecycle: [
+          { prefix: prefixes.inputs, days: 7 },
+          { prefix: prefixes.asyncOutput, days: 7 },
+          { prefix: prefixes.asyncFailures, days: 30 },
+        ],
+      },
+    ],
+    tables: [{ name: config.tableName, partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' }],
+    endpoints: [
+      {
+        name: config.endpointName,
+        variantName: names.variant,
+        instanceType: config.instanceType,
+        initialInstanceCount: 1,
+        maxConcurrentInvocationsPerInstance: config.maxConcurrentInvocationsPerInstance,
+        modelId: config.modelId,
+        container: {
+          image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference-neuronx:2.1.2-transformers4.43.2-neuronx-py310-sdk2.20.0-ubuntu20.04',
+          environment: { HF_TASK: 'text-to-image', HF_MODEL_ID: '/opt/ml/model' },
+        },
+        async: {
+          output: { bucket: config.bucketName, prefix: prefixes.asyncOutput },
+          failure: { bucket: config.bucketName, prefix: prefixes.asyncFailures },
+          successTopic: names.successTopic,
+          errorTopic: names.errorTopic,
+        },
+        scaling: {
+          minCapacity: config.minInstances,
+          maxCapacity: config.maxInstances,
+          targetTracking: {
+            namespace: METRIC_NAMESPACE,
+            metricName: UTILIZATION_METRIC,
+            targetValue: config.utilizationTarget,
+            scaleOutCooldownSeconds: config.scaleOutCooldownSeconds,
+            scaleInCooldownSeconds: config.scaleInCooldownSeconds,
+          },
+          scaleFromZero: { evaluationPeriods: 2, periodSeconds: 60, threshold: 1, adjustment: 1, cooldownSeconds: 150 },
+          scheduledActions: [],
+        },
+        local: { instanceStartupSeconds: config.instanceStartupSeconds },
+      },
+    ],
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The topology: every named resource of an imagegen deployment and how they are wired.
+ *
+ * One typed value of `Topology` is the single source of names and wiring. `infra/` renders it as
+ * CDK resources and `local/` instantiates it as emulated services; a parity test proves the two agree.
+ * Cross-resource references are `Ref`s, resolved by each renderer (an ARN or name locally,
+ * `Ref`/`Fn::GetAtt` in CloudFormation), so no renderer hard-codes another's names.
+ */
+
+export type ResourceKind = 'bus' | 'rule' | 'stateMachine' | 'function' | 'topic' | 'bucket' | 'table' | 'endpoint';
+
+/** A reference to another resource of the topology; `attr` picks what is substituted. */
+export interface Ref {
+  readonly kind: ResourceKind;
+  readonly name: string;
+  readonly attr: 'name' | 'arn';
+}
+
+/** An environment value: a literal, or a reference resolved by the renderer. */
+export type EnvValue = string | Ref;
+
+/** EventBridge event pattern (the documented pattern language, as JSON). */
+export type EventPattern = { readonly [field: string]: unknown };
+
+export interface BusSpec {
+  readonly name: string;
+  /** Archive events matching this pattern for replay. @default no archive */
+  readonly archive?: { readonly name: string; readonly retentionDays: number; readonly eventPattern: EventPattern };
+}
+
+export interface InputTransformerSpec {
+  readonly inputPathsMap?: Readonly<Record<string, string>>;
+  readonly inputTemplate: string;
+}
+
+export type TargetSpec =
+  | {
+      readonly kind: 'stateMachine';
+      readonly name: string;
+      readonly input?: string;
+      readonly inputPath?: string;
+      readonly inputTransformer?: InputTransformerSpec;
+    }
+  | {
+      readonly kind: 'function';
+      readonly name: string;
+      readonly input?: string;
+      readonly inputPath?: string;
+      readonly inputTransformer?: InputTransformerSpec;
+    };
+
+/** A rule matches events on a bus (`eventPattern`) or fires on a schedule (`schedule`, default bus). */
+export interface RuleSpec {
+  readonly name: string;
+  /** Bus the rule listens on. @default 'default' */
+  readonly bus?: string;
+  readonly eventPattern?: EventPattern;
+  /** `rate(...)` or `cron(...)`. */
+  readonly schedule?: string;
+  readonly targets: readonly TargetSpec[];
+  /** Retry policy for delivery to targets. @default 24 h, 185 attempts (EventBridge default) */
+  readonly retryPolicy?: { readonly maximumEventAgeSeconds: number; readonly maximumRetryAttempts: number };
+}
+
+export interface StateMachineSpec {
+  readonly name: string;
+  readonly type: 'STANDARD';
+  /** ASL file, relative to the repository root. */
+  readonly definitionFile: string;
+  /** `${Key}` placeholders in the ASL and what replaces them. */
+  readonly substitutions: Readonly<Record<string, Ref>>;
+}
+
+/** What a function may do, for least-privilege IAM and for documentation. */
+export type Permission =
+  | { readonly kind: 'bucket'; readonly name: string; readonly access: 'read' | 'write' | 'readWrite'; readonly prefixes: readonly string[] }
+  | { readonly kind: 'table'; readonly name: string; readonly access: 'read' | 'readWrite' }
+  | { readonly kind: 'bus'; readonly name: string; readonly access: 'putEvents' }
+  | { readonly kind: 'endpoint'; readonly name: string; readonly access: 'invokeAsync' }
+  | { readonly kind: 'stateMachine'; readonly name: string; readonly access: 'sendTaskResult' }
+  | { readonly kind: 'metrics'; readonly access: 'read' | 'put'; readonly namespaces?: readonly string[] };
+
+export interface FunctionSpec {
+  readonly name: string;
+  /** Handler module, relative to the repository root, e.g. `tasks/resolve/handler.ts`. */
+  readonly entry: string;
+  /** Exported handler function name. */
+  readonly handler: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly environment: Readonly<Record<string, EnvValue>>;
+  readonly permissions: readonly Permission[];
+  /** Asynchronous invocation retries (0–2). @default 2 */
+  readonly maxAsyncRetries?: number;
+}
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly subscriptions: readonly { readonly protocol: 'lambda'; readonly function: string }[];
+}
+
+export interface BucketSpec {
+  readonly name: string;
+  /** Named prefixes (each ends with `/`). */
+  readonly prefixes: Readonly<Record<string, string>>;
+  /** Objects under `prefix` expire after `days`. */
+  readonly lifecycle: readonly { readonly prefix: string; readonly days: number }[];
+}
+
+export interface TableSpec {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  readonly ttlAttribute?: string;
+}
+
+export interface S3Location {
+  readonly bucket: string;
+  readonly prefix: string;
+}
+
+export interface ScheduledActionSpec {
+  readonly name: string;
+  /** `cron(...)`, `rate(...)` or `at(...)`, in `timezone`. */
+  readonly schedule: string;
+  readonly timezone: string;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+}
+
+export interface ScalingSpec {
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  /** Target tracking on the published utilization metric. */
+  readonly targetTracking: {
+    readonly namespace: string;
+    readonly metricName: string;
+    readonly targetValue: number;
+    readonly scaleOutCooldownSeconds: number;
+    readonly scaleInCooldownSeconds: number;
+  };
+  /** Step scaling on `HasBacklogWithoutCapacity` so the endpoint scales out from zero. */
+  readonly scaleFromZero: {
+    readonly evaluationPeriods: number;
+    readonly periodSeconds: number;
+    readonly threshold: number;
+    readonly adjustment: number;
+    readonly cooldownSeconds: number;
+  };
+  readonly scheduledActions: readonly ScheduledActionSpec[];
+}
+
+export interface EndpointSpec {
+  readonly name: string;
+  readonly variantName: string;
+  readonly instanceType: string;
+  readonly initialInstanceCount: number;
+  readonly maxConcurrentInvocationsPerInstance: number;
+  /** Model identity, part of every cache key: a different model never serves another's images. */
+  readonly modelId: string;
+  readonly container: {
+    /** Container image URI on AWS. */
+    readonly image: string;
+    readonly environment: Readonly<Record<string, string>>;
+  };
+  readonly async: {
+    readonly output: S3Location;
+    readonly failure: S3Location;
+    readonly successTopic: string;
+    readonly errorTopic: string;
+  };
+  readonly scaling: ScalingSpec;
+  /** Emulation parameters for the local endpoint. */
+  readonly local: {
+    /** Seconds for an emulated instance to come into service. */
+    readonly instanceStartupSeconds: number;
+  };
+}
+
+export interface Topology {
+  readonly buses: readonly BusSpec[];
+  readonly rules: readonly RuleSpec[];
+  readonly stateMachines: readonly StateMachineSpec[];
+  readonly functions: readonly FunctionSpec[];
+  readonly topics: readonly TopicSpec[];
+  readonly buckets: readonly BucketSpec[];
+  readonly tables: readonly TableSpec[];
+  readonly endpoints: readonly EndpointSpec[];
+}
+
+/** Shorthand constructors so topology literals read as wiring, not boilerplate. */
+export const ref = {
+  arn: (kind: ResourceKind, name: string): Ref => ({ kind, name, attr: 'arn' }),
+  name: (kind: ResourceKind, name: string): Ref => ({ kind, name, attr: 'name' }),
+};
+
+export function isRef(value: EnvValue): value is Ref {
+  return typeof value === 'object' && value !== null && 'kind' in value;
+}
+
+/** Looks a resource up by kind and name, failing loudly on a dangling reference. */
+export function findResource<K extends keyof Topology>(
+  topology: Topology,
+  collection: K,
+  name: string,
+): Topology[K][number] {
+  const found = (topology[collection] as readonly { name: string }[]).find((r) => r.name === name);
+  if (!found) throw new Error(`topology has no ${String(collection)} entry named "${name}"`);
+  return found as Topology[K][number];
+}
