@@ -56,3 +56,11 @@ export interface MetricDatum {
 export interface MetricsPort {
   putMetricData(namespace: string, data: readonly MetricDatum[]): void;
 }
+
+/** The emulated endpoint's capacity, as Application Auto Scaling sees and sets it. */
+export interface EndpointCapacityPort {
+  /** In-service and desired instance counts of a variant. */
+  getCapacity(endpointName: string, variantName: string): { current: number; desired: number };
+  /** Sets the desired count; instances come into service after the modelled start-up delay. */
+  setDesiredInstanceCount(endpointName: string, variantName: string, desired: number): void;
+}
