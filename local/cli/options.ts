@@ -1,0 +1,47 @@
+/** Options shared by the commands that boot the local cloud. */
+import type { LocalCloudOptions } from '../cloud';
+
+export const cloudOptionSpec = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'model-url': { type: 'string' },
+  'inference-ms': { type: 'string' },
+  'error-rate': { type: 'string' },
+  'startup-seconds': { type: 'string' },
+} as const;
+
+export const cloudOptionHelp = `local cloud options:
+  --port N             edge port (default 4566; 0 = any free port)
+  --host ADDR          bind address (default 127.0.0.1)
+  --data-dir DIR       local state (default .imagegen)
+  --model-url URL      a real SageMaker inference container instead of the stand-in
+  --inference-ms N     stand-in model time per image (default 1500)
+  --error-rate P       stand-in model failure probability 0..1 (default 0)
+  --startup-seconds N  emulated instance start-up time (default from the topology)`;
+
+type CloudOptionValues = { [K in keyof typeof cloudOptionSpec]?: string | undefined };
+
+export function cloudOptions(values: CloudOptionValues, defaultPort: number): LocalCloudOptions {
+  const standIn: { inferenceMs?: number; errorRate?: number } = {};
+  if (values['inference-ms'] !== undefined) standIn.inferenceMs = number('--inference-ms', values['inference-ms'], 0, 3_600_000);
+  if (values['error-rate'] !== undefined) standIn.errorRate = number('--error-rate', values['error-rate'], 0, 1);
+  return {
+    port: values.port === undefined ? defaultPort : number('--port', values.port, 0, 65535),
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    ...(values['model-url'] === undefined ? {} : { modelUrl: values['model-url'] }),
+    ...(values['startup-seconds'] === undefined
+      ? {}
+      : { instanceStartupSeconds: number('--startup-seconds', values['startup-seconds'], 0, 3600) }),
+    standIn,
+  };
+}
+
+export function number(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${flag} must be a number from ${min} to ${max} (got "${text}")`);
+  }
+  return value;
+}

@@ -1,0 +1,294 @@
+/**
+ * `imagegen start` (what `npm start` runs): boot the local cloud, send a campaign batch through
+ * PutEvents like a producer would, follow every execution to its end, then write the images, a
+ * `summary.json` and an `index.html` gallery under `out/`. Exits non-zero if any request ended
+ * other than as the batch expects.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import { LocalCloud } from '../cloud';
+import { loadCampaign, syntheticCampaign, type CampaignRequest } from './campaign';
+import { renderGallery } from './gallery';
+import { cloudOptionHelp, cloudOptions, cloudOptionSpec, number } from './options';
+import { Progress } from './progress';
+
+const HELP = `usage: imagegen start [options]
+
+Runs a campaign offline: boots the local cloud, sends the batch as "Image Generation Requested"
+events to the imagegen bus, and waits for every request to finish.
+
+  --events FILE        campaign batch (default events/samples/campaign.json)
+  --count N            send N synthetic requests instead of a file
+  --concurrency N      PutEvents calls in flight at once (default 4)
+  --out DIR            where images, summary.json and index.html go (default out)
+  --timeout-seconds N  give up waiting after N seconds (default 600)
+
+${cloudOptionHelp}`;
+
+export interface RequestOutcome {
+  readonly requestId: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'NOT_STARTED';
+  readonly expected: 'SUCCEEDED' | 'FAILED';
+  readonly cacheHit?: boolean;
+  readonly latencyMs?: number;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  readonly executionArn?: string;
+  readonly files: readonly string[];
+}
+
+export async function runStart(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      ...cloudOptionSpec,
+      events: { type: 'string' },
+      count: { type: 'string' },
+      concurrency: { type: 'string' },
+      out: { type: 'string' },
+      'timeout-seconds': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const campaign =
+    values.count === undefined
+      ? await loadCampaign(values.events ?? 'events/samples/campaign.json')
+      : syntheticCampaign(number('--count', values.count, 1, 100_000));
+  const concurrency = values.concurrency === undefined ? 4 : number('--concurrency', values.concurrency, 1, 64);
+  const timeoutMs = 1000 * (values['timeout-seconds'] === undefined ? 600 : number('--timeout-seconds', values['timeout-seconds'], 1, 86_400));
+  const outDir = resolve(values.out ?? 'out');
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  const bootStarted = Date.now();
+  const options = cloudOptions(values, 0);
+  const cloud = await LocalCloud.start({
+    // A one-shot run must not collide with a `serve` already on 4566: any free port unless asked.
+    ...options,
+    standIn: { inferenceMs: 1500, ...options.standIn },
+    instanceStartupSeconds: options.instanceStartupSeconds ?? 2,
+    log: () => undefined,
+  });
+  say(`local cloud up on ${cloud.url} in ${Date.now() - bootStarted} ms (data in ${cloud.dataDir})`);
+
+  try {
+    const clientConfig = { endpoint: cloud.url, region: cloud.partition.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const events = new EventBridgeClient(clientConfig);
+    const sfn = new SFNClient(clientConfig);
+    const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+    const stateMachineArn = `arn:aws:states:${cloud.partition.region}:${cloud.partition.account}:stateMachine:${cloud.topology.stateMachines[0]?.name ?? 'imagegen-request'}`;
+
+    say(`sending ${campaign.length} requests to bus "${cloud.topology.buses[0]?.name}"…`);
+    const sentAt = new Date(Date.now() - 1000);
+    const eventIds = await sendBatch(events, campaign, cloud.topology.buses[0]?.name ?? 'imagegen', concurrency);
+
+    const progress = new Progress(campaign.length, process.stderr);
+    const finished = await followExecutions(sfn, stateMachineArn, sentAt, eventIds, timeoutMs, progress);
+    progress.done();
+
+    await rm(outDir, { recursive: true, force: true });
+    await mkdir(join(outDir, 'images'), { recursive: true });
+    const outcomes: RequestOutcome[] = [];
+    for (const [index, request] of campaign.entries()) {
+      const eventId = eventIds[index];
+      const execution = eventId === undefined ? undefined : finished.get(eventId);
+      outcomes.push(await outcomeOf(request, execution, s3, outDir));
+    }
+
+    await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), outcomes }, null, 2)}\n`);
+    await writeFile(join(outDir, 'index.html'), renderGallery(outcomes));
+    say(summaryTable(outcomes));
+    const unexpected = outcomes.filter((o) => o.status !== o.expected);
+    const hits = outcomes.filter((o) => o.cacheHit).length;
+    say(
+      `\n${outcomes.length} requests: ${outcomes.filter((o) => o.status === 'SUCCEEDED').length} succeeded (${hits} from cache), ` +
+        `${outcomes.filter((o) => o.status === 'FAILED').length} failed; ${unexpected.length} not as expected.`,
+    );
+    say(`images and gallery: ${join(outDir, 'index.html')}`);
+    for (const o of unexpected) say(`  unexpected: ${o.requestId} ended ${o.status}, expected ${o.expected}${o.errorMessage ? ` (${o.errorMessage})` : ''}`);
+    return unexpected.length === 0 ? 0 : 1;
+  } finally {
+    await cloud.close();
+  }
+}
+
+async function sendBatch(
+  client: EventBridgeClient,
+  campaign: readonly CampaignRequest[],
+  busName: string,
+  concurrency: number,
+): Promise<(string | undefined)[]> {
+  const ids: (string | undefined)[] = new Array(campaign.length);
+  const chunks: number[][] = [];
+  for (let i = 0; i < campaign.length; i += 10) chunks.push(campaign.slice(i, i + 10).map((_, j) => i + j));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++] ?? [];
+      const entries: PutEventsRequestEntry[] = chunk.map((i) => ({
+        EventBusName: busName,
+        Source: 'campaign.rehearsal',
+        DetailType: 'Image Generation Requested',
+        Detail: JSON.stringify(campaign[i]?.detail),
+      }));
+      const result = await client.send(new PutEventsCommand({ Entries: entries }));
+      result.Entries?.forEach((entry, j) => {
+        const index = chunk[j];
+        if (index === undefined) return;
+        if (entry.ErrorCode) throw new Error(`PutEvents rejected request #${index + 1}: ${entry.ErrorCode} ${entry.ErrorMessage ?? ''}`);
+        ids[index] = entry.EventId;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+  return ids;
+}
+
+interface FinishedExecution {
+  readonly arn: string;
+  readonly status: string;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly startMs: number;
+  readonly stopMs: number;
+}
+
+/** Polls Step Functions until every sent event's execution has ended, matching them by event id. */
+async function followExecutions(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  since: Date,
+  eventIds: readonly (string | undefined)[],
+  timeoutMs: number,
+  progress: Progress,
+): Promise<Map<string, FinishedExecution>> {
+  const wanted = new Set(eventIds.filter((id): id is string => id !== undefined));
+  const finished = new Map<string, FinishedExecution>();
+  const seen = new Set<string>();
+  const deadline = Date.now() + timeoutMs;
+  while (finished.size < wanted.size) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs / 1000} s: ${wanted.size - finished.size} requests still running`);
+    for (const item of await listSince(sfn, stateMachineArn, since)) {
+      if (seen.has(item.executionArn ?? '') || item.status === 'RUNNING' || item.status === 'PENDING_REDRIVE') continue;
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn }));
+      seen.add(item.executionArn ?? '');
+      const eventId = eventIdOf(described.input);
+      if (!eventId || !wanted.has(eventId)) continue;
+      finished.set(eventId, {
+        arn: item.executionArn ?? '',
+        status: described.status ?? 'FAILED',
+        ...(described.output === undefined ? {} : { output: described.output }),
+        ...(described.error === undefined ? {} : { error: described.error }),
+        ...(described.cause === undefined ? {} : { cause: described.cause }),
+        startMs: described.startDate?.getTime() ?? 0,
+        stopMs: described.stopDate?.getTime() ?? 0,
+      });
+      progress.update(finished.size, described.status === 'SUCCEEDED' ? 'ok' : 'failed');
+    }
+    if (finished.size < wanted.size) await new Promise((r) => setTimeout(r, 200));
+  }
+  return finished;
+}
+
+async function listSince(sfn: SFNClient, stateMachineArn: string, since: Date): Promise<ExecutionListItem[]> {
+  const items: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+    for (const item of page.executions ?? []) if ((item.startDate?.getTime() ?? 0) >= since.getTime()) items.push(item);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return items;
+}
+
+function eventIdOf(input: string | undefined): string | undefined {
+  try {
+    const parsed = JSON.parse(input ?? '') as { id?: unknown };
+    return typeof parsed.id === 'string' ? parsed.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface ImageRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly format: string;
+  readonly width: number;
+}
+
+async function outcomeOf(
+  request: CampaignRequest,
+  execution: FinishedExecution | undefined,
+  s3: S3Client,
+  outDir: string,
+): Promise<RequestOutcome> {
+  const requestId = typeof request.detail.requestId === 'string' ? request.detail.requestId : '(no requestId)';
+  if (!execution) return { requestId, status: 'NOT_STARTED', expected: request.expect, files: [] };
+  const status = execution.status as RequestOutcome['status'];
+  if (status !== 'SUCCEEDED') {
+    return {
+      requestId,
+      status,
+      expected: request.expect,
+      latencyMs: execution.stopMs - execution.startMs,
+      ...(execution.error === undefined ? {} : { errorCode: execution.error }),
+      ...(execution.cause === undefined ? {} : { errorMessage: execution.cause }),
+      executionArn: execution.arn,
+      files: [],
+    };
+  }
+  const output = JSON.parse(execution.output ?? '{}') as {
+    cacheHit?: boolean;
+    timings?: { totalMs?: number };
+    image?: ImageRef;
+    renditions?: ImageRef[];
+  };
+  // Request ids come from producers: keep them out of paths except as a sanitized folder name.
+  const folder = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
+  const files: string[] = [];
+  for (const [name, image] of [
+    ['original', output.image],
+    ...(output.renditions ?? []).map((r, i) => [`rendition-${i + 1}-${r.width}w`, r] as const),
+  ] as const) {
+    if (!image) continue;
+    const object = await s3.send(new GetObjectCommand({ Bucket: image.bucket, Key: image.key }));
+    const body = await object.Body?.transformToByteArray();
+    if (!body) continue;
+    const file = join('images', folder, `${name}.${image.format}`);
+    await mkdir(join(outDir, 'images', folder), { recursive: true });
+    await writeFile(join(outDir, file), body);
+    files.push(file);
+  }
+  return {
+    requestId,
+    status,
+    expected: request.expect,
+    ...(output.cacheHit === undefined ? {} : { cacheHit: output.cacheHit }),
+    ...(output.timings?.totalMs === undefined ? {} : { latencyMs: output.timings.totalMs }),
+    executionArn: execution.arn,
+    files,
+  };
+}
+
+export function summaryTable(outcomes: readonly RequestOutcome[]): string {
+  const rows = outcomes.map((o) => [
+    o.requestId,
+    o.status === 'SUCCEEDED' ? 'succeeded' : `${o.status.toLowerCase()}${o.errorCode ? ` (${o.errorCode})` : ''}`,
+    o.cacheHit === undefined ? '-' : o.cacheHit ? 'hit' : 'miss',
+    o.latencyMs === undefined ? '-' : `${(o.latencyMs / 1000).toFixed(2)} s`,
+    o.status === o.expected ? '' : `expected ${o.expected.toLowerCase()}`,
+  ]);
+  const header = ['request', 'status', 'cache', 'latency', ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return ['', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

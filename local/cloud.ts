@@ -1,0 +1,237 @@
+/**
+ * The embedded local cloud: instantiates a topology as emulated AWS services behind one edge port.
+ *
+ * Every service is built from the same `Topology` value that `infra/` renders with CDK, and the task
+ * code runs unmodified: its SDK clients find the edge through `AWS_ENDPOINT_URL`.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { findResource, type Topology } from '../workflows/topology';
+import { imagegenTopology } from '../workflows/imagegen-topology';
+import { arnOf, resolveEnv, resolveRef, substituteDefinition, type Partition } from './arns';
+import { systemClock, type Clock } from './clock';
+import { CloudWatchService } from './cloudwatch/cloudwatch-service';
+import { DynamoDbService } from './dynamodb/dynamodb-service';
+import { EdgeServer } from './edge/server';
+import { EventBridgeService } from './events/events-service';
+import { LambdaService } from './lambda/lambda-service';
+import { startStandInModel } from './model/stand-in-server';
+import type { EventBusPort, StepFunctionsPort } from './ports';
+import { S3Service } from './s3/s3-service';
+import { SageMakerService } from './sagemaker/sagemaker-service';
+import { SnsService } from './sns/sns-service';
+import { StepFunctionsService } from './stepfunctions/sfn-service';
+
+export const DEFAULT_REGION = 'us-east-1';
+export const DEFAULT_ACCOUNT = '000000000000';
+export const DEFAULT_PORT = 4566;
+export const REPO_ROOT = resolve(__dirname, '..');
+
+export interface LocalCloudOptions {
+  /** @default imagegen's topology with default configuration */
+  readonly topology?: Topology;
+  /** Where objects, tables, executions and metrics live. @default `.imagegen` in the working directory */
+  readonly dataDir?: string;
+  /** @default 4566; 0 picks a free port. */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  readonly region?: string;
+  readonly account?: string;
+  readonly clock?: Clock;
+  /** A real SageMaker inference container (`/ping`, `/invocations`). @default the embedded stand-in */
+  readonly modelUrl?: string;
+  /** Stand-in model behaviour, when no modelUrl is given. */
+  readonly standIn?: { readonly inferenceMs?: number; readonly errorRate?: number };
+  /** Overrides the topology's modelled instance start-up time (seconds). */
+  readonly instanceStartupSeconds?: number;
+  /** Delays between Lambda async retries. @default [1000, 2000] */
+  readonly lambdaAsyncRetryDelaysMs?: readonly number[];
+  readonly log?: (line: string) => void;
+}
+
+export class LocalCloud {
+  private constructor(
+    readonly url: string,
+    readonly partition: Partition,
+    readonly topology: Topology,
+    readonly dataDir: string,
+    readonly services: {
+      readonly s3: S3Service;
+      readonly dynamodb: DynamoDbService;
+      readonly sns: SnsService;
+      readonly cloudwatch: CloudWatchService;
+      readonly lambda: LambdaService;
+      readonly sagemaker: SageMakerService;
+      readonly stepFunctions: StepFunctionsService;
+      readonly events: EventBridgeService;
+    },
+    private closers: readonly (() => Promise<void> | void)[],
+  ) {}
+
+  static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+    const topology = options.topology ?? imagegenTopology();
+    const partition: Partition = { region: options.region ?? DEFAULT_REGION, account: options.account ?? DEFAULT_ACCOUNT };
+    const clock = options.clock ?? systemClock;
+    const dataDir = resolve(options.dataDir ?? '.imagegen');
+    const log = options.log ?? (() => undefined);
+    const host = options.host ?? '127.0.0.1';
+    await mkdir(dataDir, { recursive: true });
+
+    // The port must be known before any Lambda environment is built: it is their AWS_ENDPOINT_URL.
+    const port = options.port === 0 ? await freePort(host) : (options.port ?? DEFAULT_PORT);
+    const url = `http://${host}:${port}`;
+    const closers: (() => Promise<void> | void)[] = [];
+
+    const modelUrl =
+      options.modelUrl ??
+      (await startStandInModel({ port: 0, ...definedOnly(options.standIn ?? {}) }).then((model) => {
+        closers.push(() => model.close());
+        return model.url;
+      }));
+
+    const s3 = new S3Service({ dataDir, region: partition.region, buckets: topology.buckets.map((b) => b.name), clock });
+    const dynamodb = await DynamoDbService.start({ dataDir, tables: topology.tables });
+    closers.push(() => dynamodb.close());
+    const cloudwatch = new CloudWatchService({ clock, dataDir });
+
+    const lambda = new LambdaService({
+      ...partition,
+      rootDir: REPO_ROOT,
+      clock,
+      metrics: cloudwatch,
+      log,
+      ...(options.lambdaAsyncRetryDelaysMs ? { asyncRetryDelaysMs: options.lambdaAsyncRetryDelaysMs } : {}),
+      extraEnvironment: {
+        AWS_ENDPOINT_URL: url,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_SESSION_TOKEN: 'local',
+      },
+      functions: topology.functions.map((f) => ({
+        name: f.name,
+        entry: f.entry,
+        handler: f.handler,
+        memoryMb: f.memoryMb,
+        timeoutSeconds: f.timeoutSeconds,
+        environment: resolveEnv(f.environment, partition),
+        ...(f.maxAsyncRetries === undefined ? {} : { maxAsyncRetries: f.maxAsyncRetries }),
+      })),
+    });
+    closers.push(() => lambda.close());
+
+    const sns = new SnsService({ ...partition, topics: topology.topics, lambda, clock });
+
+    const sagemaker = new SageMakerService({
+      ...partition,
+      clock,
+      log,
+      objects: s3,
+      topics: sns,
+      metrics: cloudwatch,
+      endpoints: topology.endpoints.map((e) => ({
+        name: e.name,
+        variantName: e.variantName,
+        modelUrl,
+        initialInstanceCount: e.initialInstanceCount,
+        maxConcurrentInvocationsPerInstance: e.maxConcurrentInvocationsPerInstance,
+        instanceStartupSeconds: options.instanceStartupSeconds ?? e.local.instanceStartupSeconds,
+        output: e.async.output,
+        failure: e.async.failure,
+        successTopicArn: arnOf('topic', e.async.successTopic, partition),
+        errorTopicArn: arnOf('topic', e.async.errorTopic, partition),
+      })),
+    });
+    closers.push(() => sagemaker.close());
+
+    // Step Functions and EventBridge call each other (putEvents integration, rule targets).
+    let events: EventBridgeService | undefined;
+    const eventsPort: EventBusPort = {
+      putEvents: (entries) => {
+        if (!events) throw new Error('EventBridge is not started yet');
+        return events.putEvents(entries);
+      },
+    };
+    const stepFunctions = new StepFunctionsService({
+      ...partition,
+      clock,
+      dataDir,
+      log,
+      lambda,
+      events: eventsPort,
+      stateMachines: topology.stateMachines.map((sm) => ({
+        name: sm.name,
+        type: sm.type,
+        definition: substituteDefinition(
+          readFileSync(join(REPO_ROOT, sm.definitionFile), 'utf8'),
+          Object.fromEntries(Object.entries(sm.substitutions).map(([k, r]) => [k, resolveRef(r, partition)])),
+        ),
+      })),
+    });
+    closers.push(() => stepFunctions.close());
+    const stepFunctionsPort: StepFunctionsPort = stepFunctions;
+
+    events = new EventBridgeService({
+      ...partition,
+      clock,
+      dataDir,
+      log,
+      buses: topology.buses,
+      rules: topology.rules,
+      resolveTarget: (target) => arnOf(target.kind, findResource(topology, target.kind === 'function' ? 'functions' : 'stateMachines', target.name).name, partition),
+      stepFunctions: stepFunctionsPort,
+      lambda,
+    });
+    closers.push(() => events?.close());
+
+    const edge = new EdgeServer({
+      services: [s3.handler, dynamodb.handler, sns.handler, cloudwatch.handler, lambda.handler, sagemaker.handler, stepFunctions.handler, events.handler],
+      host,
+      port,
+      region: partition.region,
+      log,
+    });
+    await edge.listen();
+    closers.push(() => edge.close());
+
+    await stepFunctions.start();
+    sagemaker.start();
+    events.start();
+
+    return new LocalCloud(url, partition, topology, dataDir, { s3, dynamodb, sns, cloudwatch, lambda, sagemaker, stepFunctions, events }, closers);
+  }
+
+  /** Stops every service, newest first. Safe to call twice. */
+  async close(): Promise<void> {
+    const closers = [...this.closers].reverse();
+    this.closers = [];
+    for (const close of closers) await close();
+  }
+
+  /** Environment that points an SDK v3 client (or the AWS CLI) at this cloud. */
+  clientEnvironment(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_REGION: this.partition.region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+  }
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
