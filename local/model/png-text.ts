@@ -30,7 +30,7 @@ function assertKeyword(keyword: string): void {
 /** Encodes an entry as tEXt when it is Latin-1, else as uncompressed iTXt (UTF-8). */
 function textChunk({ keyword, text }: PngTextEntry): Buffer {
   assertKeyword(keyword);
-  if (/^[\x00-\xff]*$/.test(text) && !text.includes('\0')) {
+  if (!text.includes('\0') && [...text].every((ch) => ch.charCodeAt(0) <= 0xff)) {
     return chunk('tEXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(text, 'latin1')]));
   }
   // keyword \0, compression flag 0, method 0, empty language tag \0, empty translated keyword \0, text.

@@ -56,7 +56,8 @@ function escapeXml(text: string): string {
 
 /** Greedy word wrap to at most `maxLines`, ellipsising what does not fit. */
 function wrap(text: string, maxChars: number, maxLines: number): string[] {
-  const words = text.replace(/[\x00-\x1f\x7f]/g, ' ').split(/\s+/).filter(Boolean);
+  // Control characters would make the SVG invalid XML.
+  const words = [...text].map((ch) => (ch.charCodeAt(0) < 0x20 || ch === '\x7f' ? ' ' : ch)).join('').split(/\s+/).filter(Boolean);
   const lines: string[] = [];
   let line = '';
   for (const word of words) {
