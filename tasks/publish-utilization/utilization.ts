@@ -1,0 +1,55 @@
+/**
+ * The utilization metric that drives the endpoint's target-tracking policy.
+ *
+ *   capacity (images per period) = instances × concurrency per instance × period ÷ seconds per image
+ *   demand   (images per period) = new inference requests in the period + backlog still waiting
+ *   utilization                  = demand ÷ capacity
+ *
+ * Counting the backlog is what lets utilization exceed 1 when work piles up. At zero instances the
+ * capacity of ONE instance is used instead, so demand shows up as a positive value (never "no data"):
+ * the seed's `IF(m1 != 0, …)` produced no data there, and target tracking could never act on it.
+ */
+export interface UtilizationInput {
+  /** Instances in service (SampleCount of the per-instance CPUUtilization metric). */
+  readonly instances: number;
+  /** Inference requests that arrived in the period (cache misses that started an inference). */
+  readonly arrivals: number;
+  /** Requests waiting in the endpoint's queue at the end of the period. */
+  readonly backlog: number;
+  /** Seconds per image: measured ModelLatency when available, else the configured estimate. */
+  readonly inferenceSeconds: number;
+  readonly concurrencyPerInstance: number;
+  readonly periodSeconds: number;
+}
+
+export interface Utilization {
+  readonly value: number;
+  readonly capacityPerPeriod: number;
+  readonly demandPerPeriod: number;
+}
+
+export class UtilizationInputError extends Error {
+  override readonly name = 'UtilizationInputError';
+}
+
+export function computeUtilization(input: UtilizationInput): Utilization {
+  for (const [field, value] of Object.entries(input)) {
+    if (!Number.isFinite(value) || value < 0) throw new UtilizationInputError(`${field} must be a finite number ≥ 0 (got ${value})`);
+  }
+  for (const field of ['inferenceSeconds', 'concurrencyPerInstance', 'periodSeconds'] as const) {
+    if (input[field] === 0) throw new UtilizationInputError(`${field} must be greater than 0`);
+  }
+  const instances = Math.max(input.instances, 1);
+  const capacityPerPeriod = (instances * input.concurrencyPerInstance * input.periodSeconds) / input.inferenceSeconds;
+  const demandPerPeriod = input.arrivals + input.backlog;
+  return { value: demandPerPeriod / capacityPerPeriod, capacityPerPeriod, demandPerPeriod };
+}
+
+/**
+ * The seed's metric, for comparison: `m2 / (m1 * 60 / 10 * 12)` with m1 ≈ instance count and
+ * m2 = requests in the minute; undefined (no data point) at zero instances.
+ */
+export function seedUtilization(instances: number, requestsPerMinute: number): number | undefined {
+  if (instances === 0) return undefined;
+  return requestsPerMinute / ((instances * 60) / 10) / 12;
+}

@@ -1,0 +1,57 @@
+import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { publishUtilization } from '../../../tasks/publish-utilization/publish-utilization';
+
+const cloudwatch = mockClient(CloudWatchClient);
+const config = {
+  endpointName: 'imagegen-sdxl',
+  variantName: 'AllTraffic',
+  namespace: 'ImageGen',
+  metricName: 'UtilizationRate',
+  concurrencyPerInstance: 12,
+  inferenceSeconds: 9.7,
+  periodSeconds: 60,
+};
+const now = () => new Date('2026-03-01T12:00:42Z');
+
+describe('publishUtilization', () => {
+  beforeEach(() => cloudwatch.reset());
+
+  it('queries the last whole minute and publishes the computed value for the endpoint', async () => {
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'instances', Values: [2] },
+        { Id: 'arrivals', Values: [90] },
+        { Id: 'backlog', Values: [18] },
+        { Id: 'latency', Values: [10_000_000] },
+      ],
+    });
+    cloudwatch.on(PutMetricDataCommand).resolves({});
+
+    const result = await publishUtilization(config, { cloudwatch: new CloudWatchClient({}), now });
+
+    const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
+    expect(query?.StartTime).toEqual(new Date('2026-03-01T11:59:00Z'));
+    expect(query?.EndTime).toEqual(new Date('2026-03-01T12:00:00Z'));
+    expect(result.inferenceSeconds).toBe(10);
+    expect(result.value).toBeCloseTo(108 / 144);
+    const put = cloudwatch.commandCalls(PutMetricDataCommand)[0]?.args[0].input;
+    expect(put?.Namespace).toBe('ImageGen');
+    expect(put?.MetricData?.[0]).toMatchObject({
+      MetricName: 'UtilizationRate',
+      Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }],
+      Value: result.value,
+    });
+  });
+
+  it('publishes an explicit zero when the endpoint reported nothing at all', async () => {
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    cloudwatch.on(PutMetricDataCommand).resolves({});
+
+    const result = await publishUtilization(config, { cloudwatch: new CloudWatchClient({}), now });
+
+    expect(result.value).toBe(0);
+    expect(result.inferenceSeconds).toBe(9.7);
+    expect(cloudwatch.commandCalls(PutMetricDataCommand)[0]?.args[0].input.MetricData?.[0]?.Value).toBe(0);
+  });
+});

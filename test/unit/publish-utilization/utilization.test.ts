@@ -1,0 +1,52 @@
+import { computeUtilization, seedUtilization, UtilizationInputError } from '../../../tasks/publish-utilization/utilization';
+
+const base = { inferenceSeconds: 10, concurrencyPerInstance: 12, periodSeconds: 60 };
+
+describe('computeUtilization', () => {
+  it('divides demand by the capacity of the instances in service', () => {
+    // 2 instances × 12 concurrent × 60 s ÷ 10 s = 144 images per minute.
+    const result = computeUtilization({ ...base, instances: 2, arrivals: 108, backlog: 0 });
+    expect(result.capacityPerPeriod).toBe(144);
+    expect(result.value).toBeCloseTo(0.75);
+  });
+
+  it('counts the waiting backlog as demand, so a growing queue pushes utilization above 1', () => {
+    const result = computeUtilization({ ...base, instances: 1, arrivals: 72, backlog: 36 });
+    expect(result.demandPerPeriod).toBe(108);
+    expect(result.value).toBeCloseTo(1.5);
+  });
+
+  it('reports demand against one instance at zero instances, instead of no data', () => {
+    const result = computeUtilization({ ...base, instances: 0, arrivals: 0, backlog: 18 });
+    expect(result.value).toBeCloseTo(0.25);
+    expect(result.value).toBeGreaterThan(0);
+  });
+
+  it('reports an explicit zero when idle at zero instances', () => {
+    expect(computeUtilization({ ...base, instances: 0, arrivals: 0, backlog: 0 }).value).toBe(0);
+  });
+
+  it('rejects a negative or zero divisor naming the field', () => {
+    expect(() => computeUtilization({ ...base, instances: 1, arrivals: -1, backlog: 0 })).toThrow(/arrivals must be a finite number ≥ 0/);
+    expect(() => computeUtilization({ ...base, inferenceSeconds: 0, instances: 1, arrivals: 1, backlog: 0 })).toThrow(UtilizationInputError);
+  });
+});
+
+describe('seed formula side by side', () => {
+  it('agrees with ours when there is no backlog and the seed assumptions hold (10 s per image, 12 per instance)', () => {
+    const ours = computeUtilization({ ...base, instances: 3, arrivals: 150, backlog: 0 }).value;
+    expect(seedUtilization(3, 150)).toBeCloseTo(ours);
+  });
+
+  it('has no value at zero instances, where ours still signals demand', () => {
+    expect(seedUtilization(0, 40)).toBeUndefined();
+    expect(computeUtilization({ ...base, instances: 0, arrivals: 40, backlog: 0 }).value).toBeGreaterThan(0);
+  });
+
+  it('cannot see a backlog that ours counts', () => {
+    const seed = seedUtilization(1, 72) ?? NaN;
+    const ours = computeUtilization({ ...base, instances: 1, arrivals: 72, backlog: 200 }).value;
+    expect(seed).toBeCloseTo(1);
+    expect(ours).toBeGreaterThan(3);
+  });
+});
