@@ -147,11 +147,11 @@ export class LocalCloud {
     closers.push(() => sagemaker.close());
 
     // Step Functions and EventBridge call each other (putEvents integration, rule targets).
-    let events: EventBridgeService | undefined;
+    const late: { events?: EventBridgeService } = {};
     const eventsPort: EventBusPort = {
       putEvents: (entries) => {
-        if (!events) throw new Error('EventBridge is not started yet');
-        return events.putEvents(entries);
+        if (!late.events) throw new Error('EventBridge is not started yet');
+        return late.events.putEvents(entries);
       },
     };
     const stepFunctions = new StepFunctionsService({
@@ -173,7 +173,7 @@ export class LocalCloud {
     closers.push(() => stepFunctions.close());
     const stepFunctionsPort: StepFunctionsPort = stepFunctions;
 
-    events = new EventBridgeService({
+    const events = new EventBridgeService({
       ...partition,
       clock,
       dataDir,
@@ -184,7 +184,8 @@ export class LocalCloud {
       stepFunctions: stepFunctionsPort,
       lambda,
     });
-    closers.push(() => events?.close());
+    late.events = events;
+    closers.push(() => events.close());
 
     const edge = new EdgeServer({
       services: [s3.handler, dynamodb.handler, sns.handler, cloudwatch.handler, lambda.handler, sagemaker.handler, stepFunctions.handler, events.handler],

@@ -17,7 +17,7 @@ export async function loadCampaign(file: string): Promise<CampaignRequest[]> {
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read campaign file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot read campaign file ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const entries = Array.isArray(parsed) ? parsed : (parsed as { requests?: unknown }).requests;
   if (!Array.isArray(entries) || entries.length === 0) {
