@@ -1,0 +1,273 @@
+/**
+ * The S3 emulator's persistent state: objects as plain files under `<dataDir>/s3/<bucket>/<key>`,
+ * each object's metadata in a JSON sidecar under `<dataDir>/s3-meta/<bucket>/objects/`.
+ *
+ * Every write goes to a temp file on the same filesystem and is renamed into place, so a crash
+ * leaves either the old or the new object, never a torn one. The data file is renamed before its
+ * sidecar is written; on load a sidecar whose size or mtime no longer matches its file is rebuilt
+ * from the file, so the two cannot stay out of step after a crash between the renames.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { collisionRelativePath, containedPath, keyToRelativePath } from './key-paths';
+
+export interface ObjectMeta {
+  readonly key: string;
+  /** Path of the data file relative to the bucket directory. */
+  readonly file: string;
+  readonly size: number;
+  /** Quoted, as S3 returns it. */
+  readonly etag: string;
+  /** Epoch ms. */
+  readonly lastModified: number;
+  readonly contentType: string;
+  /** Stored representation headers (content-encoding, cache-control, …), lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `x-amz-meta-*` values, names without the prefix, lower-cased. */
+  readonly userMetadata: Readonly<Record<string, string>>;
+  /** Checksums the client sent, by header suffix (`crc32`, `sha256`, …), base64. */
+  readonly checksums: Readonly<Record<string, string>>;
+  readonly partsCount?: number;
+  /** The data file's mtime when the sidecar was written; a mismatch means the file changed since. */
+  readonly fileMtimeMs: number;
+}
+
+export type NewObject = Omit<ObjectMeta, 'key' | 'file' | 'size' | 'etag' | 'fileMtimeMs'> & {
+  readonly etag?: string;
+};
+
+interface BucketState {
+  readonly creationDate: number;
+  readonly objects: Map<string, ObjectMeta>;
+  sortedKeys: string[] | undefined;
+}
+
+export class FileObjectStore {
+  private readonly buckets = new Map<string, BucketState>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  readonly tmpDir: string;
+
+  constructor(private readonly dataDir: string) {
+    this.tmpDir = join(dataDir, 's3-tmp');
+    // Leftover temp files are writes that never committed.
+    rmSync(this.tmpDir, { recursive: true, force: true });
+    mkdirSync(this.tmpDir, { recursive: true });
+    mkdirSync(join(dataDir, 's3'), { recursive: true });
+    mkdirSync(join(dataDir, 's3-meta'), { recursive: true });
+    for (const name of readdirSync(join(dataDir, 's3-meta'))) {
+      const bucketFile = join(dataDir, 's3-meta', name, 'bucket.json');
+      if (existsSync(bucketFile)) this.loadBucket(name, JSON.parse(readFileSync(bucketFile, 'utf8')) as { creationDate: number });
+    }
+  }
+
+  bucketNames(): { name: string; creationDate: number }[] {
+    return [...this.buckets].map(([name, b]) => ({ name, creationDate: b.creationDate })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  hasBucket(name: string): boolean {
+    return this.buckets.has(name);
+  }
+
+  createBucket(name: string, now: number): void {
+    if (this.buckets.has(name)) return;
+    mkdirSync(this.bucketDir(name), { recursive: true });
+    mkdirSync(join(this.metaDir(name), 'objects'), { recursive: true });
+    const file = join(this.metaDir(name), 'bucket.json');
+    writeFileSync(`${file}.tmp`, JSON.stringify({ creationDate: now }));
+    renameSync(`${file}.tmp`, file);
+    this.buckets.set(name, { creationDate: now, objects: new Map(), sortedKeys: undefined });
+  }
+
+  isEmpty(bucket: string): boolean {
+    return (this.buckets.get(bucket)?.objects.size ?? 0) === 0;
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    this.buckets.delete(name);
+    await rm(this.metaDir(name), { recursive: true, force: true });
+    await rm(this.bucketDir(name), { recursive: true, force: true });
+  }
+
+  head(bucket: string, key: string): ObjectMeta | undefined {
+    return this.buckets.get(bucket)?.objects.get(key);
+  }
+
+  /** Keys of a bucket in UTF-8 binary order, as S3 lists them. */
+  sortedKeys(bucket: string): readonly string[] {
+    const state = this.buckets.get(bucket);
+    if (!state) return [];
+    state.sortedKeys ??= [...state.objects.keys()].sort(compareUtf8);
+    return state.sortedKeys;
+  }
+
+  async read(meta: ObjectMeta, bucket: string, range?: { start: number; end: number }): Promise<Buffer> {
+    const path = containedPath(this.bucketDir(bucket), meta.file);
+    if (!range) return readFile(path);
+    const handle = await open(path, 'r');
+    try {
+      const length = range.end - range.start + 1;
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, range.start);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Writes `body` to a fresh temp file and returns its path (for `commit`). */
+  async writeTemp(body: Buffer | readonly string[]): Promise<string> {
+    const path = join(this.tmpDir, randomUUID());
+    if (Buffer.isBuffer(body)) {
+      await writeFile(path, body);
+    } else {
+      // Concatenate files (multipart parts) without holding the whole object in memory twice.
+      const out = await open(path, 'w');
+      try {
+        for (const part of body) await out.write(await readFile(part));
+      } finally {
+        await out.close();
+      }
+    }
+    return path;
+  }
+
+  /** Moves a temp file into place as `key` and records its metadata; the etag defaults to its MD5. */
+  async commit(bucket: string, key: string, tempPath: string, object: NewObject): Promise<ObjectMeta> {
+    return this.withLock(bucket, key, async () => {
+      const state = this.requireBucket(bucket);
+      const bucketDir = this.bucketDir(bucket);
+      const info = await stat(tempPath);
+      const etag = object.etag ?? `"${createHash('md5').update(await readFile(tempPath)).digest('hex')}"`;
+      const previous = state.objects.get(key);
+      let file = keyToRelativePath(key);
+      try {
+        await this.moveInto(tempPath, containedPath(bucketDir, file));
+      } catch (error) {
+        if (!isPathConflict(error)) throw error;
+        // The natural path is a directory of other keys (or lies under another key's file).
+        file = collisionRelativePath(key);
+        await this.moveInto(tempPath, containedPath(bucketDir, file));
+      }
+      if (previous && previous.file !== file) await this.removeFile(bucketDir, previous.file);
+      const placed = await stat(containedPath(bucketDir, file));
+      const meta: ObjectMeta = { ...object, key, file, size: info.size, etag, fileMtimeMs: placed.mtimeMs };
+      await this.writeSidecar(bucket, meta);
+      state.objects.set(key, meta);
+      if (!previous) state.sortedKeys = undefined;
+      return meta;
+    });
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.withLock(bucket, key, async () => {
+      const state = this.buckets.get(bucket);
+      const meta = state?.objects.get(key);
+      if (!state || !meta) return;
+      await this.removeFile(this.bucketDir(bucket), meta.file);
+      await rm(this.sidecarPath(bucket, key), { force: true });
+      state.objects.delete(key);
+      state.sortedKeys = undefined;
+    });
+  }
+
+  private async moveInto(tempPath: string, target: string): Promise<void> {
+    await mkdir(dirname(target), { recursive: true });
+    await rename(tempPath, target);
+  }
+
+  /** Deletes a data file and the directories it leaves empty (so the path can hold a file again). */
+  private async removeFile(bucketDir: string, file: string): Promise<void> {
+    const path = containedPath(bucketDir, file);
+    await unlink(path).catch(ignoreMissing);
+    for (let dir = dirname(path); dir.startsWith(bucketDir) && dir !== bucketDir; dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  private async writeSidecar(bucket: string, meta: ObjectMeta): Promise<void> {
+    const path = this.sidecarPath(bucket, meta.key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(this.tmpDir, `${randomUUID()}.json`);
+    await writeFile(temp, JSON.stringify(meta));
+    await rename(temp, path);
+  }
+
+  private loadBucket(name: string, info: { creationDate: number }): void {
+    const objects = new Map<string, ObjectMeta>();
+    const objectsDir = join(this.metaDir(name), 'objects');
+    const bucketDir = this.bucketDir(name);
+    for (const shard of existsSync(objectsDir) ? readdirSync(objectsDir) : []) {
+      for (const entry of readdirSync(join(objectsDir, shard))) {
+        const sidecar = join(objectsDir, shard, entry);
+        let meta = JSON.parse(readFileSync(sidecar, 'utf8')) as ObjectMeta;
+        let fileInfo;
+        try {
+          fileInfo = statSync(containedPath(bucketDir, meta.file));
+        } catch {
+          rmSync(sidecar, { force: true });
+          continue;
+        }
+        if (fileInfo.size !== meta.size || fileInfo.mtimeMs !== meta.fileMtimeMs) {
+          const digest = createHash('md5').update(readFileSync(containedPath(bucketDir, meta.file))).digest('hex');
+          const { partsCount: _partsCount, ...rest } = meta;
+          meta = { ...rest, size: fileInfo.size, etag: `"${digest}"`, lastModified: Math.floor(fileInfo.mtimeMs), checksums: {}, fileMtimeMs: fileInfo.mtimeMs };
+          writeFileSync(sidecar, JSON.stringify(meta));
+        }
+        objects.set(meta.key, meta);
+      }
+    }
+    this.buckets.set(name, { creationDate: info.creationDate, objects, sortedKeys: undefined });
+  }
+
+  private requireBucket(bucket: string): BucketState {
+    const state = this.buckets.get(bucket);
+    if (!state) throw new Error(`bucket ${bucket} does not exist`);
+    return state;
+  }
+
+  private async withLock<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
+    const id = `${bucket}\u0000${key}`;
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    }
+  }
+
+  private bucketDir(bucket: string): string {
+    return join(this.dataDir, 's3', bucket);
+  }
+
+  private metaDir(bucket: string): string {
+    return join(this.dataDir, 's3-meta', bucket);
+  }
+
+  private sidecarPath(bucket: string, key: string): string {
+    const digest = createHash('sha256').update(key).digest('hex');
+    return join(this.metaDir(bucket), 'objects', digest.slice(0, 2), `${digest}.json`);
+  }
+}
+
+/** S3 orders keys by their UTF-8 bytes, which differs from UTF-16 order for astral characters. */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function isPathConflict(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTEMPTY';
+}
+
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+}
