@@ -239,6 +239,7 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
           environment: { HF_TASK: 'text-to-image', HF_MODEL_ID: '/opt/ml/model' },
         },
         async: {
+          input: { bucket: config.bucketName, prefix: prefixes.inputs },
           output: { bucket: config.bucketName, prefix: prefixes.asyncOutput },
           failure: { bucket: config.bucketName, prefix: prefixes.asyncFailures },
           successTopic: names.successTopic,

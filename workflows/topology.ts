@@ -164,6 +164,8 @@ export interface EndpointSpec {
     readonly environment: Readonly<Record<string, string>>;
   };
   readonly async: {
+    /** Where invokers stage request payloads; the endpoint may read it. @default none */
+    readonly input?: S3Location;
     readonly output: S3Location;
     readonly failure: S3Location;
     readonly successTopic: string;
