@@ -1,0 +1,29 @@
+/** `Image Generation Failed` (source `imagegen`). */
+import { z } from 'zod';
+import { RESULT_SOURCE } from '../../workflows/imagegen-topology';
+import { ERROR_CODES } from '../../tasks/shared/errors';
+
+export const DETAIL_TYPE = 'Image Generation Failed';
+export const SOURCE = RESULT_SOURCE;
+
+export const failedDetailSchema = z
+  .object({
+    requestId: z.string().min(1).optional(),
+    error: z.object({ code: z.enum(ERROR_CODES), message: z.string().min(1) }).strict(),
+    metadata: z.record(z.string(), z.json()).optional(),
+  })
+  .strict();
+export type FailedDetail = z.infer<typeof failedDetailSchema>;
+
+export const failedEventSchema = z.looseObject({
+  version: z.string(),
+  id: z.string(),
+  'detail-type': z.literal(DETAIL_TYPE),
+  source: z.literal(SOURCE),
+  account: z.string(),
+  time: z.string(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  detail: failedDetailSchema,
+});
+export type FailedEvent = z.infer<typeof failedEventSchema>;

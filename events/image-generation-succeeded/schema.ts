@@ -1,0 +1,54 @@
+/** `Image Generation Succeeded` (source `imagegen`): the result detail, also the execution output. */
+import { z } from 'zod';
+import { RESULT_SOURCE } from '../../workflows/imagegen-topology';
+import { FORMATS } from '../image-generation-requested/schema';
+
+export const DETAIL_TYPE = 'Image Generation Succeeded';
+export const SOURCE = RESULT_SOURCE;
+
+export const imageSchema = z
+  .object({
+    bucket: z.string().min(1),
+    key: z.string().min(1),
+    uri: z.string().startsWith('s3://'),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    format: z.enum(FORMATS),
+    contentType: z.string().startsWith('image/'),
+    bytes: z.number().int().positive(),
+  })
+  .strict();
+export type ImageRef = z.infer<typeof imageSchema>;
+
+export const succeededDetailSchema = z
+  .object({
+    requestId: z.string().min(1),
+    cacheKey: z.string().regex(/^[0-9a-f]{64}$/),
+    cacheHit: z.boolean(),
+    image: imageSchema,
+    renditions: z.array(imageSchema),
+    timings: z
+      .object({
+        receivedAt: z.iso.datetime({ offset: true }),
+        completedAt: z.iso.datetime({ offset: true }),
+        totalMs: z.number().int().nonnegative(),
+        inferenceMs: z.number().int().nonnegative().optional(),
+      })
+      .strict(),
+    metadata: z.record(z.string(), z.json()).optional(),
+  })
+  .strict();
+export type SucceededDetail = z.infer<typeof succeededDetailSchema>;
+
+export const succeededEventSchema = z.looseObject({
+  version: z.string(),
+  id: z.string(),
+  'detail-type': z.literal(DETAIL_TYPE),
+  source: z.literal(SOURCE),
+  account: z.string(),
+  time: z.string(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  detail: succeededDetailSchema,
+});
+export type SucceededEvent = z.infer<typeof succeededEventSchema>;

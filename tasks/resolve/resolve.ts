@@ -1,0 +1,255 @@
+/**
+ * Resolve: validate → normalize → cache key → claim the requestId → serve a cache hit at once, or
+ * join / start the one inference for this image and leave the task token open (docs/design.md).
+ */
+import { randomUUID } from 'node:crypto';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { InvokeEndpointAsyncCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { parseRequestEvent } from '../../events/image-generation-requested/schema';
+import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
+import { prefixes, CALLBACK_TIMEOUT_SECONDS } from '../../workflows/imagegen-topology';
+import type { ResolveConfig } from '../shared/config';
+import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, inferenceKey, leaseKey, waiterKey } from '../shared/coordination';
+import { InvalidRequestError, classify } from '../shared/errors';
+import { imageRef } from '../shared/images';
+import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
+import { cacheKeyOf, contentHashOf, modelInput, normalize, type NormalizedRequest } from '../shared/request';
+import { ensureRenditions, getBytes, headObject, originalKey } from '../shared/store';
+import { sendSuccess } from '../shared/tokens';
+
+/** The state's Parameters: `{event.$: $, taskToken.$: $$.Task.Token, executionArn.$: $$.Execution.Id}`. */
+export interface ResolveInput {
+  readonly event: unknown;
+  readonly taskToken: string;
+  readonly executionArn: string;
+}
+
+export interface ResolveDeps {
+  readonly s3: S3Client;
+  readonly sfn: SFNClient;
+  readonly ddb: DynamoDBDocumentClient;
+  readonly sagemaker: SageMakerRuntimeClient;
+  readonly config: ResolveConfig;
+  readonly clock: { now(): number };
+  readonly logger: LogSink;
+  readonly metrics: MetricsSink;
+  /** InferenceId generator. @default randomUUID */
+  readonly newId?: () => string;
+}
+
+export type ResolveOutcome =
+  | { readonly outcome: 'hit'; readonly cacheKey: string }
+  | { readonly outcome: 'started'; readonly cacheKey: string; readonly inferenceId: string }
+  | { readonly outcome: 'joined'; readonly cacheKey: string };
+
+const isConditionFailure = (e: unknown) => (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<ResolveOutcome> {
+  const { config, metrics } = deps;
+  metrics.addDimension('EndpointName', config.endpointName);
+  metrics.addMetric('Requests', MetricUnit.Count, 1);
+
+  if (typeof input?.taskToken !== 'string' || input.taskToken === '' || typeof input.executionArn !== 'string') {
+    throw new Error('Resolve input must carry taskToken and executionArn (check the state Parameters)');
+  }
+  const parsed = parseRequestEvent(input.event, config.supportedSizes);
+  if (!parsed.ok) throw new InvalidRequestError(parsed.issues);
+  const request = normalize(parsed.event.detail, config.modelId, config.supportedSizes);
+  const cacheKey = cacheKeyOf(config.modelId, request);
+  const receivedAt = new Date(Date.parse(parsed.event.time)).toISOString();
+
+  await claim(request, cacheKey, deps);
+
+  if (await serveFromCache(request, cacheKey, receivedAt, input.taskToken, deps)) {
+    metrics.addMetric('CacheHits', MetricUnit.Count, 1);
+    return { outcome: 'hit', cacheKey };
+  }
+  metrics.addMetric('CacheMisses', MetricUnit.Count, 1);
+
+  const nowMs = deps.clock.now();
+  const waiter = waiterKey(cacheKey, input.executionArn);
+  // Overwritten on every attempt: a retried or redriven task carries a new token.
+  await send(deps, 'put waiter', () =>
+    deps.ddb.send(
+      new PutCommand({
+        TableName: config.tableName,
+        Item: {
+          ...waiter,
+          taskToken: input.taskToken,
+          executionArn: input.executionArn,
+          requestId: request.requestId,
+          receivedAt,
+          renditions: request.renditions,
+          ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
+          createdAt: nowMs,
+          expiresAt: Math.ceil(nowMs / 1000) + CALLBACK_TIMEOUT_SECONDS + LEASE_SLACK_SECONDS,
+        },
+      }),
+    ),
+  );
+
+  // Complete writes the cache before reading waiters; re-checking after our write closes the gap.
+  if (await serveFromCache(request, cacheKey, receivedAt, input.taskToken, deps)) {
+    await deps.ddb.send(new DeleteCommand({ TableName: config.tableName, Key: waiter, ConditionExpression: 'taskToken = :t', ExpressionAttributeValues: { ':t': input.taskToken } })).catch((e: unknown) => {
+      if (!isConditionFailure(e)) throw e;
+    });
+    return { outcome: 'hit', cacheKey };
+  }
+
+  const inferenceId = (deps.newId ?? randomUUID)();
+  const won = await takeLease(cacheKey, inferenceId, nowMs, deps);
+  if (!won) {
+    deps.logger.info('joined in-flight inference', { requestId: request.requestId, cacheKey });
+    return { outcome: 'joined', cacheKey };
+  }
+  try {
+    await startInference(request, cacheKey, inferenceId, nowMs, deps);
+  } catch (error) {
+    // Release the lease so the next attempt (Retry, or another request) can start over.
+    await deps.ddb
+      .send(
+        new UpdateCommand({
+          TableName: config.tableName,
+          Key: leaseKey(cacheKey),
+          UpdateExpression: 'SET #status = :failed',
+          ConditionExpression: 'inferenceId = :id',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':id': inferenceId },
+        }),
+      )
+      .catch((e: unknown) => deps.logger.warn('could not release lease', { cacheKey, error: String(e) }));
+    throw classify(error, 'starting the inference failed');
+  }
+  deps.logger.info('started inference', { requestId: request.requestId, cacheKey, inferenceId });
+  return { outcome: 'started', cacheKey, inferenceId };
+}
+
+async function send<T>(_deps: ResolveDeps, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw classify(error, what);
+  }
+}
+
+async function claim(request: NormalizedRequest, cacheKey: string, deps: ResolveDeps): Promise<void> {
+  const contentHash = contentHashOf(request);
+  try {
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.config.tableName,
+        Item: {
+          ...claimKey(request.requestId),
+          contentHash,
+          cacheKey,
+          expiresAt: Math.ceil(deps.clock.now() / 1000) + CLAIM_TTL_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR contentHash = :h',
+        ExpressionAttributeValues: { ':h': contentHash },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) {
+      throw new InvalidRequestError(
+        `detail.requestId "${request.requestId}" was already used for a request with different content; send a new requestId for a different request`,
+      );
+    }
+    throw classify(error, 'claiming the requestId failed');
+  }
+}
+
+/** On a cache hit, creates missing renditions and completes this execution's token. */
+async function serveFromCache(
+  request: NormalizedRequest,
+  cacheKey: string,
+  receivedAt: string,
+  taskToken: string,
+  deps: ResolveDeps,
+): Promise<boolean> {
+  const { s3, config } = deps;
+  const key = originalKey(cacheKey);
+  const head = await send(deps, 'checking the cache failed', () => headObject(s3, config.bucket, key));
+  if (!head) return false;
+  const original = imageRef(config.bucket, key, 'png', head.width ?? request.width, head.height ?? request.height, head.bytes);
+  let bytes: Promise<Buffer> | undefined;
+  const renditions = await ensureRenditions(s3, config.bucket, cacheKey, original, request.renditions, () => (bytes ??= getBytes(s3, config.bucket, key)));
+  const completedMs = deps.clock.now();
+  const detail: SucceededDetail = {
+    requestId: request.requestId,
+    cacheKey,
+    cacheHit: true,
+    image: original,
+    renditions,
+    timings: {
+      receivedAt,
+      completedAt: new Date(completedMs).toISOString(),
+      totalMs: Math.max(0, completedMs - Date.parse(receivedAt)),
+    },
+    ...(request.metadata === undefined ? {} : { metadata: request.metadata as SucceededDetail['metadata'] & object }),
+  };
+  await sendSuccess(deps.sfn, taskToken, detail, deps.logger);
+  return true;
+}
+
+/** Takes the image's lease if it is absent, expired or failed; false when another inference owns it. */
+async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<boolean> {
+  const nowS = Math.floor(nowMs / 1000);
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: leaseKey(cacheKey),
+        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, attempt = if_not_exists(attempt, :zero) + :one',
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #status = :failed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':id': inferenceId,
+          ':inflight': 'inflight',
+          ':failed': 'failed',
+          ':now': nowS,
+          ':exp': nowS + deps.config.requestTtlSeconds + deps.config.invocationTimeoutSeconds + LEASE_SLACK_SECONDS,
+          ':zero': 0,
+          ':one': 1,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw classify(error, 'taking the image lease failed');
+  }
+}
+
+async function startInference(request: NormalizedRequest, cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<void> {
+  const { config } = deps;
+  const inputKey = `${prefixes.inputs}${cacheKey}.json`;
+  await deps.s3.send(
+    new PutObjectCommand({ Bucket: config.bucket, Key: inputKey, Body: JSON.stringify(modelInput(request)), ContentType: 'application/json' }),
+  );
+  const expiresAt = Math.ceil(nowMs / 1000) + CALLBACK_TIMEOUT_SECONDS + LEASE_SLACK_SECONDS;
+  // Written before the call: the notification may arrive before InvokeEndpointAsync returns.
+  await deps.ddb.send(
+    new PutCommand({ TableName: config.tableName, Item: { ...inferenceKey(inferenceId), cacheKey, startedAt: nowMs, expiresAt } }),
+  );
+  const out = await deps.sagemaker.send(
+    new InvokeEndpointAsyncCommand({
+      EndpointName: config.endpointName,
+      InferenceId: inferenceId,
+      InputLocation: `s3://${config.bucket}/${inputKey}`,
+      ContentType: 'application/json',
+      Accept: 'application/json',
+      RequestTTLSeconds: config.requestTtlSeconds,
+      InvocationTimeoutSeconds: config.invocationTimeoutSeconds,
+    }),
+  );
+  await deps.ddb.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: inferenceKey(inferenceId),
+      UpdateExpression: 'SET outputLocation = :o, failureLocation = :f',
+      ExpressionAttributeValues: { ':o': out.OutputLocation ?? null, ':f': out.FailureLocation ?? null },
+    }),
+  );
+}

@@ -1,0 +1,61 @@
+/**
+ * Error names shared by the tasks and the workflow definition. The `name` of each error is what a
+ * Lambda function error shows the state machine as `Error`, so these strings are the contract
+ * between the code and `workflows/imagegen-request.asl.json` (`Retry`/`Catch`) and report-failure.
+ */
+export const INVALID_REQUEST = 'InvalidRequest';
+export const INFERENCE_FAILED = 'InferenceFailed';
+export const INFERENCE_TIMED_OUT = 'InferenceTimedOut';
+export const POST_PROCESSING_FAILED = 'PostProcessingFailed';
+export const INTERNAL = 'Internal';
+/** Retried by the workflow (`Retry` on Resolve) before anything is reported. */
+export const TRANSIENT = 'Transient';
+
+/** The `error.code` values of an `Image Generation Failed` event. */
+export const ERROR_CODES = [INVALID_REQUEST, INFERENCE_FAILED, INFERENCE_TIMED_OUT, POST_PROCESSING_FAILED, INTERNAL] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class InvalidRequestError extends Error {
+  override readonly name = INVALID_REQUEST;
+  /** Each problem found, e.g. `detail.steps must be an integer from 1 to 100 (got 250)`. */
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[] | string, options?: ErrorOptions) {
+    const list = typeof issues === 'string' ? [issues] : issues;
+    super(list.join('; '), options);
+    this.issues = list;
+  }
+}
+
+export class InferenceFailedError extends Error {
+  override readonly name = INFERENCE_FAILED;
+}
+
+export class PostProcessingFailedError extends Error {
+  override readonly name = POST_PROCESSING_FAILED;
+}
+
+/** A dependency failed in a way worth retrying (throttling, a lost race that will settle). */
+export class TransientError extends Error {
+  override readonly name = TRANSIENT;
+}
+
+/** True when an SDK error is throttling or a 5xx, i.e. retrying the same call may succeed. */
+export function isRetryableSdkError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  return ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'SlowDown', 'ServiceUnavailable', 'InternalFailure'].includes(
+    e.name ?? '',
+  );
+}
+
+/** Rethrows retryable SDK errors as `TransientError` (so the workflow retries them); others unchanged. */
+export function classify(error: unknown, what: string): unknown {
+  if (isRetryableSdkError(error)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new TransientError(`${what}: ${message}`, { cause: error });
+  }
+  return error;
+}
