@@ -1,0 +1,310 @@
+/**
+ * DynamoDB emulator: dynalite (LevelDB under `<dataDir>/dynamodb`) on an ephemeral loopback port,
+ * with requests forwarded to it unchanged. dynalite has no Time to Live, so this layer answers
+ * `UpdateTimeToLive`/`DescribeTimeToLive` itself (state in `<dataDir>/dynamodb-ttl.json`) and
+ * deletes expired items periodically, as DynamoDB's background TTL process does.
+ */
+import dynalite from 'dynalite';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../clock';
+import { AwsServiceError } from '../edge/errors';
+import { jsonErrorResponse, jsonResponse } from '../edge/json-protocol';
+import type { EdgeRequest, EdgeResponse, ServiceHandler } from '../edge/types';
+import type { TableSpec } from '../../workflows/topology';
+
+export interface DynamoDbServiceOptions {
+  readonly dataDir: string;
+  /** Tables created (PAY_PER_REQUEST, string keys) when missing, with TTL enabled on `ttlAttribute`. */
+  readonly tables: readonly TableSpec[];
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** How often expired items are deleted. @default 30000 */
+  readonly ttlSweepIntervalMs?: number;
+}
+
+/** Kept after TTL is disabled too, so a restart does not re-enable the topology's default. */
+interface TtlSetting {
+  readonly attributeName: string;
+  readonly enabled: boolean;
+}
+
+type AttributeValue = Record<string, unknown>;
+type Item = Record<string, AttributeValue>;
+
+const TARGET_PREFIX = 'DynamoDB_20120810';
+const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
+/** dynalite checks that a SigV4 header is present; it never verifies the signature. */
+const INTERNAL_AUTH = 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
+
+export class DynamoDbService {
+  readonly handler: ServiceHandler;
+  private readonly agent = new Agent({ keepAlive: true });
+  private readonly ttlFile: string;
+  private readonly clock: Clock;
+  private cancelSweep: (() => void) | undefined;
+  private sweeping: Promise<number> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly port: number,
+    private readonly options: DynamoDbServiceOptions,
+    private readonly ttl: Map<string, TtlSetting>,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.ttlFile = join(options.dataDir, 'dynamodb-ttl.json');
+    this.handler = {
+      name: 'dynamodb',
+      signingNames: ['dynamodb'],
+      handle: (request) => this.handle(request),
+    };
+  }
+
+  static async start(options: DynamoDbServiceOptions): Promise<DynamoDbService> {
+    const path = join(options.dataDir, 'dynamodb');
+    mkdirSync(path, { recursive: true });
+    const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const ttlFile = join(options.dataDir, 'dynamodb-ttl.json');
+    const saved = existsSync(ttlFile) ? (JSON.parse(readFileSync(ttlFile, 'utf8')) as Record<string, TtlSetting>) : {};
+    const service = new DynamoDbService(server, (server.address() as AddressInfo).port, options, new Map(Object.entries(saved)));
+    try {
+      await service.createTopologyTables();
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
+    service.scheduleSweep();
+    return service;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelSweep?.();
+    await this.sweeping?.catch(() => undefined);
+    this.agent.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
+  }
+
+  /** Deletes every item whose TTL attribute (epoch seconds) is in the past; returns how many. */
+  async sweepExpiredItems(): Promise<number> {
+    if (this.sweeping) return this.sweeping;
+    this.sweeping = this.sweep().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async handle(request: EdgeRequest): Promise<EdgeResponse> {
+    const target = request.headers['x-amz-target'];
+    if (target === `${TARGET_PREFIX}.UpdateTimeToLive` || target === `${TARGET_PREFIX}.DescribeTimeToLive`) {
+      try {
+        const input = parseJson(request.body);
+        const output = target.endsWith('UpdateTimeToLive') ? await this.updateTimeToLive(input) : await this.describeTimeToLive(input);
+        return jsonResponse(output, '1.0');
+      } catch (error) {
+        if (error instanceof AwsServiceError) return jsonErrorResponse(error, { version: '1.0', errorTypePrefix: ERROR_PREFIX });
+        throw error;
+      }
+    }
+    return this.forward(request);
+  }
+
+  private forward(request: EdgeRequest): Promise<EdgeResponse> {
+    const headers = { ...request.headers };
+    delete headers.host;
+    delete headers.connection;
+    headers['content-length'] = String(request.body.length);
+    const search = request.query.toString();
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(
+        { host: '127.0.0.1', port: this.port, method: request.method, path: `${request.rawPath}${search ? `?${search}` : ''}`, headers, agent: this.agent },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const out: Record<string, string> = {};
+            for (const [name, value] of Object.entries(response.headers)) {
+              if (value === undefined || name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding') continue;
+              out[name] = Array.isArray(value) ? value.join(', ') : value;
+            }
+            resolve({ status: response.statusCode ?? 500, headers: out, body: Buffer.concat(chunks) });
+          });
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(request.body);
+    });
+  }
+
+  /** Calls dynalite directly; a DynamoDB error comes back as an `AwsServiceError`. */
+  private async call<T>(operation: string, input: unknown): Promise<T> {
+    const body = Buffer.from(JSON.stringify(input));
+    const response = await this.forward({
+      method: 'POST',
+      rawPath: '/',
+      query: new URLSearchParams(),
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `${TARGET_PREFIX}.${operation}`,
+        'x-amz-date': '20260101T000000Z',
+        authorization: INTERNAL_AUTH,
+      },
+      body,
+      signingName: 'dynamodb',
+      region: 'us-east-1',
+    });
+    const parsed = JSON.parse(String(response.body)) as Record<string, unknown>;
+    if (response.status !== 200) {
+      const type = String(parsed.__type ?? 'InternalServerError').split('#').pop() ?? 'InternalServerError';
+      throw new AwsServiceError(type, String(parsed.message ?? parsed.Message ?? `${operation} failed`), response.status);
+    }
+    return parsed as T;
+  }
+
+  private async updateTimeToLive(input: Record<string, unknown>): Promise<unknown> {
+    const tableName = requireString(input, 'TableName');
+    const spec = input.TimeToLiveSpecification as { Enabled?: unknown; AttributeName?: unknown } | undefined;
+    if (!spec || typeof spec.Enabled !== 'boolean' || typeof spec.AttributeName !== 'string' || spec.AttributeName === '') {
+      throw new AwsServiceError('ValidationException', 'TimeToLiveSpecification requires Enabled (boolean) and AttributeName (non-empty string)');
+    }
+    await this.describeTable(tableName);
+    const current = this.ttl.get(tableName);
+    if (spec.Enabled) {
+      if (current?.enabled) throw new AwsServiceError('ValidationException', 'TimeToLive is already enabled');
+      this.ttl.set(tableName, { attributeName: spec.AttributeName, enabled: true });
+    } else {
+      if (!current?.enabled) throw new AwsServiceError('ValidationException', 'TimeToLive is already disabled');
+      if (current.attributeName !== spec.AttributeName) {
+        throw new AwsServiceError('ValidationException', `TimeToLive is enabled on attribute ${current.attributeName}, not ${spec.AttributeName}`);
+      }
+      this.ttl.set(tableName, { attributeName: current.attributeName, enabled: false });
+    }
+    await this.saveTtl();
+    return { TimeToLiveSpecification: { Enabled: spec.Enabled, AttributeName: spec.AttributeName } };
+  }
+
+  private async describeTimeToLive(input: Record<string, unknown>): Promise<unknown> {
+    const tableName = requireString(input, 'TableName');
+    await this.describeTable(tableName);
+    const current = this.ttl.get(tableName);
+    return {
+      TimeToLiveDescription: current?.enabled ? { TimeToLiveStatus: 'ENABLED', AttributeName: current.attributeName } : { TimeToLiveStatus: 'DISABLED' },
+    };
+  }
+
+  private async describeTable(tableName: string): Promise<{ KeySchema: { AttributeName: string }[]; TableStatus: string }> {
+    const { Table } = await this.call<{ Table: { KeySchema: { AttributeName: string }[]; TableStatus: string } }>('DescribeTable', { TableName: tableName });
+    return Table;
+  }
+
+  private async createTopologyTables(): Promise<void> {
+    for (const table of this.options.tables) {
+      try {
+        await this.describeTable(table.name);
+      } catch (error) {
+        if (!(error instanceof AwsServiceError) || error.code !== 'ResourceNotFoundException') throw error;
+        const keys = [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])];
+        await this.call('CreateTable', {
+          TableName: table.name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: keys.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+          KeySchema: keys.map((name, i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+        });
+      }
+      // createTableMs is 0, but the status flips on a timer: wait for ACTIVE before serving.
+      for (let i = 0; i < 100 && (await this.describeTable(table.name)).TableStatus !== 'ACTIVE'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      if (table.ttlAttribute && !this.ttl.has(table.name)) this.ttl.set(table.name, { attributeName: table.ttlAttribute, enabled: true });
+    }
+    await this.saveTtl();
+  }
+
+  private async saveTtl(): Promise<void> {
+    const temp = `${this.ttlFile}.tmp`;
+    await writeFile(temp, JSON.stringify(Object.fromEntries(this.ttl)));
+    await rename(temp, this.ttlFile);
+  }
+
+  private scheduleSweep(): void {
+    if (this.closed) return;
+    this.cancelSweep = this.clock.schedule(this.options.ttlSweepIntervalMs ?? 30_000, () => {
+      void this.sweepExpiredItems()
+        .catch(() => 0)
+        .finally(() => this.scheduleSweep());
+    });
+  }
+
+  private async sweep(): Promise<number> {
+    const nowSeconds = Math.floor(this.clock.now() / 1000);
+    let deleted = 0;
+    for (const [tableName, setting] of this.ttl) {
+      if (!setting.enabled) continue;
+      let table;
+      try {
+        table = await this.describeTable(tableName);
+      } catch {
+        continue; // the table was deleted since TTL was enabled
+      }
+      const keyNames = table.KeySchema.map((k) => k.AttributeName);
+      let startKey: Item | undefined;
+      do {
+        // Only Number attributes expire; a comparison with another type is false, as in DynamoDB.
+        const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.call('Scan', {
+          TableName: tableName,
+          FilterExpression: '#ttl < :now',
+          ExpressionAttributeNames: { '#ttl': setting.attributeName },
+          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        });
+        for (const item of page.Items ?? []) {
+          const expiry = item[setting.attributeName];
+          try {
+            // Conditional, so an item rewritten with a new expiry since the scan survives.
+            await this.call('DeleteItem', {
+              TableName: tableName,
+              Key: Object.fromEntries(keyNames.map((name) => [name, item[name]])),
+              ConditionExpression: '#ttl = :seen',
+              ExpressionAttributeNames: { '#ttl': setting.attributeName },
+              ExpressionAttributeValues: { ':seen': expiry },
+            });
+            deleted++;
+          } catch (error) {
+            if (!(error instanceof AwsServiceError) || error.code !== 'ConditionalCheckFailedException') throw error;
+          }
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return deleted;
+  }
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  try {
+    const value: unknown = body.length ? JSON.parse(body.toString('utf8')) : {};
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new AwsServiceError('SerializationException', 'request body is not a JSON object');
+}
+
+function requireString(input: Record<string, unknown>, field: string): string {
+  const value = input[field];
+  if (typeof value !== 'string' || value.length < 1 || value.length > 255) {
+    throw new AwsServiceError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length between 1 and 255`);
+  }
+  return value;
+}
