@@ -1,0 +1,4 @@
+// Entry point of `cdk synth` / `cdk deploy` (see cdk.json and docs/deploy.md).
+import { createImagegenApp } from './imagegen-app';
+
+createImagegenApp();

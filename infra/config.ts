@@ -1,0 +1,198 @@
+/**
+ * Deployment configuration: `defaultConfig` from the topology module, overridden by CDK context
+ * (`cdk.json` "context" or `cdk synth -c imagegen:<key>=<value>`). Values are validated once, here,
+ * so a bad value fails synthesis with the key's name instead of failing a deployment later.
+ */
+import type { ScheduledActionSpec } from '../workflows/topology';
+import { defaultConfig, type ImagegenConfig } from '../workflows/imagegen-topology';
+
+export const CONTEXT_PREFIX = 'imagegen:';
+
+/** Inferentia2 sizes the Neuron-compiled SDXL artifacts can run on. */
+export const INF2_INSTANCE_TYPES = ['ml.inf2.xlarge', 'ml.inf2.8xlarge', 'ml.inf2.24xlarge', 'ml.inf2.48xlarge'] as const;
+
+export interface InfraConfig {
+  /** Names, model and capacity, as the topology takes them. */
+  readonly imagegen: ImagegenConfig;
+  /** Scheduled scaling actions (campaign windows, nightly off). @default none */
+  readonly scheduledActions: readonly ScheduledActionSpec[];
+  /** Default of the `ModelArtifactsS3Uri` stack parameter. @default no default (must be given at deploy) */
+  readonly modelArtifactsS3Uri?: string;
+  /** Physical name of the images bucket. @default `<topology name>-<account>-<region>` (S3 names are global) */
+  readonly bucketPhysicalName?: string;
+  /** Overrides the topology's container image (the Neuron DLC registry differs by Region). @default the topology's */
+  readonly containerImage?: string;
+  /** An existing SNS topic that receives every alarm's ALARM and OK transitions. @default alarms have no actions */
+  readonly alarmTopicArn?: string;
+  /** Days to keep Lambda, Step Functions and access logs. */
+  readonly logRetentionDays: number;
+  /** Keep the images bucket and the coordination table when the stack is deleted. */
+  readonly retainData: boolean;
+}
+
+export const defaultInfraConfig: InfraConfig = {
+  imagegen: defaultConfig,
+  scheduledActions: [],
+  logRetentionDays: 30,
+  retainData: true,
+};
+
+/** Reads one context value; `undefined` when absent. */
+export type ContextReader = (key: string) => unknown;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const SCHEDULE = /^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/;
+
+/** Builds the configuration from context, validating every value it takes. */
+export function configFromContext(read: ContextReader): InfraConfig {
+  const key = (k: string) => `${CONTEXT_PREFIX}${k}`;
+  const overrides: Record<string, unknown> = {};
+  for (const [name, fallback] of Object.entries(defaultConfig)) {
+    const raw = read(key(name));
+    if (raw === undefined) continue;
+    overrides[name] = coerce(key(name), raw, fallback);
+  }
+  const imagegen = { ...defaultConfig, ...overrides } as ImagegenConfig;
+  validateImagegen(imagegen);
+
+  const scheduledActions = parseScheduledActions(read(key('scheduledActions')));
+  const optionalString = (k: string): string | undefined => {
+    const raw = read(key(k));
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'string' || raw.length === 0) throw new ConfigError(`${key(k)} must be a non-empty string`);
+    return raw;
+  };
+  const modelArtifactsS3Uri = optionalString('modelArtifactsS3Uri');
+  if (modelArtifactsS3Uri !== undefined && !MODEL_ARTIFACTS_URI.test(modelArtifactsS3Uri)) {
+    throw new ConfigError(`${key('modelArtifactsS3Uri')} must look like s3://bucket/path/model.tar.gz, got "${modelArtifactsS3Uri}"`);
+  }
+  const bucketPhysicalName = optionalString('bucketPhysicalName');
+  if (bucketPhysicalName !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketPhysicalName)) {
+    throw new ConfigError(`${key('bucketPhysicalName')} is not a valid S3 bucket name: "${bucketPhysicalName}"`);
+  }
+  const containerImage = optionalString('containerImage');
+  const alarmTopicArn = optionalString('alarmTopicArn');
+  if (alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(alarmTopicArn)) {
+    throw new ConfigError(`${key('alarmTopicArn')} must be an SNS topic ARN, got "${alarmTopicArn}"`);
+  }
+  const logRetentionDays = coerce(key('logRetentionDays'), read(key('logRetentionDays')) ?? defaultInfraConfig.logRetentionDays, 0) as number;
+  const retainData = coerceBoolean(key('retainData'), read(key('retainData')) ?? defaultInfraConfig.retainData);
+
+  return {
+    imagegen,
+    scheduledActions,
+    logRetentionDays,
+    retainData,
+    ...(modelArtifactsS3Uri !== undefined && { modelArtifactsS3Uri }),
+    ...(bucketPhysicalName !== undefined && { bucketPhysicalName }),
+    ...(containerImage !== undefined && { containerImage }),
+    ...(alarmTopicArn !== undefined && { alarmTopicArn }),
+  };
+}
+
+/** `s3://bucket/key.tar.gz`; also the stack parameter's AllowedPattern. */
+export const MODEL_ARTIFACTS_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.tar\.gz$/;
+
+// Context from `-c` arrives as strings; from cdk.json it keeps its JSON type. Coerce to the default's type.
+function coerce(name: string, raw: unknown, fallback: unknown): unknown {
+  if (typeof fallback === 'number') {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got ${JSON.stringify(raw)}`);
+    return n;
+  }
+  if (Array.isArray(fallback)) {
+    const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : undefined;
+    if (!list || list.some((s) => typeof s !== 'string' || s === '')) {
+      throw new ConfigError(`${name} must be a list of strings (or a comma-separated string), got ${JSON.stringify(raw)}`);
+    }
+    return list;
+  }
+  if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${name} must be a non-empty string, got ${JSON.stringify(raw)}`);
+  return raw;
+}
+
+function coerceBoolean(name: string, raw: unknown): boolean {
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function validateImagegen(c: ImagegenConfig): void {
+  const k = (name: keyof ImagegenConfig) => `${CONTEXT_PREFIX}${name}`;
+  if (!(INF2_INSTANCE_TYPES as readonly string[]).includes(c.instanceType)) {
+    throw new ConfigError(`${k('instanceType')} must be one of ${INF2_INSTANCE_TYPES.join(', ')}, got "${c.instanceType}"`);
+  }
+  const integer = (name: keyof ImagegenConfig, min: number, max: number) => {
+    const v = c[name] as number;
+    if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`${k(name)} must be an integer in ${min}–${max}, got ${v}`);
+  };
+  integer('minInstances', 0, 1000);
+  integer('maxInstances', 1, 1000);
+  if (c.maxInstances < c.minInstances) {
+    throw new ConfigError(`${k('maxInstances')} (${c.maxInstances}) must be ≥ ${k('minInstances')} (${c.minInstances})`);
+  }
+  integer('maxConcurrentInvocationsPerInstance', 1, 1000);
+  integer('requestTtlSeconds', 60, 21600);
+  integer('invocationTimeoutSeconds', 1, 3600);
+  integer('scaleOutCooldownSeconds', 0, 3600);
+  integer('scaleInCooldownSeconds', 0, 3600);
+  if (!(c.utilizationTarget > 0 && c.utilizationTarget <= 1)) {
+    throw new ConfigError(`${k('utilizationTarget')} must be in (0, 1], got ${c.utilizationTarget}`);
+  }
+  for (const size of c.supportedSizes) {
+    if (!/^\d+x\d+$/.test(size)) throw new ConfigError(`${k('supportedSizes')} entries must be WIDTHxHEIGHT, got "${size}"`);
+  }
+}
+
+function parseScheduledActions(raw: unknown): readonly ScheduledActionSpec[] {
+  const name = `${CONTEXT_PREFIX}scheduledActions`;
+  if (raw === undefined) return [];
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`${name} must be a JSON array of {name, schedule, timezone, minCapacity, maxCapacity}`);
+    }
+  }
+  if (!Array.isArray(value)) throw new ConfigError(`${name} must be an array, got ${JSON.stringify(value)}`);
+  return value.map((item: unknown, i) => {
+    const at = `${name}[${i}]`;
+    if (typeof item !== 'object' || item === null) throw new ConfigError(`${at} must be an object`);
+    const a = item as Record<string, unknown>;
+    if (typeof a.name !== 'string' || !/^[^:/|]{1,256}$/.test(a.name)) {
+      throw new ConfigError(`${at}.name must be 1–256 characters without ':', '/' or '|'`);
+    }
+    if (typeof a.schedule !== 'string' || !SCHEDULE.test(a.schedule)) {
+      throw new ConfigError(`${at}.schedule must be cron(...), rate(N unit) or at(yyyy-mm-ddThh:mm:ss), got ${JSON.stringify(a.schedule)}`);
+    }
+    const timezone = a.timezone ?? 'UTC';
+    if (typeof timezone !== 'string' || !isTimeZone(timezone)) {
+      throw new ConfigError(`${at}.timezone must be an IANA time zone, got ${JSON.stringify(a.timezone)}`);
+    }
+    for (const field of ['minCapacity', 'maxCapacity'] as const) {
+      const v = a[field];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${at}.${field} must be an integer ≥ 0`);
+    }
+    if ((a.maxCapacity as number) < (a.minCapacity as number)) throw new ConfigError(`${at}.maxCapacity must be ≥ minCapacity`);
+    return {
+      name: a.name,
+      schedule: a.schedule,
+      timezone,
+      minCapacity: a.minCapacity as number,
+      maxCapacity: a.maxCapacity as number,
+    };
+  });
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
