@@ -1,0 +1,131 @@
+/**
+ * The runtime inside one execution environment (a worker thread): loads the handler module once
+ * (the init phase), then runs one invocation at a time as the Node.js managed runtime does —
+ * a fresh event parsed from JSON, a Lambda `Context`, and errors reported as
+ * `{errorType, errorMessage, trace}`.
+ */
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+import { types } from 'node:util';
+import type { Context } from 'aws-lambda';
+import type { EnvironmentInit, FunctionErrorDocument, InvokeMessage, WorkerMessage } from './protocol';
+
+type Handler = (event: unknown, context: Context, callback: (error?: unknown, result?: unknown) => void) => unknown;
+
+const port = parentPort;
+if (!port) throw new Error('worker-runtime must run in a worker thread');
+const init = workerData as EnvironmentInit;
+
+function post(message: WorkerMessage): void {
+  port!.postMessage(message);
+}
+
+/** As the runtime's `toRapidResponse`: native errors by name/message/stack, anything else by type. */
+export function toErrorDocument(error: unknown): FunctionErrorDocument {
+  if (types.isNativeError(error) || (error instanceof Object && 'stack' in error && 'message' in error)) {
+    const e = error as Error;
+    return { errorType: e.name, errorMessage: e.message, trace: (e.stack ?? '').split('\n') };
+  }
+  return { errorType: typeof error, errorMessage: String(error), trace: [] };
+}
+
+// Output goes through the message port rather than the worker's stdout pipe, keeping it in order
+// with the invocation results (the pipe is a separate channel).
+for (const stream of ['stdout', 'stderr'] as const) {
+  const target = process[stream];
+  const write = (chunk: string | Uint8Array, encodingOrCallback?: unknown, callback?: unknown): boolean => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    post({ type: 'log', stream, text });
+    const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+    return true;
+  };
+  Object.defineProperty(target, 'write', { value: write, writable: true, configurable: true });
+}
+
+process.on('unhandledRejection', (reason) => {
+  const document = toErrorDocument(reason);
+  post({
+    type: 'fatal',
+    error: {
+      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorMessage: types.isNativeError(reason) ? `${document.errorType}: ${document.errorMessage}` : String(reason),
+      trace: document.trace,
+    },
+  });
+  process.exit(128);
+});
+process.on('uncaughtException', (error) => {
+  post({ type: 'fatal', error: toErrorDocument(error) });
+  process.exit(129);
+});
+
+function loadHandler(): Handler | undefined {
+  let mod: Record<string, unknown>;
+  try {
+    mod = createRequire(__filename)(init.modulePath) as Record<string, unknown>;
+  } catch (error) {
+    const document = toErrorDocument(error);
+    const code = (error as { code?: unknown }).code;
+    if (code === 'MODULE_NOT_FOUND' && document.errorMessage.includes(init.modulePath)) {
+      post({ type: 'init-error', error: { ...document, errorType: 'Runtime.ImportModuleError', errorMessage: `Error: ${document.errorMessage}` } });
+    } else if (error instanceof SyntaxError) {
+      post({ type: 'init-error', error: { ...document, errorType: 'Runtime.UserCodeSyntaxError', errorMessage: `SyntaxError: ${document.errorMessage}` } });
+    } else {
+      post({ type: 'init-error', error: document });
+    }
+    return undefined;
+  }
+  const handler = mod[init.handlerName];
+  if (typeof handler !== 'function') {
+    post({
+      type: 'init-error',
+      error: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${init.handlerSetting} is undefined or not exported`, trace: [] },
+    });
+    return undefined;
+  }
+  return handler as Handler;
+}
+
+function context(message: InvokeMessage): Context {
+  const deadline = Date.now() + message.remainingMs;
+  const unsupported = (name: string) => () => {
+    throw new Error(`context.${name}() is not available in the nodejs22.x runtime; return a value or throw instead`);
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: init.functionName,
+    functionVersion: init.functionVersion,
+    invokedFunctionArn: message.invokedFunctionArn,
+    memoryLimitInMB: String(init.memoryMb),
+    awsRequestId: message.requestId,
+    logGroupName: init.logGroupName,
+    logStreamName: init.logStreamName,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported('done'),
+    fail: unsupported('fail'),
+    succeed: unsupported('succeed'),
+  };
+}
+
+async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
+  try {
+    const event: unknown = JSON.parse(message.event);
+    const ctx = context(message);
+    // A handler declaring three parameters is callback-style; otherwise its return value (or promise) is the result.
+    const result = await new Promise<unknown>((resolve, reject) => {
+      const callback = (error?: unknown, value?: unknown) => (error === undefined || error === null ? resolve(value) : reject(error));
+      const returned = handler(event, ctx, callback);
+      if (handler.length < 3 || types.isPromise(returned)) Promise.resolve(returned).then(resolve, reject);
+    });
+    post({ type: 'result', requestId: message.requestId, payload: JSON.stringify(result) ?? 'null' });
+  } catch (error) {
+    post({ type: 'error', requestId: message.requestId, error: toErrorDocument(error) });
+  }
+}
+
+const handler = loadHandler();
+if (handler) {
+  port.on('message', (message: InvokeMessage) => void invoke(handler, message));
+  post({ type: 'ready' });
+}
