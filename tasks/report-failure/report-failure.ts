@@ -5,6 +5,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DETAIL_TYPE, SOURCE, type FailedDetail } from '../../events/image-generation-failed/schema';
 import { METADATA_MAX_BYTES } from '../../events/image-generation-requested/schema';
+import type { ReportFailurePayload } from '../../workflows/payload';
 import type { ReportFailureConfig } from '../shared/config';
 import {
   INFERENCE_FAILED,
@@ -18,11 +19,7 @@ import {
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
 
 /** The state input at the Catch: the request event plus `failure` (ResultPath `$.failure`). */
-export interface FailureInput {
-  readonly failure?: { readonly Error?: string | null; readonly Cause?: string | null };
-  readonly detail?: unknown;
-  readonly [field: string]: unknown;
-}
+export type FailureInput = ReportFailurePayload;
 
 export interface FailureReport {
   readonly code: ErrorCode;

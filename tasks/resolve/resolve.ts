@@ -10,6 +10,7 @@ import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient }
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
 import { prefixes, CALLBACK_TIMEOUT_SECONDS } from '../../workflows/imagegen-topology';
+import type { ResolvePayload } from '../../workflows/payload';
 import type { ResolveConfig } from '../shared/config';
 import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, inferenceKey, leaseKey, waiterKey } from '../shared/coordination';
 import { InvalidRequestError, classify } from '../shared/errors';
@@ -20,11 +21,7 @@ import { ensureRenditions, getBytes, headObject, originalKey } from '../shared/s
 import { sendSuccess } from '../shared/tokens';
 
 /** The state's Parameters: `{event.$: $, taskToken.$: $$.Task.Token, executionArn.$: $$.Execution.Id}`. */
-export interface ResolveInput {
-  readonly event: unknown;
-  readonly taskToken: string;
-  readonly executionArn: string;
-}
+export type ResolveInput = ResolvePayload;
 
 export interface ResolveDeps {
   readonly s3: S3Client;
