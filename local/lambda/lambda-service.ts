@@ -220,7 +220,7 @@ export class LambdaService implements LambdaPort {
 
   private async run(fn: LambdaFunction, invokedArn: string, event: string, requestId: string): Promise<InvocationOutcome> {
     if (this.closed) throw new AwsServiceError('ServiceException', 'the local Lambda service was shut down', 500);
-    this.inFlight++;
+    this.begin();
     try {
       let outcome = await fn.pool.run({ requestId, event, invokedFunctionArn: invokedArn });
       if (!outcome.error && Buffer.byteLength(outcome.payload) > SYNC_PAYLOAD_LIMIT) {
@@ -234,13 +234,23 @@ export class LambdaService implements LambdaPort {
       this.publishInvocationMetrics(fn, outcome);
       return outcome;
     } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) for (const done of this.idleWaiters.splice(0)) done();
+      this.end();
     }
   }
 
+  private begin(): void {
+    this.inFlight++;
+  }
+
+  private end(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const done of this.idleWaiters.splice(0)) done();
+  }
+
   private startAsync(fn: LambdaFunction, invokedArn: string, event: string, requestId: string, attempt: number): void {
-    // Lambda keeps the request id across the retries of one asynchronous event.
+    // Lambda keeps the request id across the retries of one asynchronous event. The attempt counts
+    // as in flight until its retry (if any) is on the clock, so `idle()` never sees a gap.
+    this.begin();
     this.run(fn, invokedArn, event, requestId).then(
       (outcome) => {
         if (!outcome.error || this.closed) return;
@@ -260,7 +270,7 @@ export class LambdaService implements LambdaPort {
       (error: unknown) => {
         if (!this.closed) this.options.log?.(`[${fn.config.name} ${requestId}] asynchronous invocation lost: ${String(error)}`);
       },
-    );
+    ).finally(() => this.end());
   }
 
   private publishInvocationMetrics(fn: LambdaFunction, outcome: InvocationOutcome): void {
