@@ -160,7 +160,13 @@ export class Observability extends Construct {
       alarm(`BacklogWithoutCapacity-${ep.name}`, {
         alarmName: `${ep.name}-backlog-without-capacity-too-long`,
         alarmDescription: `${ep.name} has had queued requests and no instances for ${BACKLOG_WITHOUT_CAPACITY_ALARM_MINUTES} minutes: scale-from-zero is not working or capacity is unavailable`,
-        metric: sagemaker('HasBacklogWithoutCapacity', 'Maximum', 'backlog without capacity'),
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/SageMaker',
+          metricName: 'HasBacklogWithoutCapacity',
+          dimensionsMap: { EndpointName: ep.name },
+          statistic: 'Maximum',
+          period: MINUTE,
+        }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: BACKLOG_WITHOUT_CAPACITY_ALARM_MINUTES,
