@@ -1,0 +1,170 @@
+import sharp from 'sharp';
+import { InvokeEndpointAsyncCommand } from '@aws-sdk/client-sagemaker-runtime';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { resolve } from '../../../tasks/resolve/resolve';
+import { cacheKeyOf, normalize } from '../../../tasks/shared/request';
+import { loadSample } from '../../../events/samples';
+import type { RequestDetail } from '../../../events/image-generation-requested/schema';
+import { FakeCloud } from '../../workflows/fake-cloud';
+import { MetricsRecorder, TestClock, modelPng, resolveConfig, resolveDeps } from '../../workflows/harness';
+
+const { modelId, supportedSizes } = resolveConfig;
+const norm = (d: Partial<RequestDetail>) => normalize({ requestId: 'r', prompt: 'a cat', ...d } as RequestDetail, modelId, supportedSizes);
+const input = (detail: object, exec = 'arn:aws:states:us-east-1:000000000000:execution:imagegen-request:e1', token = 'token-1') => {
+  const event = loadSample('image-generation-requested', 'minimal');
+  return { event: { ...event, detail }, taskToken: token, executionArn: exec };
+};
+
+describe('normalize, seed and cache key', () => {
+  it('applies the contract defaults and trims the prompt', () => {
+    const n = norm({ prompt: '  a cat  ' });
+    expect(n).toMatchObject({ prompt: 'a cat', width: 1024, height: 1024, steps: 30, guidanceScale: 7 });
+    expect(n.renditions).toEqual([
+      { width: 512, format: 'webp' },
+      { width: 256, format: 'jpeg' },
+    ]);
+  });
+
+  it('derives the same seed and key for identical content, whatever requestId, renditions or metadata', () => {
+    const a = norm({ requestId: 'a' });
+    const b = norm({ requestId: 'b', prompt: ' a cat', renditions: [{ width: 64, format: 'png' }], metadata: { x: 1 } });
+    expect(a.seed).toBe(b.seed);
+    expect(Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 4294967295).toBe(true);
+    expect(cacheKeyOf(modelId, a)).toBe(cacheKeyOf(modelId, b));
+    expect(cacheKeyOf(modelId, a)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('gives a different picture for a different prompt, seed, steps or model', () => {
+    const key = cacheKeyOf(modelId, norm({}));
+    expect(cacheKeyOf(modelId, norm({ prompt: 'a dog' }))).not.toBe(key);
+    expect(cacheKeyOf(modelId, norm({ seed: 1 }))).not.toBe(key);
+    expect(cacheKeyOf(modelId, norm({ steps: 31 }))).not.toBe(key);
+    expect(cacheKeyOf('other-model', norm({}))).not.toBe(key);
+    expect(norm({ prompt: 'a dog' }).seed).not.toBe(norm({}).seed);
+  });
+
+  it('is stable across releases (pinned value)', () => {
+    // Changing this value invalidates every cached image: do it only deliberately.
+    const full = loadSample('image-generation-requested', 'full');
+    expect(cacheKeyOf(modelId, normalize(full.detail, modelId, supportedSizes))).toBe(loadSample('image-generation-succeeded', 'miss').detail.cacheKey);
+  });
+});
+
+describe('resolve', () => {
+  let cloud: FakeCloud;
+  let clock: TestClock;
+  beforeEach(() => {
+    cloud = new FakeCloud();
+    clock = new TestClock();
+  });
+
+  it('on a miss claims, waits and starts exactly one inference with the diffusers input', async () => {
+    const metrics = new MetricsRecorder();
+    const out = await resolve(input({ requestId: 'r1', prompt: 'a cat', steps: 20, negativePrompt: 'dog' }), resolveDeps(cloud, clock, metrics));
+    expect(out.outcome).toBe('started');
+    const call = cloud.sagemakerMock.commandCalls(InvokeEndpointAsyncCommand)[0]!.args[0].input;
+    expect(call).toMatchObject({
+      EndpointName: 'imagegen-sdxl',
+      InputLocation: `s3://imagegen-images/inputs/${out.cacheKey}.json`,
+      ContentType: 'application/json',
+      Accept: 'application/json',
+      RequestTTLSeconds: 3600,
+      InvocationTimeoutSeconds: 900,
+    });
+    expect(call.InferenceId).toBe(out.outcome === 'started' ? out.inferenceId : '');
+    const body = JSON.parse(cloud.object(`inputs/${out.cacheKey}.json`)!.body.toString());
+    expect(body).toEqual({
+      inputs: 'a cat',
+      parameters: { negative_prompt: 'dog', width: 1024, height: 1024, num_inference_steps: 20, guidance_scale: 7, seed: expect.any(Number) },
+    });
+    expect(cloud.item(`image#${out.cacheKey}`, 'waiter#arn:aws:states:us-east-1:000000000000:execution:imagegen-request:e1')).toMatchObject({
+      taskToken: 'token-1',
+      requestId: 'r1',
+      receivedAt: '2026-01-01T12:00:00.000Z',
+    });
+    expect(cloud.item(`inference#${call.InferenceId}`, 'inference')).toMatchObject({ cacheKey: out.cacheKey, outputLocation: expect.stringMatching(/^s3:\/\/imagegen-images\/async-output\//) });
+    expect(cloud.item(`image#${out.cacheKey}`, 'lease')).toMatchObject({ inferenceId: call.InferenceId, status: 'inflight', attempt: 1 });
+    expect(cloud.sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(metrics.count('CacheMisses')).toBe(1);
+    expect(metrics.dimensions).toEqual({ EndpointName: 'imagegen-sdxl' });
+  });
+
+  it('joins the in-flight inference for the same picture instead of starting another', async () => {
+    await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const out = await resolve(input({ requestId: 'r2', prompt: 'a cat', renditions: [] }, 'arn:exec:e2', 'token-2'), resolveDeps(cloud, clock));
+    expect(out.outcome).toBe('joined');
+    expect(cloud.invocations).toHaveLength(1);
+    expect(cloud.item(`image#${out.cacheKey}`, 'waiter#arn:exec:e2')).toMatchObject({ taskToken: 'token-2', renditions: [] });
+  });
+
+  it('takes over a failed or expired lease with a new attempt', async () => {
+    const first = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const lease = cloud.item(`image#${first.cacheKey}`, 'lease')!;
+    lease.status = 'failed';
+    const second = await resolve(input({ requestId: 'r2', prompt: 'a cat' }, 'arn:exec:e2', 'token-2'), resolveDeps(cloud, clock));
+    expect(second.outcome).toBe('started');
+    expect(cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ attempt: 2, status: 'inflight' });
+    clock.advance((3600 + 900 + 600 + 1) * 1000);
+    expect((await resolve(input({ requestId: 'r3', prompt: 'a cat' }, 'arn:exec:e3', 'token-3'), resolveDeps(cloud, clock))).outcome).toBe('started');
+    expect(cloud.invocations).toHaveLength(3);
+  });
+
+  it('on a hit completes its own token with cacheHit true and renders missing renditions', async () => {
+    const key = cacheKeyOf(modelId, norm({ requestId: 'r1', prompt: 'a cat' }));
+    cloud.objects.set(`imagegen-images/images/${key}/original.png`, { body: await modelPng(), metadata: { width: '1024', height: '1024' } });
+    const metrics = new MetricsRecorder();
+    const result = cloud.openToken('token-1');
+    const out = await resolve(
+      input({ requestId: 'r1', prompt: 'a cat', renditions: [{ width: 300, format: 'avif', quality: 40 }, { width: 2048, format: 'jpeg' }], metadata: { k: 'v' } }),
+      resolveDeps(cloud, clock, metrics),
+    );
+    expect(out).toEqual({ outcome: 'hit', cacheKey: key });
+    const detail = (await result) as Record<string, any>;
+    expect(detail).toMatchObject({ requestId: 'r1', cacheKey: key, cacheHit: true, metadata: { k: 'v' } });
+    expect(detail.timings.inferenceMs).toBeUndefined();
+    expect(detail.timings).toMatchObject({ receivedAt: '2026-01-01T12:00:00.000Z', completedAt: '2026-01-01T12:00:10.000Z', totalMs: 10000 });
+    expect(detail.renditions.map((r: { key: string }) => r.key)).toEqual([`images/${key}/300w-q40.avif`, `images/${key}/2048w.jpeg`]);
+    const avif = await sharp(cloud.object(`images/${key}/300w-q40.avif`)!.body).metadata();
+    expect([avif.width, avif.height, avif.format]).toEqual([300, 300, 'heif']);
+    const jpeg = await sharp(cloud.object(`images/${key}/2048w.jpeg`)!.body).metadata();
+    expect([jpeg.width, jpeg.height, jpeg.format]).toEqual([2048, 2048, 'jpeg']);
+    expect(detail.renditions[1]).toMatchObject({ width: 2048, height: 2048, contentType: 'image/jpeg', bytes: cloud.object(`images/${key}/2048w.jpeg`)!.body.length });
+    expect(cloud.invocations).toHaveLength(0);
+    expect(metrics.count('CacheHits')).toBe(1);
+  });
+
+  it('rejects a requestId reused with other content and overwrites nothing', async () => {
+    await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const claim = structuredClone(cloud.item('request#r1', 'claim'));
+    await expect(resolve(input({ requestId: 'r1', prompt: 'a dog' }, 'arn:exec:e2', 't2'), resolveDeps(cloud, clock))).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringContaining('detail.requestId "r1" was already used for a request with different content'),
+    });
+    expect(cloud.item('request#r1', 'claim')).toEqual(claim);
+    expect(cloud.invocations).toHaveLength(1);
+  });
+
+  it('accepts the same requestId with the same content (a redelivery or replay)', async () => {
+    await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    await expect(resolve(input({ requestId: 'r1', prompt: 'a cat' }, 'arn:exec:e2', 't2'), resolveDeps(cloud, clock))).resolves.toMatchObject({ outcome: 'joined' });
+  });
+
+  it('throws InvalidRequest with every problem before touching any store', async () => {
+    await expect(resolve(input({ requestId: 'r1', prompt: 'x', steps: 250, seed: -3 }), resolveDeps(cloud, clock))).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: 'detail.steps must be an integer from 1 to 100 (got 250); detail.seed must be an integer from 0 to 4294967295 (got -3)',
+    });
+    expect(cloud.ddbMock.calls()).toHaveLength(0);
+    expect(cloud.s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('releases its lease and reports a retryable error when the endpoint throttles', async () => {
+    cloud.sagemakerMock.on(InvokeEndpointAsyncCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    const err = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock)).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: 'Transient' });
+    const key = cacheKeyOf(modelId, norm({ requestId: 'r1' }));
+    expect(cloud.item(`image#${key}`, 'lease')).toMatchObject({ status: 'failed' });
+    expect(cloud.s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Key).toBe(`inputs/${key}.json`);
+  });
+});
