@@ -93,6 +93,7 @@ const MAX_PAYLOAD_BYTES = 262_144;
 const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
 const STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 // AWS's forbidden characters for execution names: whitespace, brackets, wildcards, specials, controls, surrogates.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what AWS forbids
 const INVALID_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f\ufffe\uffff\ud800-\udfff]/;
 
 export class StepFunctionsService implements StepFunctionsPort {
