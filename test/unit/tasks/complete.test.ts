@@ -1,0 +1,128 @@
+import sharp from 'sharp';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { complete } from '../../../tasks/complete/complete';
+import { resolve } from '../../../tasks/resolve/resolve';
+import { loadSample } from '../../../events/samples';
+import { succeededDetailSchema } from '../../../events/image-generation-succeeded/schema';
+import { FakeCloud } from '../../workflows/fake-cloud';
+import {
+  MetricsRecorder,
+  TestClock,
+  completeDeps,
+  errorNotification,
+  finishLastInference,
+  resolveDeps,
+  snsEvent,
+  successNotification,
+} from '../../workflows/harness';
+
+const request = (detail: object, n: number) => ({
+  event: { ...loadSample('image-generation-requested', 'minimal'), detail },
+  taskToken: `token-${n}`,
+  executionArn: `arn:aws:states:us-east-1:000000000000:execution:imagegen-request:e${n}`,
+});
+
+describe('complete', () => {
+  let cloud: FakeCloud;
+  let clock: TestClock;
+  let results: Promise<unknown>[];
+  let cacheKey: string;
+
+  beforeEach(async () => {
+    cloud = new FakeCloud();
+    clock = new TestClock();
+    results = [1, 2].map((n) => cloud.openToken(`token-${n}`).catch((e: Error) => ({ failed: e.name, cause: e.message })));
+    cacheKey = (await resolve(request({ requestId: 'r1', prompt: 'a cat', renditions: [{ width: 512, format: 'webp' }], metadata: { a: 1 } }, 1), resolveDeps(cloud, clock))).cacheKey;
+    await resolve(request({ requestId: 'r2', prompt: 'a cat', renditions: [{ width: 128, format: 'png' }, { width: 512, format: 'webp' }] }, 2), resolveDeps(cloud, clock));
+    clock.advance(9000);
+  });
+
+  it('writes the original once, renders the union and completes each waiter with its own result', async () => {
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    const metrics = new MetricsRecorder();
+    const summary = await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock, metrics));
+    expect(summary).toEqual([{ inferenceId, outcome: 'succeeded', completed: 2 }]);
+
+    const [one, two] = (await Promise.all(results)) as Record<string, any>[];
+    expect(succeededDetailSchema.parse(one)).toMatchObject({ requestId: 'r1', cacheKey, cacheHit: false, metadata: { a: 1 } });
+    expect(one!.renditions.map((r: { key: string }) => r.key)).toEqual([`images/${cacheKey}/512w.webp`]);
+    expect(two!.renditions.map((r: { key: string }) => r.key)).toEqual([`images/${cacheKey}/128w.png`, `images/${cacheKey}/512w.webp`]);
+    expect(two!.metadata).toBeUndefined();
+    expect(one!.timings).toEqual({ receivedAt: '2026-01-01T12:00:00.000Z', completedAt: '2026-01-01T12:00:19.000Z', totalMs: 19000, inferenceMs: 9712 });
+    expect(one!.image).toMatchObject({ key: `images/${cacheKey}/original.png`, width: 1024, height: 1024, format: 'png', contentType: 'image/png' });
+
+    const webp = await sharp(cloud.object(`images/${cacheKey}/512w.webp`)!.body).metadata();
+    expect([webp.format, webp.width, webp.height]).toEqual(['webp', 512, 512]);
+    const png = await sharp(cloud.object(`images/${cacheKey}/128w.png`)!.body).metadata();
+    expect([png.format, png.width, png.height]).toEqual(['png', 128, 128]);
+    expect(cloud.s3Mock.calls().filter((c) => (c.args[0].input as { Key?: string }).Key === `images/${cacheKey}/512w.webp` && c.args[0].constructor.name === 'PutObjectCommand')).toHaveLength(1);
+
+    expect([...cloud.items.keys()].filter((k) => k.startsWith(`image#${cacheKey}`))).toEqual([]);
+    expect(metrics.count('ImagesCompleted')).toBe(1);
+  });
+
+  it('is a no-op for a duplicate notification', async () => {
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
+    const callbacks = cloud.sfnMock.commandCalls(SendTaskSuccessCommand).length;
+    const again = await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
+    expect(again).toEqual([{ inferenceId, outcome: 'succeeded', completed: 0 }]);
+    expect(cloud.sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(callbacks);
+  });
+
+  it('treats a token that is already closed as done', async () => {
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    cloud.tokens.delete('token-1');
+    const summary = await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
+    expect(summary[0]!.completed).toBe(1);
+    expect(cloud.callbacks.filter((c) => c.closed).map((c) => c.token)).toEqual(['token-1']);
+  });
+
+  it('fails every waiter with InferenceFailed and the reason, reading the failure body', async () => {
+    const inferenceId = cloud.invocations[0]!.InferenceId!;
+    const failureLocation = String(cloud.item(`inference#${inferenceId}`, 'inference')!.failureLocation);
+    cloud.putObject(failureLocation, '{"message":"CUDA out of memory"}');
+    const summary = await complete(snsEvent(errorNotification(inferenceId, 'ClientError: Received server error (500) from model.'), 'imagegen-inference-failed'), completeDeps(cloud, clock));
+    expect(summary).toEqual([{ inferenceId, outcome: 'failed', completed: 2 }]);
+    expect(await Promise.all(results)).toEqual([1, 2].map(() => ({
+      failed: 'InferenceFailed',
+      cause: 'ClientError: Received server error (500) from model. (model response: {"message":"CUDA out of memory"})',
+    })));
+    expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'token-1', error: 'InferenceFailed' });
+    expect(cloud.item(`image#${cacheKey}`, 'lease')).toMatchObject({ status: 'failed', inferenceId });
+  });
+
+  it('prefers the failure location the notification carries', async () => {
+    const inferenceId = cloud.invocations[0]!.InferenceId!;
+    cloud.putObject('s3://imagegen-images/async-failures/elsewhere-error.out', 'boom');
+    await complete(
+      snsEvent(errorNotification(inferenceId, 'ClientError: 500', { responseParameters: { failureLocation: 's3://imagegen-images/async-failures/elsewhere-error.out' } })),
+      completeDeps(cloud, clock),
+    );
+    expect(await results[0]).toEqual({ failed: 'InferenceFailed', cause: 'ClientError: 500 (model response: boom)' });
+  });
+
+  it('ignores a late error from an attempt that no longer owns the image', async () => {
+    const inferenceId = cloud.invocations[0]!.InferenceId!;
+    cloud.item(`image#${cacheKey}`, 'lease')!.inferenceId = 'a-newer-attempt';
+    const summary = await complete(snsEvent(errorNotification(inferenceId, 'ClientError: late')), completeDeps(cloud, clock));
+    expect(summary).toEqual([{ inferenceId, outcome: 'stale', completed: 0 }]);
+    expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('fails waiters with PostProcessingFailed when the output is not an image', async () => {
+    const inferenceId = cloud.invocations[0]!.InferenceId!;
+    const outputLocation = String(cloud.item(`inference#${inferenceId}`, 'inference')!.outputLocation);
+    cloud.putObject(outputLocation, JSON.stringify({ generated_images: [Buffer.from('not a png').toString('base64')] }));
+    const summary = await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
+    expect(summary[0]!.outcome).toBe('post-processing-failed');
+    const failure = (await results[0]) as { failed: string; cause: string };
+    expect(failure.failed).toBe('PostProcessingFailed');
+    expect(failure.cause).toContain('generated_images[0] is not a readable image');
+    expect(cloud.object(`images/${cacheKey}/original.png`)).toBeUndefined();
+  });
+
+  it('ignores a notification for an inference it does not know', async () => {
+    expect(await complete(snsEvent(errorNotification('unknown', 'x')), completeDeps(cloud, clock))).toEqual([{ inferenceId: 'unknown', outcome: 'unknown-inference', completed: 0 }]);
+  });
+});
