@@ -222,7 +222,8 @@ export class EventBridgeService implements EventBusPort {
   private putEventsOperation(input: Record<string, unknown>): unknown {
     const entries = input.Entries;
     if (!Array.isArray(entries)) throw validation("1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
-    const parsed = entries.map((raw: Record<string, unknown>): PutEventsEntry => {
+    const parsed = entries.map((item: unknown): PutEventsEntry => {
+      const raw = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
       const time = raw.Time;
       return {
         ...(typeof raw.Source === 'string' ? { Source: raw.Source } : {}),
