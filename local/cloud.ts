@@ -85,12 +85,12 @@ export class LocalCloud {
     const url = `http://${host}:${port}`;
     const closers: (() => Promise<void> | void)[] = [];
 
-    const modelUrl =
-      options.modelUrl ??
-      (await startStandInModel({ port: 0, ...definedOnly(options.standIn ?? {}) }).then((model) => {
-        closers.push(() => model.close());
-        return model.url;
-      }));
+    let modelUrl = options.modelUrl;
+    if (modelUrl === undefined) {
+      const model = await startStandInModel({ port: 0, ...definedOnly(options.standIn ?? {}) });
+      closers.push(() => model.close());
+      modelUrl = model.url;
+    }
 
     const s3 = new S3Service({ dataDir, region: partition.region, buckets: topology.buckets.map((b) => b.name), clock });
     const dynamodb = await DynamoDbService.start({ dataDir, tables: topology.tables });

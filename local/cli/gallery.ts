@@ -12,7 +12,7 @@ export function renderGallery(outcomes: readonly RequestOutcome[]): string {
         .join('');
       const state = o.status === 'SUCCEEDED' ? (o.cacheHit ? 'succeeded · cache hit' : 'succeeded') : `${o.status.toLowerCase()} · ${o.errorCode ?? ''}`;
       const latency = o.latencyMs === undefined ? '' : ` · ${(o.latencyMs / 1000).toFixed(2)} s`;
-      const flag = o.status === o.expected ? '' : ` <strong class="unexpected">expected ${o.expected.toLowerCase()}</strong>`;
+      const flag = o.asExpected ? '' : ` <strong class="unexpected">expected ${escape(o.expected)}</strong>`;
       const message = o.errorMessage ? `<p class="error">${escape(o.errorMessage)}</p>` : '';
       return `<section class="card ${o.status === 'SUCCEEDED' ? 'ok' : 'failed'}"><h2>${escape(o.requestId)}</h2><p>${escape(state)}${latency}${flag}</p>${message}<div class="images">${images}</div></section>`;
     })

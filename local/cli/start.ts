@@ -11,7 +11,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { LocalCloud } from '../cloud';
-import { loadCampaign, syntheticCampaign, type CampaignRequest } from './campaign';
+import { loadCampaign, meetsExpectation, syntheticCampaign, type CampaignBatch, type CampaignRequest } from './campaign';
 import { followExecutions, type FinishedExecution } from './follow';
 import { renderGallery } from './gallery';
 import { cloudOptionHelp, cloudOptions, cloudOptionSpec, number } from './options';
@@ -33,7 +33,9 @@ ${cloudOptionHelp}`;
 export interface RequestOutcome {
   readonly requestId: string;
   readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'NOT_STARTED';
-  readonly expected: 'SUCCEEDED' | 'FAILED';
+  /** `succeeded`, or `failed (Code)`. */
+  readonly expected: string;
+  readonly asExpected: boolean;
   readonly cacheHit?: boolean;
   readonly latencyMs?: number;
   readonly errorCode?: string;
@@ -86,18 +88,18 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
     const stateMachineArn = `arn:aws:states:${cloud.partition.region}:${cloud.partition.account}:stateMachine:${cloud.topology.stateMachines[0]?.name ?? 'imagegen-request'}`;
 
-    say(`sending ${campaign.length} requests to bus "${cloud.topology.buses[0]?.name}"…`);
+    say(`sending ${campaign.requests.length} requests to bus "${cloud.topology.buses[0]?.name}"…`);
     const sentAt = new Date(Date.now() - 1000);
     const eventIds = await sendBatch(events, campaign, cloud.topology.buses[0]?.name ?? 'imagegen', concurrency);
 
-    const progress = new Progress(campaign.length, process.stderr);
+    const progress = new Progress(campaign.requests.length, process.stderr);
     const finished = await followExecutions(sfn, stateMachineArn, sentAt, eventIds, timeoutMs, progress);
     progress.done();
 
     await rm(outDir, { recursive: true, force: true });
     await mkdir(join(outDir, 'images'), { recursive: true });
     const outcomes: RequestOutcome[] = [];
-    for (const [index, request] of campaign.entries()) {
+    for (const [index, request] of campaign.requests.entries()) {
       const eventId = eventIds[index];
       const execution = eventId === undefined ? undefined : finished.get(eventId);
       outcomes.push(await outcomeOf(request, execution, s3, outDir));
@@ -106,14 +108,14 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), outcomes }, null, 2)}\n`);
     await writeFile(join(outDir, 'index.html'), renderGallery(outcomes));
     say(summaryTable(outcomes));
-    const unexpected = outcomes.filter((o) => o.status !== o.expected);
+    const unexpected = outcomes.filter((o) => !o.asExpected);
     const hits = outcomes.filter((o) => o.cacheHit).length;
     say(
       `\n${outcomes.length} requests: ${outcomes.filter((o) => o.status === 'SUCCEEDED').length} succeeded (${hits} from cache), ` +
         `${outcomes.filter((o) => o.status === 'FAILED').length} failed; ${unexpected.length} not as expected.`,
     );
     say(`images and gallery: ${join(outDir, 'index.html')}`);
-    for (const o of unexpected) say(`  unexpected: ${o.requestId} ended ${o.status}, expected ${o.expected}${o.errorMessage ? ` (${o.errorMessage})` : ''}`);
+    for (const o of unexpected) say(`  unexpected: ${o.requestId} ended ${o.status}${o.errorCode ? ` (${o.errorCode})` : ''}, expected ${o.expected}${o.errorMessage ? `: ${o.errorMessage}` : ''}`);
     return unexpected.length === 0 ? 0 : 1;
   } finally {
     await cloud.close();
@@ -122,22 +124,23 @@ export async function runStart(argv: readonly string[]): Promise<number> {
 
 async function sendBatch(
   client: EventBridgeClient,
-  campaign: readonly CampaignRequest[],
+  campaign: CampaignBatch,
   busName: string,
   concurrency: number,
 ): Promise<(string | undefined)[]> {
-  const ids: (string | undefined)[] = new Array(campaign.length);
+  const { requests, source } = campaign;
+  const ids: (string | undefined)[] = new Array(requests.length);
   const chunks: number[][] = [];
-  for (let i = 0; i < campaign.length; i += 10) chunks.push(campaign.slice(i, i + 10).map((_, j) => i + j));
+  for (let i = 0; i < requests.length; i += 10) chunks.push(requests.slice(i, i + 10).map((_, j) => i + j));
   let next = 0;
   const worker = async () => {
     while (next < chunks.length) {
       const chunk = chunks[next++] ?? [];
       const entries: PutEventsRequestEntry[] = chunk.map((i) => ({
         EventBusName: busName,
-        Source: 'campaign.rehearsal',
+        Source: source,
         DetailType: 'Image Generation Requested',
-        Detail: JSON.stringify(campaign[i]?.detail),
+        Detail: JSON.stringify(requests[i]?.detail),
       }));
       const result = await client.send(new PutEventsCommand({ Entries: entries }));
       result.Entries?.forEach((entry, j) => {
@@ -166,13 +169,16 @@ async function outcomeOf(
   outDir: string,
 ): Promise<RequestOutcome> {
   const requestId = typeof request.detail.requestId === 'string' ? request.detail.requestId : '(no requestId)';
-  if (!execution) return { requestId, status: 'NOT_STARTED', expected: request.expect, files: [] };
+  const expected = request.expect.outcome === 'succeeded' ? 'succeeded' : `failed (${request.expect.code})`;
+  if (!execution) return { requestId, status: 'NOT_STARTED', expected, asExpected: false, files: [] };
   const status = execution.status as RequestOutcome['status'];
+  const asExpected = meetsExpectation(request.expect, status, execution.error);
   if (status !== 'SUCCEEDED') {
     return {
       requestId,
       status,
-      expected: request.expect,
+      expected,
+      asExpected,
       latencyMs: execution.stopMs - execution.startMs,
       ...(execution.error === undefined ? {} : { errorCode: execution.error }),
       ...(execution.cause === undefined ? {} : { errorMessage: execution.cause }),
@@ -205,7 +211,8 @@ async function outcomeOf(
   return {
     requestId,
     status,
-    expected: request.expect,
+    expected,
+    asExpected,
     ...(output.cacheHit === undefined ? {} : { cacheHit: output.cacheHit }),
     ...(output.timings?.totalMs === undefined ? {} : { latencyMs: output.timings.totalMs }),
     executionArn: execution.arn,
@@ -219,7 +226,7 @@ export function summaryTable(outcomes: readonly RequestOutcome[]): string {
     o.status === 'SUCCEEDED' ? 'succeeded' : `${o.status.toLowerCase()}${o.errorCode ? ` (${o.errorCode})` : ''}`,
     o.cacheHit === undefined ? '-' : o.cacheHit ? 'hit' : 'miss',
     o.latencyMs === undefined ? '-' : `${(o.latencyMs / 1000).toFixed(2)} s`,
-    o.status === o.expected ? '' : `expected ${o.expected.toLowerCase()}`,
+    o.asExpected ? '' : `expected ${o.expected}`,
   ]);
   const header = ['request', 'status', 'cache', 'latency', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
