@@ -93,7 +93,8 @@ export class TaskFunction extends Construct {
         sourceMap: false,
         // Bundle the AWS SDK too: the runtime's copy is older than the versions the tasks are tested with.
         externalModules: [...NATIVE_MODULES],
-        nodeModules: nativeModules,
+        // Only when needed: otherwise the asset would carry the whole lock file for nothing.
+        ...(nativeModules.length > 0 && { nodeModules: nativeModules }),
         environment: {
           // npm installs the native modules' optional binaries for the Lambda platform, not this machine.
           npm_config_os: 'linux',
