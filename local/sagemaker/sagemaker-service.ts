@@ -236,7 +236,7 @@ class AsyncEndpoint {
 
 export class SageMakerService implements EndpointCapacityPort {
   readonly handler: ServiceHandler;
-  closed = false;
+  private isClosed = false;
   private readonly endpoints = new Map<string, AsyncEndpoint>();
   private readonly background = new Set<Promise<void>>();
   private cancelMetrics: (() => void) | undefined;
@@ -281,7 +281,7 @@ export class SageMakerService implements EndpointCapacityPort {
 
   /** Stops metrics and timers, aborts in-flight invocations (they publish nothing) and waits for them. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.isClosed = true;
     this.cancelMetrics?.();
     this.cancelMetrics = undefined;
     const pending: Promise<void>[] = [...this.background];
@@ -321,10 +321,17 @@ export class SageMakerService implements EndpointCapacityPort {
     };
   }
 
+  /** True once `close()` has begun: nothing more is run, written or published. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** @internal */
   log(line: string): void {
     this.options.log?.(line);
   }
 
+  /** @internal Keeps background work (queue expiry) awaited by `close()`. */
   track(work: Promise<void>): void {
     const tracked = work
       .catch((error: unknown) => this.log(`sagemaker: ${String(error)}`))
@@ -408,6 +415,7 @@ export class SageMakerService implements EndpointCapacityPort {
 
   // ---- processing ----
 
+  /** @internal One invocation, from input download to notification. */
   async process(endpoint: AsyncEndpoint, invocation: Invocation, abort: AbortController): Promise<void> {
     const { request } = invocation;
     let body: Buffer;
@@ -482,7 +490,7 @@ export class SageMakerService implements EndpointCapacityPort {
     await this.notify(endpoint, endpoint.config.successTopicArn, JSON.stringify(message));
   }
 
-  /** Writes the failure object and publishes the error notification. */
+  /** @internal Writes the failure object and publishes the error notification. */
   async fail(endpoint: AsyncEndpoint, invocation: Invocation, reason: string, body: Buffer, contentType: string): Promise<void> {
     endpoint.failed++;
     endpoint.window.failures++;

@@ -134,9 +134,9 @@ export interface FakeContainer {
   close(): Promise<void>;
 }
 
-/** A scriptable model container: `reply` decides each response; `undefined` never answers. */
+/** A scriptable model container: `reply` decides each response (sent once `after` settles); `undefined` never answers. */
 export async function fakeContainer(
-  reply: (body: Buffer) => { status: number; contentType: string; body: string; delayMs?: number } | undefined,
+  reply: (body: Buffer) => { status: number; contentType: string; body: string; delayMs?: number; after?: Promise<void> } | undefined,
 ): Promise<FakeContainer> {
   const container: FakeContainer = { url: '', requests: [], active: 0, maxActive: 0, close: async () => undefined };
   const server = createServer((req, res) => {
@@ -149,11 +149,12 @@ export async function fakeContainer(
       if (!answer) return;
       container.active++;
       container.maxActive = Math.max(container.maxActive, container.active);
-      setTimeout(() => {
+      const respond = (): void => {
         container.active--;
         res.writeHead(answer.status, { 'content-type': answer.contentType });
         res.end(answer.body);
-      }, answer.delayMs ?? 0);
+      };
+      void (answer.after ?? Promise.resolve()).then(() => setTimeout(respond, answer.delayMs ?? 0));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
