@@ -205,6 +205,15 @@ describe('LambdaService', () => {
     expect(logs.some((line) => line.includes('an ordinary structured log line'))).toBe(true);
   });
 
+  it('runs sharp in several execution environments at once', async () => {
+    const lambda = service([fn('images', 'thumbnail', { entry: 'test/local/lambda/fixtures/sharp-handler.ts' })], { maxConcurrency: 2 });
+    const results = await Promise.all([lambda.invoke('images', { size: 16 }), lambda.invoke('images', { size: 32 })]);
+    expect(results.map((r) => r.payload)).toEqual([
+      { format: 'webp', width: 16, height: 16, bytes: expect.any(Number) },
+      { format: 'webp', width: 32, height: 32, bytes: expect.any(Number) },
+    ]);
+  });
+
   it('retries a failed asynchronous invocation on the clock, keeping its request id', async () => {
     const clock = new ManualClock();
     const file = join(scratch, 'attempts.log');
