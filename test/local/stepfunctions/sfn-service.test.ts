@@ -130,6 +130,7 @@ const machines: Record<string, object> = {
       },
     },
   },
+  wait: { StartAt: 'Nap', States: { Nap: { Type: 'Wait', SecondsPath: '$.seconds', Next: 'After' }, After: { Type: 'Pass', End: true } } },
   pass: { StartAt: 'P', States: { P: { Type: 'Pass', Result: { done: true }, End: true } } },
 };
 
@@ -412,6 +413,24 @@ describe('StepFunctionsService', () => {
     expect(page2.executions!.map((e) => e.name)).toEqual(['p0']);
     expect((await h.sfn.send(new ListExecutionsCommand({ stateMachineArn: smArn('pass'), statusFilter: 'RUNNING' }))).executions).toEqual([]);
     await expect(h.sfn.send(new ListExecutionsCommand({ stateMachineArn: smArn('pass'), nextToken: 'garbage' }))).rejects.toMatchObject({ name: 'InvalidToken' });
+  });
+
+  it('runs Wait states on the Clock and omits execution data from history when asked', async () => {
+    const h = await harness();
+    const arn = await start(h, 'wait', { seconds: 30 });
+    await h.clock.advance(29_000);
+    expect(h.service.describeExecution(arn).status).toBe('RUNNING');
+    await h.clock.advance(1_000);
+    expect((await h.service.waitForExecution(arn, 5000)).status).toBe('SUCCEEDED');
+    const full = await h.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
+    expect(full.events!.map((e) => e.type)).toEqual([
+      'ExecutionStarted', 'WaitStateEntered', 'WaitStateExited', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded',
+    ]);
+    expect(full.events![1]!.stateEnteredEventDetails).toEqual({ name: 'Nap', input: '{"seconds":30}', inputDetails: { truncated: false } });
+    expect(full.events![2]!.timestamp!.getTime() - full.events![1]!.timestamp!.getTime()).toBe(30_000);
+    expect(full.events!.map((e) => [e.id, e.previousEventId])).toEqual([[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, 5]]);
+    const bare = await h.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, includeExecutionData: false }));
+    expect(bare.events![1]!.stateEnteredEventDetails).toEqual({ name: 'Nap' });
   });
 
   it('persists executions: finished ones are described by a new instance, running ones resume with a new token', async () => {
