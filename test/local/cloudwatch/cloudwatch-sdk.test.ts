@@ -3,6 +3,7 @@ import {
   GetMetricDataCommand,
   GetMetricStatisticsCommand,
   ListMetricsCommand,
+  type ListMetricsCommandInput,
   PutMetricDataCommand,
   type MetricDatum,
 } from '@aws-sdk/client-cloudwatch';
@@ -176,7 +177,7 @@ describe('CloudWatch emulator through the edge (AWS SDK v3, JSON 1.0 query-compa
       { MetricName: 'Backlog', Dimensions: [...endpoint, { Name: 'VariantName', Value: 'AllTraffic' }], Value: 1 },
     ]);
     await put('Other', [{ MetricName: 'UtilizationRate', Value: 1 }]);
-    const names = async (input: ConstructorParameters<typeof ListMetricsCommand>[0]) =>
+    const names = async (input: ListMetricsCommandInput) =>
       ((await client.send(new ListMetricsCommand(input))).Metrics ?? []).map((m) => `${m.Namespace}/${m.MetricName}/${(m.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`).join(',')}`);
     expect(await names({ Namespace: 'ImageGen' })).toEqual([
       'ImageGen/Backlog/EndpointName=imagegen-sdxl,VariantName=AllTraffic',
