@@ -36,6 +36,7 @@ type AttributeValue = Record<string, unknown>;
 type Item = Record<string, AttributeValue>;
 
 const TARGET_PREFIX = 'DynamoDB_20120810';
+const FIVE_YEARS_SECONDS = 5 * 365 * 24 * 3600;
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 /** dynalite checks that a SigV4 header is present; it never verifies the signature. */
 const INTERNAL_AUTH = 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
@@ -260,12 +261,13 @@ export class DynamoDbService {
       const keyNames = table.KeySchema.map((k) => k.AttributeName);
       let startKey: Item | undefined;
       do {
-        // Only Number attributes expire; a comparison with another type is false, as in DynamoDB.
+        // Only Number attributes expire (a comparison with another type is false), and DynamoDB
+        // ignores expiry times more than five years in the past.
         const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.call('Scan', {
           TableName: tableName,
-          FilterExpression: '#ttl < :now',
+          FilterExpression: '#ttl < :now AND #ttl >= :floor',
           ExpressionAttributeNames: { '#ttl': setting.attributeName },
-          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':floor': { N: String(nowSeconds - FIVE_YEARS_SECONDS) } },
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         });
         for (const item of page.Items ?? []) {

@@ -103,9 +103,13 @@ describe('DynamoDbService through the edge', () => {
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'past', expiresAt: nowSeconds - 1 } }));
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'future', expiresAt: nowSeconds + 30 } }));
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'text', expiresAt: '0' } }));
+    // Milliseconds by mistake: DynamoDB reads it as far in the future and keeps the item.
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'millis', expiresAt: clock.now() } }));
+    // More than five years in the past: DynamoDB's TTL process ignores it.
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'ancient', expiresAt: nowSeconds - 6 * 365 * 86400 } }));
     expect(await service.sweepExpiredItems()).toBe(1);
     const left = await doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'ttl' } }));
-    expect(left.Items?.map((i) => i.sk).sort()).toEqual(['future', 'text']);
+    expect(left.Items?.map((i) => i.sk).sort()).toEqual(['ancient', 'future', 'millis', 'text']);
 
     // The periodic sweep (every 60 s here) runs on the service clock.
     await clock.advance(60_000);
