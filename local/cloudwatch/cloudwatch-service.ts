@@ -72,7 +72,8 @@ export interface MetricDataResult {
   readonly Label: string;
   readonly Timestamps: Date[];
   readonly Values: number[];
-  readonly StatusCode: 'Complete';
+  /** `PartialData` when MaxDatapoints cut the result short (no NextToken is issued). */
+  readonly StatusCode: 'Complete' | 'PartialData';
   readonly Messages: never[];
 }
 
@@ -401,11 +402,18 @@ export class CloudWatchService implements MetricsPort {
       const value = resolve(q.id, q.id);
       const seriesList = resultSeries(value, q);
       for (const { label, series } of seriesList) {
-        let points = [...series.points].filter(([t]) => t >= startMs && t < end);
+        const points = [...series.points].filter(([t]) => t >= startMs && t < end);
         points.sort((a, b) => (descending ? b[0] - a[0] : a[0] - b[0]));
-        points = points.slice(0, Math.max(0, maxDatapoints - total));
-        total += points.length;
-        results.push({ Id: q.id, Label: label, Timestamps: points.map(([t]) => new Date(t)), Values: points.map(([, v]) => v), StatusCode: 'Complete', Messages: [] });
+        const kept = points.slice(0, Math.max(0, maxDatapoints - total));
+        total += kept.length;
+        results.push({
+          Id: q.id,
+          Label: label,
+          Timestamps: kept.map(([t]) => new Date(t)),
+          Values: kept.map(([, v]) => v),
+          StatusCode: kept.length < points.length ? 'PartialData' : 'Complete',
+          Messages: [],
+        });
       }
     }
     return { MetricDataResults: results, Messages: [] };

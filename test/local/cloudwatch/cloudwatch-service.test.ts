@@ -37,6 +37,14 @@ describe('CloudWatchService (in process)', () => {
     ]);
   });
 
+  it('marks a result cut short by MaxDatapoints as PartialData', () => {
+    const clock = new ManualClock(T0 + 10 * M);
+    const service = new CloudWatchService({ clock });
+    service.putMetricData('ImageGen', [0, 1, 2].map((m) => ({ metricName: 'UtilizationRate', dimensions: { EndpointName: 'e' }, value: m, timestamp: T0 + m * M })));
+    const [result] = service.getMetricData(utilization, T0, T0 + 5 * M, { maxDatapoints: 2, scanBy: 'TimestampAscending' }).MetricDataResults;
+    expect(result).toMatchObject({ StatusCode: 'PartialData', Values: [0, 1] });
+  });
+
   it('rejects invalid port data with the service error', () => {
     const service = new CloudWatchService({ clock: new ManualClock(T0) });
     expect(() => service.putMetricData('ImageGen', [{ metricName: 'X', dimensions: {}, value: NaN, timestamp: T0 }])).toThrow(AwsServiceError);
