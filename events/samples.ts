@@ -34,7 +34,7 @@ export function loadSample<K extends EventName>(event: K, name: string): SampleT
   try {
     validators[event](json);
   } catch (error) {
-    throw new Error(`sample ${event}/${name} does not match its schema: ${(error as Error).message}`);
+    throw new Error(`sample ${event}/${name} does not match its schema: ${(error as Error).message}`, { cause: error });
   }
   return json as SampleTypes[K];
 }

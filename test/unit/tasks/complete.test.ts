@@ -1,3 +1,4 @@
+import type { SucceededDetail } from '../../../events/image-generation-succeeded/schema';
 import sharp from 'sharp';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { complete } from '../../../tasks/complete/complete';
@@ -43,7 +44,7 @@ describe('complete', () => {
     const summary = await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock, metrics));
     expect(summary).toEqual([{ inferenceId, outcome: 'succeeded', completed: 2 }]);
 
-    const [one, two] = (await Promise.all(results)) as Record<string, any>[];
+    const [one, two] = (await Promise.all(results)) as SucceededDetail[];
     expect(succeededDetailSchema.parse(one)).toMatchObject({ requestId: 'r1', cacheKey, cacheHit: false, metadata: { a: 1 } });
     expect(one!.renditions.map((r: { key: string }) => r.key)).toEqual([`images/${cacheKey}/512w.webp`]);
     expect(two!.renditions.map((r: { key: string }) => r.key)).toEqual([`images/${cacheKey}/128w.png`, `images/${cacheKey}/512w.webp`]);

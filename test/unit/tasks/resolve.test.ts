@@ -1,3 +1,4 @@
+import type { SucceededDetail } from '../../../events/image-generation-succeeded/schema';
 import sharp from 'sharp';
 import { InvokeEndpointAsyncCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
@@ -120,7 +121,7 @@ describe('resolve', () => {
       resolveDeps(cloud, clock, metrics),
     );
     expect(out).toEqual({ outcome: 'hit', cacheKey: key });
-    const detail = (await result) as Record<string, any>;
+    const detail = (await result) as SucceededDetail;
     expect(detail).toMatchObject({ requestId: 'r1', cacheKey: key, cacheHit: true, metadata: { k: 'v' } });
     expect(detail.timings.inferenceMs).toBeUndefined();
     expect(detail.timings).toMatchObject({ receivedAt: '2026-01-01T12:00:00.000Z', completedAt: '2026-01-01T12:00:10.000Z', totalMs: 10000 });

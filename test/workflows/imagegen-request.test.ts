@@ -1,0 +1,215 @@
+/**
+ * Runs the real workflows/imagegen-request.asl.json (placeholders substituted) in
+ * aws-local-stepfunctions, with each Task state calling the real task cores over FakeCloud.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { resolve } from '../../tasks/resolve/resolve';
+import { complete } from '../../tasks/complete/complete';
+import { reportFailure } from '../../tasks/report-failure/report-failure';
+import { loadSample } from '../../events/samples';
+import { succeededDetailSchema } from '../../events/image-generation-succeeded/schema';
+import { failedDetailSchema } from '../../events/image-generation-failed/schema';
+import { CALLBACK_TIMEOUT_SECONDS } from '../../workflows/imagegen-topology';
+import { FakeCloud } from './fake-cloud';
+import { TestClock, completeDeps, errorNotification, finishLastInference, reportDeps, resolveDeps, snsEvent, successNotification } from './harness';
+
+// aws-local-stepfunctions 3.0 needs Promise.withResolvers (Node 22+).
+const P = Promise as unknown as { withResolvers?: () => unknown };
+P.withResolvers ??= () => {
+  let res!: (v: unknown) => void;
+  let rej!: (e: unknown) => void;
+  const promise = new Promise((a, b) => {
+    res = a;
+    rej = b;
+  });
+  return { promise, resolve: res, reject: rej };
+};
+
+const ASL_FILE = join(__dirname, '../../workflows/imagegen-request.asl.json');
+const ARNS = {
+  ResolveFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:imagegen-resolve',
+  ReportFailureFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:imagegen-report-failure',
+  EventBusArn: 'arn:aws:events:us-east-1:000000000000:event-bus/imagegen',
+};
+
+function definition(timeoutSeconds?: number): { States: { Resolve: { TimeoutSeconds: number } } } {
+  let text = readFileSync(ASL_FILE, 'utf8');
+  for (const [k, v] of Object.entries(ARNS)) text = text.split(`\${${k}}`).join(v);
+  expect(text).not.toContain('${');
+  const def = JSON.parse(text);
+  if (timeoutSeconds !== undefined) def.States.Resolve.TimeoutSeconds = timeoutSeconds;
+  return def;
+}
+
+/** A Lambda function error as Step Functions sees it: Error = errorType, Cause = the JSON error. */
+function lambdaError(e: Error): Error {
+  return Object.assign(new Error(JSON.stringify({ errorMessage: e.message, errorType: e.name, trace: [] })), { name: e.name });
+}
+
+type EventLog = { type: string; state?: { name: string } };
+/* eslint-disable @typescript-eslint/no-explicit-any -- task handlers receive the state's untyped effective input */
+
+interface Run {
+  result: Promise<unknown>;
+  states: Promise<string[]>;
+  events: Promise<EventLog[]>;
+}
+
+describe('imagegen-request workflow', () => {
+  const machine = new StateMachine(definition() as never);
+  const quickMachine = new StateMachine(definition(1) as never);
+  let cloud: FakeCloud;
+  let clock: TestClock;
+  let n = 0;
+  const notified: unknown[] = [];
+
+  beforeEach(() => {
+    cloud = new FakeCloud();
+    clock = new TestClock();
+    notified.length = 0;
+  });
+
+  function start(detail: object, sm = machine): Run {
+    n += 1;
+    const token = `token-${n}`;
+    const executionArn = `arn:aws:states:us-east-1:000000000000:execution:imagegen-request:exec-${n}`;
+    const event = { ...loadSample('image-generation-requested', 'minimal'), detail };
+    const execution = sm.run(event as never, {
+      context: { Execution: { Id: executionArn }, Task: { Token: token } } as never,
+      overrides: {
+        taskResourceLocalHandlers: {
+          Resolve: async (input: any) => {
+            expect(input.FunctionName).toBe(ARNS.ResolveFunctionArn);
+            const callback = cloud.openToken(input.Payload.taskToken);
+            try {
+              await resolve(input.Payload, resolveDeps(cloud, clock));
+            } catch (e) {
+              cloud.tokens.delete(input.Payload.taskToken);
+              throw lambdaError(e as Error);
+            }
+            return (await callback) as never;
+          },
+          Notify: async (input: any) => {
+            notified.push(...input.Entries);
+            return { Entries: [{ EventId: 'e' }], FailedEntryCount: 0 };
+          },
+          ReportFailure: async (input: any) => {
+            expect(input.FunctionName).toBe(ARNS.ReportFailureFunctionArn);
+            const report = await reportFailure(input.Payload, reportDeps(cloud, clock));
+            return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: report } as never;
+          },
+        },
+      },
+    });
+    const events = (async () => {
+      const all: EventLog[] = [];
+      for await (const e of execution.eventLogs) all.push(e as EventLog);
+      return all;
+    })();
+    const states = events.then((all) => all.filter((e) => e.type === 'StateEntered').map((e) => (e as { state: { name: string } }).state.name));
+    // A closed execution closes its token, as Step Functions does (later callbacks get TaskTimedOut).
+    const result = execution.result.finally(() => cloud.tokens.delete(token));
+    return { result, states, events };
+  }
+
+  const failureOf = (run: Run) => run.result.then(
+    () => {
+      throw new Error('expected the execution to fail');
+    },
+    (e: { cause?: { name: string; message: string } }) => ({ error: e.cause?.name, cause: e.cause?.message }),
+  );
+
+  it('defines the callback timeout from the topology', () => {
+    expect(definition().States.Resolve.TimeoutSeconds).toBe(CALLBACK_TIMEOUT_SECONDS);
+  });
+
+  it('miss: one inference, then Notify with the result as detail and execution output (2 states)', async () => {
+    const run = start({ requestId: 'w-miss', prompt: 'a lighthouse', metadata: { m: 1 } });
+    await waitFor(() => cloud.invocations.length === 1);
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
+    const output = succeededDetailSchema.parse(await run.result);
+    expect(output).toMatchObject({ requestId: 'w-miss', cacheHit: false, metadata: { m: 1 } });
+    expect(notified).toEqual([{ EventBusName: ARNS.EventBusArn, Source: 'imagegen', DetailType: 'Image Generation Succeeded', Detail: output }]);
+    expect(await run.states).toEqual(['Resolve', 'Notify']);
+  });
+
+  it('hit: served from cache without an inference (2 states)', async () => {
+    const first = start({ requestId: 'w-hit-1', prompt: 'a fox' });
+    await waitFor(() => cloud.invocations.length === 1);
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
+    await first.result;
+    const second = start({ requestId: 'w-hit-2', prompt: 'a fox', renditions: [{ width: 100, format: 'png' }] });
+    const output = succeededDetailSchema.parse(await second.result);
+    expect(output.cacheHit).toBe(true);
+    expect(output.renditions[0]).toMatchObject({ width: 100, height: 100, format: 'png' });
+    expect(output.timings.inferenceMs).toBeUndefined();
+    expect(cloud.invocations).toHaveLength(1);
+    expect(await second.states).toEqual(['Resolve', 'Notify']);
+  });
+
+  it('duplicate request: joins the in-flight inference; a duplicate and a late notification change nothing', async () => {
+    const a = start({ requestId: 'w-dup', prompt: 'a harbor' });
+    await waitFor(() => cloud.invocations.length === 1);
+    const b = start({ requestId: 'w-dup', prompt: 'a harbor' });
+    await waitFor(() => cloud.items.size >= 5);
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    const note = snsEvent(successNotification(inferenceId, outputLocation));
+    await complete(note, completeDeps(cloud, clock));
+    const [ra, rb] = await Promise.all([a.result, b.result]);
+    expect(ra).toMatchObject({ requestId: 'w-dup', cacheHit: false });
+    expect(rb).toMatchObject({ requestId: 'w-dup', cacheHit: false });
+    expect(cloud.invocations).toHaveLength(1);
+    expect(await complete(note, completeDeps(cloud, clock))).toEqual([{ inferenceId, outcome: 'succeeded', completed: 0 }]);
+    expect(await complete(snsEvent(errorNotification(inferenceId, 'late error')), completeDeps(cloud, clock))).toEqual([{ inferenceId, outcome: 'stale', completed: 0 }]);
+    expect(notified).toHaveLength(2);
+  });
+
+  it('invalid request: ReportFailure publishes InvalidRequest and the execution fails with it (3 states)', async () => {
+    const run = start({ requestId: 'w-bad', prompt: 'a crane', steps: 250, metadata: { m: 2 } });
+    expect(await failureOf(run)).toEqual({ error: 'InvalidRequest', cause: 'detail.steps must be an integer from 1 to 100 (got 250)' });
+    expect(failedDetailSchema.parse(JSON.parse(cloud.published[0]!.Detail!))).toEqual({
+      requestId: 'w-bad',
+      error: { code: 'InvalidRequest', message: 'detail.steps must be an integer from 1 to 100 (got 250)' },
+      metadata: { m: 2 },
+    });
+    expect(cloud.published[0]).toMatchObject({ Source: 'imagegen', DetailType: 'Image Generation Failed' });
+    expect(await run.states).toEqual(['Resolve', 'ReportFailure', 'Failed']);
+    expect(notified).toHaveLength(0);
+  });
+
+  it('inference error: every waiter fails with InferenceFailed (3 states)', async () => {
+    const run = start({ requestId: 'w-err', prompt: 'a robot' });
+    await waitFor(() => cloud.invocations.length === 1);
+    const inferenceId = cloud.invocations[0]!.InferenceId!;
+    await complete(snsEvent(errorNotification(inferenceId, 'ClientError: Received server error (500) from model.')), completeDeps(cloud, clock));
+    expect(await failureOf(run)).toEqual({ error: 'InferenceFailed', cause: 'ClientError: Received server error (500) from model.' });
+    expect(JSON.parse(cloud.published[0]!.Detail!)).toMatchObject({ requestId: 'w-err', error: { code: 'InferenceFailed' } });
+    expect(await run.states).toEqual(['Resolve', 'ReportFailure', 'Failed']);
+  });
+
+  it('callback timeout: States.Timeout becomes InferenceTimedOut (3 states)', async () => {
+    const run = start({ requestId: 'w-slow', prompt: 'a desert' }, quickMachine);
+    const failure = await failureOf(run);
+    expect(failure.error).toBe('InferenceTimedOut');
+    expect(failure.cause).toContain('no image was produced before the workflow stopped waiting (States.Timeout');
+    expect(JSON.parse(cloud.published[0]!.Detail!)).toMatchObject({ requestId: 'w-slow', error: { code: 'InferenceTimedOut' } });
+    expect(await run.states).toEqual(['Resolve', 'ReportFailure', 'Failed']);
+    // The notification that arrives after the timeout completes a closed token: ignored.
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    expect(await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock))).toEqual([
+      { inferenceId, outcome: 'succeeded', completed: 0 },
+    ]);
+  });
+});
+
+async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
