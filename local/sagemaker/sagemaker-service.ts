@@ -366,7 +366,7 @@ export class SageMakerService implements EndpointCapacityPort {
       if (!match?.[1] || request.method !== 'POST') {
         throw new AwsServiceError('UnknownOperationException', `SageMaker Runtime has no operation ${request.method} ${request.rawPath}`, 404);
       }
-      const name = decodeURIComponent(match[1]);
+      const name = decodePathLabel(match[1]);
       if (match[2] !== 'async-invocations') {
         this.knownEndpoint(name);
         throw validationError(`Endpoint ${name} of account ${this.options.account} is an asynchronous endpoint and does not support ${match[2] === 'invocations' ? 'InvokeEndpoint' : 'InvokeEndpointWithResponseStream'}. Use InvokeEndpointAsync.`);
@@ -657,6 +657,14 @@ export class SageMakerService implements EndpointCapacityPort {
       if (typeof count === 'number') this.setDesiredInstanceCount(name, variantName, count);
     }
     return { EndpointArn: this.endpointArn(endpoint.config.name) };
+  }
+}
+
+function decodePathLabel(label: string): string {
+  try {
+    return decodeURIComponent(label);
+  } catch {
+    throw validationError(`The endpoint name in the path is not valid percent-encoding: ${label}`);
   }
 }
 

@@ -38,6 +38,11 @@ describe('renderStandInImage', () => {
     expect(pa.equals(pb)).toBe(false);
   });
 
+  it('renders prompts with markup and control characters as text', async () => {
+    const png = await renderStandInImage({ ...base, prompt: '<svg> & "quotes"\u0007 </text>\nnext line' });
+    expect((await sharp(png).metadata()).width).toBe(256);
+  });
+
   it('renders exactly the requested width and height', async () => {
     const png = await renderStandInImage({ ...base, width: 320, height: 128 });
     const meta = await sharp(png).metadata();

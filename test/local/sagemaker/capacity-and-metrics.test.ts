@@ -112,6 +112,16 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
     expect(fake?.requests).toHaveLength(0);
   });
 
+  it('aborts in-flight invocations on close and publishes nothing for them', async () => {
+    const harness = await setup(() => undefined);
+    await invoke(harness);
+    await waitFor(() => fake?.requests.length === 1, 'the container to be called');
+    await harness.service.close();
+    expect(harness.topics.messages).toHaveLength(0);
+    expect(harness.objects.objects.size).toBe(1);
+    expect(harness.service.stats(ENDPOINT)).toMatchObject({ queued: 0, inFlight: 0 });
+  });
+
   it('rejects a negative desired count and an unknown variant', async () => {
     const harness = await setup(ok());
     expect(() => harness.service.setDesiredInstanceCount(ENDPOINT, VARIANT, -1)).toThrow('DesiredInstanceCount must be an integer greater than or equal to 0');
