@@ -102,7 +102,7 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     for (const [index, request] of campaign.requests.entries()) {
       const eventId = eventIds[index];
       const execution = eventId === undefined ? undefined : finished.get(eventId);
-      outcomes.push(await outcomeOf(request, execution, s3, outDir));
+      outcomes.push(await outcomeOf(index, request, execution, s3, outDir));
     }
 
     await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), outcomes }, null, 2)}\n`);
@@ -163,6 +163,7 @@ interface ImageRef {
 }
 
 async function outcomeOf(
+  position: number,
   request: CampaignRequest,
   execution: FinishedExecution | undefined,
   s3: S3Client,
@@ -192,8 +193,9 @@ async function outcomeOf(
     image?: ImageRef;
     renditions?: ImageRef[];
   };
-  // Request ids come from producers: keep them out of paths except as a sanitized folder name.
-  const folder = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
+  // Request ids come from producers: only a sanitized form reaches a path, prefixed with the
+  // request's position so neither a repeat nor two ids that sanitize alike overwrite each other.
+  const folder = `${String(position + 1).padStart(3, '0')}-${requestId.replace(/[^A-Za-z0-9._-]/g, '_')}`;
   const files: string[] = [];
   for (const [name, image] of [
     ['original', output.image],
