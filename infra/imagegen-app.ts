@@ -26,7 +26,10 @@ export function createImagegenApp(props: AppProps = {}): ImagegenApp {
     topology,
     config,
     description: 'imagegen: EventBridge → Step Functions → SageMaker async SDXL on Inferentia2',
-    ...(process.env.CDK_DEFAULT_REGION && { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }),
+    // Environment-agnostic unless the CLI knows the target (bucket names then carry ${AWS::AccountId} tokens).
+    ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION && {
+      env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    }),
   });
   Tags.of(stack).add('app', 'imagegen');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

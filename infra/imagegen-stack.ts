@@ -95,8 +95,7 @@ export class ImagegenStack extends Stack {
         objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         // Keys are content hashes: an object is never rewritten with other content, so versions add nothing.
         versioned: false,
-        serverAccessLogsBucket: accessLogs,
-        serverAccessLogsPrefix: `${spec.name}/`,
+        ...(accessLogs && { serverAccessLogsBucket: accessLogs as s3.IBucket, serverAccessLogsPrefix: `${spec.name}/` }),
         lifecycleRules: [
           ...spec.lifecycle.map((l) => ({ id: `expire-${l.prefix.replace(/\/$/, '')}`, prefix: l.prefix, expiration: Duration.days(l.days) })),
           { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
@@ -144,7 +143,7 @@ export class ImagegenStack extends Stack {
       ? new kms.Key(this, 'TopicKey', { description: 'Encrypts the inference notification topics', enableKeyRotation: true })
       : undefined;
     for (const spec of topology.topics) {
-      const topic = new sns.Topic(this, `Topic-${spec.name}`, { topicName: spec.name, masterKey: topicKey, enforceSSL: true });
+      const topic = new sns.Topic(this, `Topic-${spec.name}`, { topicName: spec.name, masterKey: topicKey!, enforceSSL: true });
       markTopology(topic.node.defaultChild as sns.CfnTopic, 'topic', spec.name);
       this.topics.set(spec.name, topic);
       this.registry.register('topic', spec.name, { name: topic.topicName, arn: topic.topicArn });
