@@ -197,7 +197,7 @@ export class LocalCloud {
     await edge.listen();
     closers.push(() => edge.close());
 
-    await stepFunctions.start();
+    stepFunctions.start();
     sagemaker.start();
     events.start();
 
