@@ -1,0 +1,479 @@
+/**
+ * Discrete-event simulation of an async endpoint under a scaling policy: requests arrive (trace),
+ * hit the cache or queue FIFO, expire after the request TTL, run on instances (start-up delay,
+ * concurrency per instance, inference time around the mean), CloudWatch aggregates one-minute
+ * periods that alarms see after a delay, and the policy changes the desired count within cooldowns
+ * and [min, max]. While instances start (the endpoint is Updating) no other scaling activity can
+ * run, as on SageMaker. Instances are billed from launch until terminated (a scaled-in busy instance
+ * finishes its in-flight work first).
+ */
+import { computeUtilization, seedUtilization } from '../../tasks/publish-utilization/utilization';
+import { SimulationInputError } from './errors';
+import { EventHeap } from './heap';
+import type { PolicySpec } from './policies';
+import { Prng } from './prng';
+import type { Trace } from './trace';
+
+export const PERIOD_SECONDS = 60;
+
+export interface SimulationConfig {
+  readonly instanceType: string;
+  readonly pricePerHour: number;
+  /** Mean inference time per image. */
+  readonly secondsPerImage: number;
+  /** Standard deviation of the inference time, as a fraction of the mean. */
+  readonly inferenceSpread: number;
+  readonly concurrencyPerInstance: number;
+  readonly startupSeconds: number;
+  readonly cacheHitRatio: number;
+  /** Latency of a cache hit (workflow start to result event). */
+  readonly hitLatencySeconds: number;
+  /** SageMaker RequestTTLSeconds: a request still queued after this long expires. */
+  readonly ttlSeconds: number;
+  readonly initialInstances: number;
+  /** Bounds when the policy sets none. */
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  /** How long after a period ends its datapoint reaches the alarm. */
+  readonly metricDelaySeconds: number;
+  readonly sloSeconds: number;
+  readonly seed: number;
+}
+
+export interface ScalingDecision {
+  readonly at: number;
+  readonly from: number;
+  readonly to: number;
+  readonly reason: string;
+}
+
+export interface PeriodRecord {
+  readonly start: number;
+  readonly arrivals: number;
+  readonly inferences: number;
+  readonly backlog: number;
+  readonly inService: number;
+  /** Mean desired count over the period. */
+  readonly billed: number;
+  /** Busy slots ÷ in-service slots, time-averaged; undefined with no instance in service. */
+  readonly busyShare: number | undefined;
+  /** The policy metric's datapoint; undefined = no data. */
+  readonly metric: number | undefined;
+}
+
+export interface CapacityPoint {
+  readonly at: number;
+  /** Instances billed (pending, in service or draining). */
+  readonly billed: number;
+  readonly inService: number;
+  readonly desired: number;
+}
+
+export interface SimulationResult {
+  readonly policy: string;
+  readonly requests: number;
+  readonly completed: number;
+  readonly hits: number;
+  readonly expired: number;
+  readonly p50_s: number | null;
+  readonly p95_s: number | null;
+  readonly p99_s: number | null;
+  readonly slo_attainment: number;
+  readonly instance_hours: number;
+  readonly cost_usd: number;
+  /** Endpoint cost ÷ completed requests; null when nothing completed. */
+  readonly cost_per_image_usd: number | null;
+  readonly peak_instances: number;
+  readonly scaling_actions: number;
+  readonly duration_s: number;
+  readonly decisions: readonly ScalingDecision[];
+  readonly periods: readonly PeriodRecord[];
+  readonly timeline: readonly CapacityPoint[];
+  /** Per request: arrival second and latency (NaN = expired). */
+  readonly arrivals: Float64Array;
+  readonly latencies: Float64Array;
+}
+
+interface Instance {
+  readonly id: number;
+  state: 'pending' | 'inService' | 'draining' | 'terminated';
+  busy: number;
+}
+
+type SimEvent =
+  | { at: number; seq: number; kind: 'second'; second: number }
+  | { at: number; seq: number; kind: 'arrival'; request: number }
+  | { at: number; seq: number; kind: 'complete'; instance: Instance; request: number; started: number }
+  | { at: number; seq: number; kind: 'ready'; instance: Instance }
+  | { at: number; seq: number; kind: 'periodEnd'; period: number }
+  | { at: number; seq: number; kind: 'evaluate'; period: number }
+  | { at: number; seq: number; kind: 'sample' }
+  | { at: number; seq: number; kind: 'scheduled'; action: PolicySpec['scheduledActions'][number] };
+
+type EventInit = SimEvent extends infer E ? (E extends SimEvent ? Omit<E, 'seq'> : never) : never;
+
+const SAMPLE_SECONDS = 10;
+
+export function validateConfig(config: SimulationConfig): void {
+  const check = (field: keyof SimulationConfig, min: number, max: number, integer = false) => {
+    const value = config[field] as number;
+    if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      throw new SimulationInputError(`${field} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got ${value})`);
+    }
+  };
+  check('pricePerHour', 0, 1000);
+  check('secondsPerImage', 0.01, 3600);
+  check('inferenceSpread', 0, 1);
+  check('concurrencyPerInstance', 1, 1000, true);
+  check('startupSeconds', 0, 3600);
+  check('cacheHitRatio', 0, 1);
+  check('hitLatencySeconds', 0, 60);
+  check('ttlSeconds', 60, 21600);
+  check('initialInstances', 0, 10_000, true);
+  check('minCapacity', 0, 10_000, true);
+  check('maxCapacity', 0, 10_000, true);
+  check('metricDelaySeconds', 0, 600);
+  check('sloSeconds', 0.001, 86_400);
+  check('seed', 0, 2 ** 32 - 1, true);
+}
+
+export function simulate(trace: Trace, policy: PolicySpec, config: SimulationConfig): SimulationResult {
+  validateConfig(config);
+  const rng = new Prng(config.seed);
+  const totalRequests = trace.reduce((a, b) => a + b, 0);
+  const arrivals = new Float64Array(totalRequests);
+  const latencies = new Float64Array(totalRequests).fill(NaN);
+  const heap = new EventHeap<SimEvent>();
+  let seq = 0;
+  const push = (event: EventInit) => heap.push({ ...event, seq: seq++ } as SimEvent);
+
+  let minCapacity = policy.minCapacity ?? config.minCapacity;
+  let maxCapacity = policy.maxCapacity ?? config.maxCapacity;
+  const clamp = (n: number) => Math.min(maxCapacity, Math.max(minCapacity, n));
+
+  // Queue of request ids (FIFO; the TTL is uniform, so the oldest always expires first).
+  const queue = new Int32Array(totalRequests);
+  let qHead = 0;
+  let qTail = 0;
+  let nextRequest = 0;
+  let inFlight = 0;
+  let completed = 0;
+  let hits = 0;
+  let expired = 0;
+
+  const instances: Instance[] = [];
+  const free = new Set<Instance>();
+  let desired = 0;
+  let billed = 0;
+  let inService = 0;
+  const timeline: CapacityPoint[] = [];
+  let now = 0;
+  const record = () => {
+    const last = timeline[timeline.length - 1];
+    const point = { at: now, billed, inService, desired };
+    if (last && last.at === now) timeline[timeline.length - 1] = point;
+    else if (!last || last.billed !== billed || last.inService !== inService || last.desired !== desired) timeline.push(point);
+  };
+
+  // Per-period accumulators.
+  const periods: PeriodRecord[] = [];
+  const datapoints: (number | undefined)[] = [];
+  const backlogWithoutCapacity: number[] = [];
+  let acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0 };
+  let lastT = 0;
+  const integrate = (t: number) => {
+    const dt = t - lastT;
+    if (dt > 0) {
+      acc.busySeconds += inFlight * dt;
+      acc.slotSeconds += inService * config.concurrencyPerInstance * dt;
+      acc.billedSeconds += billed * dt;
+      lastT = t;
+    }
+  };
+
+  const decisions: ScalingDecision[] = [];
+  let lastScaleOut = -Infinity;
+  let lastScaleIn = -Infinity;
+  let lastStep = -Infinity;
+
+  const setDesired = (target: number, reason: string) => {
+    const next = clamp(target);
+    if (next === desired) return;
+    decisions.push({ at: now, from: desired, to: next, reason });
+    if (next > desired) {
+      for (let i = desired; i < next; i++) {
+        const instance: Instance = { id: instances.length, state: 'pending', busy: 0 };
+        instances.push(instance);
+        billed++;
+        push({ at: now + config.startupSeconds, kind: 'ready', instance });
+      }
+    } else {
+      let remove = desired - next;
+      // Pending instances go first (newest first), then idle ones, then the least busy drain.
+      const active = instances.filter((i) => i.state === 'pending' || i.state === 'inService');
+      active.sort((a, b) => rank(a) - rank(b) || b.id - a.id);
+      for (const instance of active) {
+        if (remove-- <= 0) break;
+        if (instance.state === 'inService') {
+          inService--;
+          free.delete(instance);
+        }
+        if (instance.busy === 0) {
+          instance.state = 'terminated';
+          billed--;
+        } else instance.state = 'draining';
+      }
+    }
+    desired = next;
+    record();
+  };
+
+  const expire = () => {
+    while (qHead < qTail) {
+      const id = queue[qHead] as number;
+      if (now - (arrivals[id] as number) < config.ttlSeconds) break;
+      qHead++;
+      expired++;
+    }
+  };
+
+  const dispatch = () => {
+    expire();
+    while (qHead < qTail && free.size > 0) {
+      const instance = free.values().next().value as Instance;
+      const id = queue[qHead++] as number;
+      instance.busy++;
+      inFlight++;
+      if (instance.busy >= config.concurrencyPerInstance) free.delete(instance);
+      const duration = Math.max(config.secondsPerImage * 0.25, config.secondsPerImage * (1 + config.inferenceSpread * rng.normal()));
+      push({ at: now + duration, kind: 'complete', instance, request: id, started: now });
+    }
+  };
+
+  const evaluate = (period: number) => {
+    // SageMaker rejects capacity changes while the endpoint is Updating (instances starting), so a
+    // scaling activity holds further ones until it completes: no compounding on a stale metric.
+    if (instances.some((i) => i.state === 'pending')) return;
+    const tt = policy.targetTracking;
+    const sz = policy.scaleFromZero;
+    if (sz && backlogWithoutCapacity.length >= sz.evaluationPeriods) {
+      const recent = backlogWithoutCapacity.slice(-sz.evaluationPeriods);
+      if (recent.every((v) => v >= sz.threshold) && now >= lastStep + sz.cooldownSeconds) {
+        lastStep = now;
+        const before = desired;
+        setDesired(desired + sz.adjustment, `HasBacklogWithoutCapacity alarm, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints ≥ ${sz.threshold}`);
+        if (desired !== before) lastScaleOut = now;
+      }
+    }
+    if (!tt) return;
+    const latest = datapoints[period];
+    const high = datapoints.slice(-tt.scaleOutDatapoints);
+    if (latest !== undefined && high.length === tt.scaleOutDatapoints && high.every((v) => v !== undefined && v > tt.targetValue)) {
+      const target = Math.ceil((desired * latest) / tt.targetValue);
+      if (target > desired && now >= lastScaleOut + tt.scaleOutCooldownSeconds) {
+        const before = desired;
+        setDesired(target, `${tt.metric} ${latest.toFixed(2)} > ${tt.targetValue} for ${tt.scaleOutDatapoints} datapoints`);
+        if (desired !== before) lastScaleOut = now;
+      }
+      return;
+    }
+    const low = datapoints.slice(-tt.scaleInDatapoints);
+    const threshold = 0.9 * tt.targetValue;
+    if (tt.disableScaleIn || latest === undefined || low.length < tt.scaleInDatapoints || !low.every((v) => v !== undefined && v < threshold)) return;
+    const target = Math.ceil((desired * latest) / tt.targetValue);
+    if (target < desired && now >= lastScaleIn + tt.scaleInCooldownSeconds && now >= lastScaleOut + tt.scaleOutCooldownSeconds) {
+      const before = desired;
+      setDesired(target, `${tt.metric} ${latest.toFixed(2)} < ${threshold.toFixed(3)} for ${tt.scaleInDatapoints} datapoints`);
+      if (desired !== before) lastScaleIn = now;
+    }
+  };
+
+  const metricValue = (inferencesInPeriod: number, latencySum: number, backlog: number): number | undefined => {
+    const tt = policy.targetTracking;
+    if (!tt) return undefined;
+    switch (tt.metric) {
+      case 'seed-utilization':
+        return seedUtilization(inService, inferencesArrived);
+      case 'imagegen-utilization':
+        return computeUtilization({
+          instances: inService,
+          arrivals: inferencesArrived,
+          backlog,
+          inferenceSeconds: inferencesInPeriod > 0 ? latencySum / inferencesInPeriod : config.secondsPerImage,
+          concurrencyPerInstance: config.concurrencyPerInstance,
+          periodSeconds: PERIOD_SECONDS,
+        }).value;
+      case 'backlog-per-instance':
+        return backlog / Math.max(1, inService);
+    }
+  };
+  let inferencesArrived = 0;
+
+  // ---- run ----
+  desired = 0;
+  record();
+  setDesired(config.initialInstances, 'initial instance count');
+  for (const instance of instances) {
+    instance.state = 'inService';
+    inService++;
+    free.add(instance);
+  }
+  decisions.length = 0;
+  record();
+  const traceEnd = trace.length;
+  for (const action of policy.scheduledActions) if (action.atSecond < traceEnd) push({ at: action.atSecond, kind: 'scheduled', action });
+  push({ at: 0, kind: 'second', second: 0 });
+  push({ at: PERIOD_SECONDS, kind: 'periodEnd', period: 0 });
+  push({ at: SAMPLE_SECONDS, kind: 'sample' });
+
+  const done = () => now >= traceEnd && qHead >= qTail && inFlight === 0;
+  for (let event = heap.pop(); event; event = heap.pop()) {
+    integrate(event.at);
+    now = event.at;
+    switch (event.kind) {
+      case 'second': {
+        const count = trace[event.second] ?? 0;
+        const times: number[] = [];
+        for (let i = 0; i < count; i++) times.push(event.second + rng.next());
+        times.sort((a, b) => a - b);
+        for (const at of times) {
+          const id = nextRequest++;
+          arrivals[id] = at;
+          push({ at, kind: 'arrival', request: id });
+        }
+        if (event.second + 1 < traceEnd) push({ at: event.second + 1, kind: 'second', second: event.second + 1 });
+        break;
+      }
+      case 'arrival':
+        acc.arrivals++;
+        if (rng.next() < config.cacheHitRatio) {
+          hits++;
+          completed++;
+          latencies[event.request] = config.hitLatencySeconds;
+        } else {
+          inferencesArrived++;
+          queue[qTail++] = event.request;
+          dispatch();
+        }
+        break;
+      case 'complete': {
+        const { instance } = event;
+        instance.busy--;
+        inFlight--;
+        completed++;
+        acc.inferences++;
+        acc.latencySum += now - event.started;
+        latencies[event.request] = now - (arrivals[event.request] as number);
+        if (instance.state === 'draining' && instance.busy === 0) {
+          instance.state = 'terminated';
+          billed--;
+          record();
+        } else if (instance.state === 'inService') free.add(instance);
+        dispatch();
+        break;
+      }
+      case 'ready':
+        if (event.instance.state !== 'pending') break;
+        event.instance.state = 'inService';
+        inService++;
+        free.add(event.instance);
+        record();
+        dispatch();
+        break;
+      case 'sample':
+        expire();
+        acc.hbwcSum += qTail - qHead + inFlight > 0 && inService === 0 ? 1 : 0;
+        acc.hbwcN++;
+        if (!done()) push({ at: now + SAMPLE_SECONDS, kind: 'sample' });
+        break;
+      case 'periodEnd': {
+        expire();
+        const backlog = qTail - qHead + inFlight;
+        const metric = metricValue(acc.inferences, acc.latencySum, backlog);
+        datapoints.push(metric);
+        backlogWithoutCapacity.push(acc.hbwcN > 0 ? acc.hbwcSum / acc.hbwcN : 0);
+        periods.push({
+          start: event.period * PERIOD_SECONDS,
+          arrivals: acc.arrivals,
+          inferences: acc.inferences,
+          backlog,
+          inService,
+          billed: acc.billedSeconds / PERIOD_SECONDS,
+          busyShare: acc.slotSeconds > 0 ? acc.busySeconds / acc.slotSeconds : undefined,
+          metric,
+        });
+        acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0 };
+        inferencesArrived = 0;
+        push({ at: now + config.metricDelaySeconds, kind: 'evaluate', period: event.period });
+        if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'periodEnd', period: event.period + 1 });
+        break;
+      }
+      case 'evaluate':
+        evaluate(event.period);
+        break;
+      case 'scheduled': {
+        const { action } = event;
+        minCapacity = action.minCapacity;
+        maxCapacity = action.maxCapacity;
+        const before = desired;
+        setDesired(desired, `scheduled action ${action.name} (min ${action.minCapacity}, max ${action.maxCapacity})`);
+        if (desired > before) lastScaleOut = now;
+        break;
+      }
+    }
+  }
+  // Billing stops when the simulation ends; the last partial period is already integrated.
+  const end = Math.max(now, traceEnd);
+  integrate(end);
+  now = end;
+  record();
+
+  const delivered = Array.from(latencies).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const instanceHours = integrateTimeline(timeline, end) / 3600;
+  const cost = instanceHours * config.pricePerHour;
+  return {
+    policy: policy.name,
+    requests: totalRequests,
+    completed,
+    hits,
+    expired,
+    p50_s: percentile(delivered, 0.5),
+    p95_s: percentile(delivered, 0.95),
+    p99_s: percentile(delivered, 0.99),
+    slo_attainment: totalRequests === 0 ? 1 : delivered.filter((v) => v <= config.sloSeconds).length / totalRequests,
+    instance_hours: instanceHours,
+    cost_usd: cost,
+    cost_per_image_usd: completed === 0 ? null : cost / completed,
+    peak_instances: Math.max(...timeline.map((p) => p.billed)),
+    scaling_actions: decisions.length,
+    duration_s: end,
+    decisions,
+    periods,
+    timeline,
+    arrivals,
+    latencies,
+  };
+}
+
+function rank(instance: Instance): number {
+  if (instance.state === 'pending') return -1;
+  return instance.busy;
+}
+
+/** ∫ billed dt over the step function, in instance-seconds. */
+export function integrateTimeline(timeline: readonly CapacityPoint[], end: number): number {
+  let total = 0;
+  for (let i = 0; i < timeline.length; i++) {
+    const point = timeline[i] as CapacityPoint;
+    const next = timeline[i + 1]?.at ?? end;
+    total += point.billed * (next - point.at);
+  }
+  return total;
+}
+
+/** Nearest-rank percentile of ascending values; null when empty. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[index] as number;
+}
