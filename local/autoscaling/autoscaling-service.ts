@@ -1,0 +1,392 @@
+/**
+ * Local Application Auto Scaling for the emulated async endpoints: the policies the CDK stack
+ * deploys (infra/constructs/endpoint-scaling.ts), evaluated every minute of Clock time —
+ * - target tracking on the utilization metric read as `FILL(utilization, 0)`: 3 of 3 datapoints
+ *   above target → ceil(current × metric ÷ target); 15 of 15 below 90 % of it → scale in the same
+ *   way; scale-out and scale-in cooldowns; no scale-in while a scale-out cooldown runs;
+ * - step scaling on AWS/SageMaker HasBacklogWithoutCapacity (Average ≥ threshold for N periods → +adjustment);
+ * - scheduled actions that set min/max.
+ * While instances are starting (desired ≠ in service) the endpoint is Updating and SageMaker refuses
+ * capacity changes, so dynamic scaling waits. Wire API: AWS JSON 1.1, `AnyScaleFrontendService.*`.
+ */
+import type { MetricDataQuery, CloudWatchService } from '../cloudwatch/cloudwatch-service';
+import type { Clock } from '../clock';
+import { AwsServiceError } from '../edge/errors';
+import { jsonService } from '../edge/json-protocol';
+import type { ServiceHandler } from '../edge/types';
+import type { EndpointCapacityPort } from '../ports';
+import type { ScalingSpec } from '../../workflows/topology';
+import { parseActionSchedule, type ActionSchedule } from './schedule';
+
+const PERIOD_MS = 60_000;
+const DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
+const SCALE_OUT_DATAPOINTS = 3;
+const SCALE_IN_DATAPOINTS = 15;
+
+export interface AutoScalingEndpoint {
+  readonly name: string;
+  readonly variantName: string;
+  readonly scaling: ScalingSpec;
+}
+
+export interface AutoScalingServiceOptions {
+  readonly clock: Clock;
+  readonly region: string;
+  readonly account: string;
+  readonly endpoints: readonly AutoScalingEndpoint[];
+  readonly metrics: Pick<CloudWatchService, 'getMetricData'>;
+  readonly capacity: EndpointCapacityPort;
+  readonly log?: (line: string) => void;
+}
+
+export interface ScalingActivity {
+  readonly ActivityId: string;
+  readonly ServiceNamespace: 'sagemaker';
+  readonly ResourceId: string;
+  readonly ScalableDimension: string;
+  readonly Description: string;
+  readonly Cause: string;
+  readonly StartTime: number;
+  readonly EndTime: number;
+  readonly StatusCode: 'Successful';
+  readonly StatusMessage: string;
+}
+
+interface ScheduledAction {
+  readonly name: string;
+  readonly schedule: string;
+  readonly timezone: string;
+  readonly min: number | undefined;
+  readonly max: number | undefined;
+  readonly created: number;
+  readonly parsed: ActionSchedule;
+}
+
+interface Target {
+  readonly endpoint: AutoScalingEndpoint;
+  readonly resourceId: string;
+  readonly created: number;
+  min: number;
+  max: number;
+  lastScaleOut: number;
+  lastScaleIn: number;
+  lastStep: number;
+  readonly scheduled: Map<string, ScheduledAction>;
+}
+
+type Raw = Record<string, unknown>;
+
+export class AutoScalingService {
+  readonly handler: ServiceHandler;
+  private readonly targets = new Map<string, Target>();
+  private readonly activities: ScalingActivity[] = [];
+  private cancelTick: (() => void) | undefined;
+  private lastEvaluation: number;
+  private activitySeq = 0;
+
+  constructor(private readonly options: AutoScalingServiceOptions) {
+    const now = options.clock.now();
+    this.lastEvaluation = now;
+    for (const endpoint of options.endpoints) {
+      const resourceId = `endpoint/${endpoint.name}/variant/${endpoint.variantName}`;
+      const target: Target = { endpoint, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, lastStep: -Infinity, scheduled: new Map() };
+      for (const a of endpoint.scaling.scheduledActions) {
+        target.scheduled.set(a.name, { name: a.name, schedule: a.schedule, timezone: a.timezone, min: a.minCapacity, max: a.maxCapacity, created: now, parsed: parseActionSchedule(a.schedule, a.timezone, now) });
+      }
+      this.targets.set(resourceId, target);
+    }
+    this.handler = jsonService({
+      name: 'application-autoscaling',
+      signingNames: ['application-autoscaling'],
+      targetPrefix: 'AnyScaleFrontendService',
+      version: '1.1',
+      operations: {
+        DescribeScalableTargets: (input) => this.describeScalableTargets(input),
+        DescribeScalingPolicies: (input) => this.describeScalingPolicies(input),
+        DescribeScalingActivities: (input) => this.describeScalingActivities(input),
+        DescribeScheduledActions: (input) => this.describeScheduledActions(input),
+        PutScheduledAction: (input) => this.putScheduledAction(input),
+        RegisterScalableTarget: (input) => this.registerScalableTarget(input),
+      },
+    });
+  }
+
+  /** Evaluates every minute of clock time. */
+  start(): void {
+    if (this.cancelTick) return;
+    const tick = () => {
+      this.evaluate();
+      this.cancelTick = this.options.clock.schedule(PERIOD_MS, tick);
+    };
+    this.cancelTick = this.options.clock.schedule(PERIOD_MS, tick);
+  }
+
+  close(): void {
+    this.cancelTick?.();
+    this.cancelTick = undefined;
+  }
+
+  scalingActivities(): readonly ScalingActivity[] {
+    return this.activities;
+  }
+
+  /** One evaluation of scheduled actions, then step and target-tracking policies, for every target. */
+  evaluate(): void {
+    const now = this.options.clock.now();
+    const since = this.lastEvaluation;
+    this.lastEvaluation = now;
+    for (const target of this.targets.values()) {
+      for (const action of target.scheduled.values()) {
+        const due = action.parsed.next(since);
+        if (due !== undefined && due <= now) this.runScheduled(target, action);
+      }
+      this.evaluateDynamic(target, now);
+    }
+  }
+
+  private runScheduled(target: Target, action: ScheduledAction): void {
+    if (action.min !== undefined) target.min = action.min;
+    if (action.max !== undefined) target.max = action.max;
+    if (target.min > target.max) target.max = target.min;
+    const { desired } = this.capacityOf(target);
+    const clamped = Math.min(target.max, Math.max(target.min, desired));
+    this.change(target, desired, clamped, `scheduled action ${action.name} set min ${target.min}, max ${target.max}`);
+  }
+
+  private evaluateDynamic(target: Target, now: number): void {
+    const { current, desired } = this.capacityOf(target);
+    if (current !== desired) return; // endpoint Updating: SageMaker rejects capacity changes
+    const { endpoint } = target;
+    const end = Math.floor(now / PERIOD_MS) * PERIOD_MS;
+    const sz = endpoint.scaling.scaleFromZero;
+    const backlog = this.series(end, sz.evaluationPeriods, sz.periodSeconds, {
+      Id: 'hbwc',
+      MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: 'HasBacklogWithoutCapacity', Dimensions: [{ Name: 'EndpointName', Value: endpoint.name }] }, Period: sz.periodSeconds, Stat: 'Average' },
+      ReturnData: true,
+    });
+    // Missing data is "not breaching", as the stack's alarm treats it.
+    if (backlog.length === sz.evaluationPeriods && backlog.every((v) => v !== undefined && v >= sz.threshold) && now >= target.lastStep + sz.cooldownSeconds * 1000) {
+      target.lastStep = now;
+      if (this.change(target, desired, desired + sz.adjustment, `HasBacklogWithoutCapacity alarm, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints ≥ ${sz.threshold}`)) {
+        target.lastScaleOut = now;
+        return;
+      }
+    }
+    const tt = endpoint.scaling.targetTracking;
+    const values = this.filledUtilization(end, endpoint.name, tt.namespace, tt.metricName);
+    const latest = values[values.length - 1] ?? 0;
+    const high = values.slice(-SCALE_OUT_DATAPOINTS);
+    if (high.every((v) => v > tt.targetValue)) {
+      const next = Math.ceil((desired * latest) / tt.targetValue);
+      if (next > desired && now >= target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000) {
+        if (this.change(target, desired, next, `${tt.metricName} ${fmt(latest)} > ${tt.targetValue}, ${SCALE_OUT_DATAPOINTS}/${SCALE_OUT_DATAPOINTS} datapoints`)) target.lastScaleOut = now;
+      }
+      return;
+    }
+    const low = 0.9 * tt.targetValue;
+    if (!values.every((v) => v < low)) return;
+    const next = Math.ceil((desired * latest) / tt.targetValue);
+    if (next < desired && now >= target.lastScaleIn + tt.scaleInCooldownSeconds * 1000 && now >= target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000) {
+      if (this.change(target, desired, next, `${tt.metricName} ${fmt(latest)} < ${fmt(low)}, ${SCALE_IN_DATAPOINTS}/${SCALE_IN_DATAPOINTS} datapoints`)) target.lastScaleIn = now;
+    }
+  }
+
+  /** The last `SCALE_IN_DATAPOINTS` periods of `FILL(utilization, 0)`, oldest first. */
+  private filledUtilization(end: number, endpointName: string, namespace: string, metricName: string): number[] {
+    const raw = this.series(end, SCALE_IN_DATAPOINTS, 60, {
+      Id: 'utilization',
+      MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [{ Name: 'EndpointName', Value: endpointName }] }, Period: 60, Stat: 'Average' },
+      ReturnData: true,
+    });
+    return raw.map((v) => v ?? 0);
+  }
+
+  /** `count` periods ending at `end`, oldest first; undefined where a period has no data. */
+  private series(end: number, count: number, periodSeconds: number, query: MetricDataQuery): (number | undefined)[] {
+    const start = end - count * periodSeconds * 1000;
+    const result = this.options.metrics.getMetricData([query], start, end, { scanBy: 'TimestampAscending' }).MetricDataResults[0];
+    const byTime = new Map<number, number>();
+    result?.Timestamps.forEach((t, i) => byTime.set(t.getTime(), result.Values[i] as number));
+    return Array.from({ length: count }, (_, i) => byTime.get(start + i * periodSeconds * 1000));
+  }
+
+  private capacityOf(target: Target): { current: number; desired: number } {
+    return this.options.capacity.getCapacity(target.endpoint.name, target.endpoint.variantName);
+  }
+
+  /** Clamps, applies and records a change; false when nothing changes. */
+  private change(target: Target, from: number, to: number, cause: string): boolean {
+    const next = Math.min(target.max, Math.max(target.min, to));
+    if (next === from) return false;
+    this.options.capacity.setDesiredInstanceCount(target.endpoint.name, target.endpoint.variantName, next);
+    const now = this.options.clock.now();
+    const clampNote = next !== to ? ` (clamped to [${target.min}, ${target.max}])` : '';
+    this.activities.unshift({
+      ActivityId: `${now.toString(16)}-${(this.activitySeq++).toString(16).padStart(6, '0')}`,
+      ServiceNamespace: 'sagemaker',
+      ResourceId: target.resourceId,
+      ScalableDimension: DIMENSION,
+      Description: `Setting desired instance count to ${next}.`,
+      Cause: `${cause}${clampNote}`,
+      StartTime: now / 1000,
+      EndTime: now / 1000,
+      StatusCode: 'Successful',
+      StatusMessage: `Successfully set desired instance count to ${next}. Change successfully fulfilled by sagemaker.`,
+    });
+    this.options.log?.(`autoscaling: ${target.endpoint.name} ${from} → ${next} (${cause}${clampNote})`);
+    return true;
+  }
+
+  // ---- wire API ----
+
+  private select(input: Raw): Target[] {
+    if (input['ServiceNamespace'] !== 'sagemaker') {
+      throw new AwsServiceError('ValidationException', `ServiceNamespace must be "sagemaker" here (got ${JSON.stringify(input['ServiceNamespace'])})`);
+    }
+    const dimension = input['ScalableDimension'];
+    if (dimension !== undefined && dimension !== DIMENSION) throw new AwsServiceError('ValidationException', `ScalableDimension must be ${DIMENSION}`);
+    const ids = input['ResourceIds'] ?? (input['ResourceId'] === undefined ? undefined : [input['ResourceId']]);
+    if (ids !== undefined && !Array.isArray(ids)) throw new AwsServiceError('ValidationException', 'ResourceIds must be a list');
+    return [...this.targets.values()].filter((t) => ids === undefined || (ids as unknown[]).includes(t.resourceId));
+  }
+
+  private target(input: Raw): Target {
+    const [target] = this.select({ ...input, ResourceIds: undefined });
+    const id = input['ResourceId'];
+    if (typeof id !== 'string') throw new AwsServiceError('ValidationException', 'ResourceId is required');
+    if (input['ScalableDimension'] !== DIMENSION) throw new AwsServiceError('ValidationException', `ScalableDimension must be ${DIMENSION}`);
+    const found = this.targets.get(id);
+    if (!found || !target) throw new AwsServiceError('ObjectNotFoundException', `No scalable target registered for service namespace: sagemaker, resource ID: ${id}, scalable dimension: ${DIMENSION}`);
+    return found;
+  }
+
+  private arn(kind: string, rest: string): string {
+    return `arn:aws:autoscaling:${this.options.region}:${this.options.account}:${kind}:${rest}`;
+  }
+
+  private describeScalableTargets(input: Raw): unknown {
+    return {
+      ScalableTargets: this.select(input).map((t) => ({
+        ServiceNamespace: 'sagemaker',
+        ResourceId: t.resourceId,
+        ScalableDimension: DIMENSION,
+        MinCapacity: t.min,
+        MaxCapacity: t.max,
+        RoleARN: `arn:aws:iam::${this.options.account}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`,
+        CreationTime: t.created / 1000,
+        SuspendedState: { DynamicScalingInSuspended: false, DynamicScalingOutSuspended: false, ScheduledScalingSuspended: false },
+        ScalableTargetARN: this.arn('scalable-target', t.resourceId),
+      })),
+    };
+  }
+
+  private describeScalingPolicies(input: Raw): unknown {
+    return {
+      ScalingPolicies: this.select(input).flatMap((t) => {
+        const { name } = t.endpoint;
+        const tt = t.endpoint.scaling.targetTracking;
+        const sz = t.endpoint.scaling.scaleFromZero;
+        const common = { ServiceNamespace: 'sagemaker', ResourceId: t.resourceId, ScalableDimension: DIMENSION, CreationTime: t.created / 1000 };
+        return [
+          {
+            ...common,
+            PolicyName: `${name}-utilization`,
+            PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-utilization`),
+            PolicyType: 'TargetTrackingScaling',
+            TargetTrackingScalingPolicyConfiguration: {
+              TargetValue: tt.targetValue,
+              ScaleOutCooldown: tt.scaleOutCooldownSeconds,
+              ScaleInCooldown: tt.scaleInCooldownSeconds,
+              CustomizedMetricSpecification: {
+                Metrics: [
+                  { Id: 'utilization', MetricStat: { Metric: { Namespace: tt.namespace, MetricName: tt.metricName, Dimensions: [{ Name: 'EndpointName', Value: name }] }, Stat: 'Average' }, ReturnData: false },
+                  { Id: 'filled', Expression: 'FILL(utilization, 0)', Label: 'Utilization (missing = 0)', ReturnData: true },
+                ],
+              },
+            },
+            Alarms: [
+              { AlarmName: `TargetTracking-${t.resourceId}-AlarmHigh`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:TargetTracking-${t.resourceId}-AlarmHigh` },
+              { AlarmName: `TargetTracking-${t.resourceId}-AlarmLow`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:TargetTracking-${t.resourceId}-AlarmLow` },
+            ],
+          },
+          {
+            ...common,
+            PolicyName: `${name}-scale-from-zero`,
+            PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-scale-from-zero`),
+            PolicyType: 'StepScaling',
+            StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', Cooldown: sz.cooldownSeconds, MetricAggregationType: 'Average', StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: sz.adjustment }] },
+            Alarms: [{ AlarmName: `${name}-has-backlog-without-capacity`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}-has-backlog-without-capacity` }],
+          },
+        ];
+      }),
+    };
+  }
+
+  private describeScalingActivities(input: Raw): unknown {
+    const ids = new Set(this.select(input).map((t) => t.resourceId));
+    return { ScalingActivities: this.activities.filter((a) => ids.has(a.ResourceId)) };
+  }
+
+  private describeScheduledActions(input: Raw): unknown {
+    const names = input['ScheduledActionNames'];
+    return {
+      ScheduledActions: this.select(input).flatMap((t) =>
+        [...t.scheduled.values()]
+          .filter((a) => !Array.isArray(names) || names.includes(a.name))
+          .map((a) => ({
+            ScheduledActionName: a.name,
+            ScheduledActionARN: this.arn('scheduledAction', `${t.resourceId}:scheduledActionName/${a.name}`),
+            ServiceNamespace: 'sagemaker',
+            Schedule: a.schedule,
+            Timezone: a.timezone,
+            ResourceId: t.resourceId,
+            ScalableDimension: DIMENSION,
+            ScalableTargetAction: { ...(a.min === undefined ? {} : { MinCapacity: a.min }), ...(a.max === undefined ? {} : { MaxCapacity: a.max }) },
+            CreationTime: a.created / 1000,
+          })),
+      ),
+    };
+  }
+
+  private putScheduledAction(input: Raw): unknown {
+    const target = this.target(input);
+    const name = input['ScheduledActionName'];
+    if (typeof name !== 'string' || name.length < 1 || name.length > 256 || /[:/|]/.test(name)) {
+      throw new AwsServiceError('ValidationException', 'ScheduledActionName must be 1-256 characters without ":", "/" or "|"');
+    }
+    const existing = target.scheduled.get(name);
+    const schedule = input['Schedule'] ?? existing?.schedule;
+    if (typeof schedule !== 'string') throw new AwsServiceError('ValidationException', 'Schedule is required for a new scheduled action');
+    const timezone = typeof input['Timezone'] === 'string' ? input['Timezone'] : (existing?.timezone ?? 'UTC');
+    const action = (input['ScalableTargetAction'] ?? {}) as Raw;
+    const min = capacityField(action, 'MinCapacity') ?? existing?.min;
+    const max = capacityField(action, 'MaxCapacity') ?? existing?.max;
+    if (min !== undefined && max !== undefined && min > max) throw new AwsServiceError('ValidationException', `ScalableTargetAction.MinCapacity (${min}) must be ≤ MaxCapacity (${max})`);
+    const now = this.options.clock.now();
+    target.scheduled.set(name, { name, schedule, timezone, min, max, created: now, parsed: parseActionSchedule(schedule, timezone, now) });
+    return {};
+  }
+
+  private registerScalableTarget(input: Raw): unknown {
+    const target = this.target(input);
+    const min = capacityField(input, 'MinCapacity') ?? target.min;
+    const max = capacityField(input, 'MaxCapacity') ?? target.max;
+    if (min > max) throw new AwsServiceError('ValidationException', `MinCapacity (${min}) must be ≤ MaxCapacity (${max})`);
+    target.min = min;
+    target.max = max;
+    const { desired } = this.capacityOf(target);
+    this.change(target, desired, desired, `RegisterScalableTarget set min ${min}, max ${max}`);
+    return { ScalableTargetARN: this.arn('scalable-target', target.resourceId) };
+  }
+}
+
+function capacityField(input: Raw, field: string): number | undefined {
+  const value = input[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new AwsServiceError('ValidationException', `${field} must be an integer ≥ 0`);
+  return value;
+}
+
+function fmt(value: number): string {
+  return Number(value.toFixed(3)).toString();
+}
