@@ -173,10 +173,12 @@ export class AutoScalingService {
       }
     }
     const tt = endpoint.scaling.targetTracking;
-    const values = this.filledUtilization(end, endpoint.name, tt.namespace, tt.metricName);
+    // The alarms exist from the target's creation: earlier periods are not datapoints.
+    const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
+    const values = this.filledUtilization(end, endpoint.name, tt.namespace, tt.metricName).filter((_, i) => end - (SCALE_IN_DATAPOINTS - i) * PERIOD_MS >= firstPeriod);
     const latest = values[values.length - 1] ?? 0;
     const high = values.slice(-SCALE_OUT_DATAPOINTS);
-    if (high.every((v) => v > tt.targetValue)) {
+    if (high.length === SCALE_OUT_DATAPOINTS && high.every((v) => v > tt.targetValue)) {
       const next = Math.ceil((desired * latest) / tt.targetValue);
       if (next > desired && now >= target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000) {
         if (this.change(target, desired, next, `${tt.metricName} ${fmt(latest)} > ${tt.targetValue}, ${SCALE_OUT_DATAPOINTS}/${SCALE_OUT_DATAPOINTS} datapoints`)) target.lastScaleOut = now;
@@ -184,7 +186,7 @@ export class AutoScalingService {
       return;
     }
     const low = 0.9 * tt.targetValue;
-    if (!values.every((v) => v < low)) return;
+    if (values.length < SCALE_IN_DATAPOINTS || !values.every((v) => v < low)) return;
     const next = Math.ceil((desired * latest) / tt.targetValue);
     if (next < desired && now >= target.lastScaleIn + tt.scaleInCooldownSeconds * 1000 && now >= target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000) {
       if (this.change(target, desired, next, `${tt.metricName} ${fmt(latest)} < ${fmt(low)}, ${SCALE_IN_DATAPOINTS}/${SCALE_IN_DATAPOINTS} datapoints`)) target.lastScaleIn = now;

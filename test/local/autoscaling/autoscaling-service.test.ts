@@ -1,0 +1,166 @@
+import { ManualClock } from '../../../local/clock';
+import { CloudWatchService } from '../../../local/cloudwatch/cloudwatch-service';
+import { AutoScalingService } from '../../../local/autoscaling/autoscaling-service';
+import type { EndpointCapacityPort } from '../../../local/ports';
+import { imagegenTopology } from '../../../workflows/imagegen-topology';
+import type { ScalingSpec } from '../../../workflows/topology';
+
+const MINUTE = 60_000;
+const spec = imagegenTopology().endpoints[0]!;
+
+/** Instances come into service after `startupMs`; desired vs current shows the Updating state. */
+class FakeCapacity implements EndpointCapacityPort {
+  current: number;
+  desired: number;
+  readonly calls: number[] = [];
+  constructor(private readonly clock: ManualClock, initial: number, private readonly startupMs = 0) {
+    this.current = initial;
+    this.desired = initial;
+  }
+  getCapacity() {
+    return { current: this.current, desired: this.desired };
+  }
+  setDesiredInstanceCount(_e: string, _v: string, desired: number) {
+    this.calls.push(desired);
+    this.desired = desired;
+    if (desired < this.current || this.startupMs === 0) this.current = desired;
+    else this.clock.schedule(this.startupMs, () => (this.current = this.desired));
+  }
+}
+
+function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 0) {
+  const clock = new ManualClock(Date.parse('2026-03-02T00:00:00Z'));
+  const cloudwatch = new CloudWatchService({ clock });
+  const capacity = new FakeCapacity(clock, initial, startupMs);
+  const lines: string[] = [];
+  const service = new AutoScalingService({
+    clock,
+    region: 'us-east-1',
+    account: '000000000000',
+    endpoints: [{ name: spec.name, variantName: spec.variantName, scaling: { ...spec.scaling, ...scaling } }],
+    metrics: cloudwatch,
+    capacity,
+    log: (line) => lines.push(line),
+  });
+  service.start();
+  /** Puts one datapoint per minute for `minutes` minutes, then advances past each. */
+  const run = async (minutes: number, utilization: number | undefined, backlogWithoutCapacity = 0) => {
+    for (let i = 0; i < minutes; i++) {
+      const t = clock.now() + 1000;
+      if (utilization !== undefined) cloudwatch.putMetricData('ImageGen', [{ metricName: 'UtilizationRate', dimensions: { EndpointName: spec.name }, value: utilization, timestamp: t }]);
+      cloudwatch.putMetricData('AWS/SageMaker', [{ metricName: 'HasBacklogWithoutCapacity', dimensions: { EndpointName: spec.name }, value: backlogWithoutCapacity, timestamp: t }]);
+      await clock.advance(MINUTE);
+    }
+  };
+  return { clock, capacity, service, lines, run };
+}
+
+describe('AutoScalingService', () => {
+  it('scales out to ceil(current × metric ÷ target) after 3 datapoints above the target', async () => {
+    const { capacity, lines, run } = setup(2);
+    await run(2, 1.5);
+    expect(capacity.calls).toEqual([]);
+    await run(2, 1.5);
+    expect(capacity.calls).toEqual([4]); // ceil(2 × 1.5 / 0.75)
+    expect(lines[0]).toMatch(/^autoscaling: imagegen-sdxl 2 → 4 \(UtilizationRate 1\.5 > 0\.75, 3\/3 datapoints\)$/);
+  });
+
+  it('clamps a scale-out to the maximum', async () => {
+    const { capacity, lines, run } = setup(3);
+    await run(4, 10);
+    expect(capacity.calls).toEqual([4]);
+    expect(lines[0]).toContain('clamped to [0, 4]');
+  });
+
+  it('scales in only after 15 datapoints below 90 % of the target, and to zero when idle', async () => {
+    const { capacity, run } = setup(4);
+    await run(14, 0.1);
+    expect(capacity.calls).toEqual([]);
+    await run(1, 0.1);
+    expect(capacity.calls).toEqual([1]); // ceil(4 × 0.1 / 0.75)
+    await run(16, undefined); // no data at all: FILL(…, 0) reads zeros
+    expect(capacity.calls).toEqual([1, 0]);
+  });
+
+  it('does not scale in while the scale-out cooldown runs, nor twice within the scale-in cooldown', async () => {
+    const { capacity, run, service } = setup(1, { targetTracking: { ...spec.scaling.targetTracking, scaleOutCooldownSeconds: 1200, scaleInCooldownSeconds: 600 } });
+    await run(4, 3);
+    expect(capacity.calls).toEqual([4]);
+    await run(16, 0.05); // low alarm holds, but the 20-minute scale-out cooldown blocks scale-in
+    expect(capacity.calls).toEqual([4]);
+    await run(3, 0.3);
+    expect(capacity.calls).toEqual([4, 2]);
+    await run(5, 0);
+    expect(capacity.calls).toEqual([4, 2]); // 600 s scale-in cooldown
+    await run(6, 0);
+    expect(capacity.calls).toEqual([4, 2, 0]);
+    expect(service.scalingActivities()).toHaveLength(3);
+  });
+
+  it('scales from zero on HasBacklogWithoutCapacity ≥ 1 for 2 periods, which target tracking cannot', async () => {
+    const { capacity, lines, run } = setup(0);
+    await run(1, 5, 1);
+    expect(capacity.calls).toEqual([]);
+    await run(2, 5, 1);
+    expect(capacity.calls[0]).toBe(1);
+    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 0 → 1 (HasBacklogWithoutCapacity alarm, 2/2 datapoints ≥ 1)');
+  });
+
+  it('waits while instances start (endpoint Updating) before the next scaling action', async () => {
+    const { capacity, run } = setup(1, { maxCapacity: 100 }, 5 * MINUTE);
+    await run(4, 3);
+    expect(capacity.calls).toEqual([4]);
+    await run(3, 3);
+    expect(capacity.calls).toEqual([4]); // the 60 s cooldown is long over, but 3 instances are still starting
+    await run(1, 3);
+    expect(capacity.calls).toEqual([4, 16]);
+  });
+
+  it('runs scheduled actions in their time zone and clamps the count into the new bounds', async () => {
+    const { capacity, run, lines } = setup(0, {
+      scheduledActions: [
+        { name: 'launch', schedule: 'cron(0 9 * * ? *)', timezone: 'Europe/Berlin', minCapacity: 3, maxCapacity: 4 },
+        { name: 'night', schedule: 'cron(0 10 * * ? *)', timezone: 'Europe/Berlin', minCapacity: 0, maxCapacity: 0 },
+      ],
+    });
+    await run(7 * 60 + 59, 0); // 07:59 UTC = 08:59 Berlin (winter)
+    expect(capacity.calls).toEqual([]);
+    await run(1, 0);
+    expect(capacity.calls).toEqual([3]);
+    expect(lines[0]).toContain('scheduled action launch');
+    await run(60, 0);
+    expect(capacity.desired).toBe(0);
+  });
+
+  it('answers the Application Auto Scaling API and updates min/max through RegisterScalableTarget', async () => {
+    const { service, capacity } = setup(5);
+    const call = async (op: string, body: unknown) => {
+      const response = await service.handler.handle({
+        method: 'POST', rawPath: '/', query: new URLSearchParams(), signingName: 'application-autoscaling', region: 'us-east-1',
+        headers: { 'x-amz-target': `AnyScaleFrontendService.${op}`, 'content-type': 'application/x-amz-json-1.1' },
+        body: Buffer.from(JSON.stringify(body)),
+      });
+      return { status: response.status, body: JSON.parse(String(response.body)) as Record<string, any> };
+    };
+    const resourceId = `endpoint/${spec.name}/variant/${spec.variantName}`;
+    const dim = 'sagemaker:variant:DesiredInstanceCount';
+    const targets = await call('DescribeScalableTargets', { ServiceNamespace: 'sagemaker' });
+    expect(targets.body['ScalableTargets'][0]).toMatchObject({ ResourceId: resourceId, MinCapacity: 0, MaxCapacity: 4 });
+    const policies = await call('DescribeScalingPolicies', { ServiceNamespace: 'sagemaker', ResourceId: resourceId });
+    expect(policies.body['ScalingPolicies'].map((p: { PolicyType: string }) => p.PolicyType)).toEqual(['TargetTrackingScaling', 'StepScaling']);
+    expect((await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 1, MaxCapacity: 2 })).status).toBe(200);
+    expect(capacity.desired).toBe(2);
+    const bad = await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 3, MaxCapacity: 2 });
+    expect(bad.status).toBe(400);
+    expect(bad.body['__type']).toBe('ValidationException');
+    const missing = await call('PutScheduledAction', { ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/nope/variant/AllTraffic', ScalableDimension: dim, ScheduledActionName: 'x', Schedule: 'rate(1 hour)' });
+    expect(missing.body['__type']).toBe('ObjectNotFoundException');
+    const badCron = await call('PutScheduledAction', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, ScheduledActionName: 'x', Schedule: 'cron(0 9 * *)' });
+    expect(badCron.body['message']).toMatch(/6 fields/);
+    await call('PutScheduledAction', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, ScheduledActionName: 'warm', Schedule: 'at(2026-03-02T00:30:00)', Timezone: 'UTC', ScalableTargetAction: { MinCapacity: 2, MaxCapacity: 2 } });
+    const scheduled = await call('DescribeScheduledActions', { ServiceNamespace: 'sagemaker' });
+    expect(scheduled.body['ScheduledActions'][0]).toMatchObject({ ScheduledActionName: 'warm', ScalableTargetAction: { MinCapacity: 2, MaxCapacity: 2 } });
+    const activities = await call('DescribeScalingActivities', { ServiceNamespace: 'sagemaker' });
+    expect(activities.body['ScalingActivities'][0].Cause).toContain('RegisterScalableTarget');
+  });
+});
