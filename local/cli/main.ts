@@ -2,7 +2,9 @@
  * `imagegen` command line: `start` (one-shot offline campaign run), `serve` (the local cloud until
  * Ctrl-C), `simulate` (scaling policies against a traffic trace), `cost` (orchestration cost model).
  */
+import { runCost } from './cost';
 import { runServe } from './serve';
+import { runSimulate } from './simulate';
 import { runStart } from './start';
 
 const USAGE = `usage: imagegen <command> [options]
@@ -10,6 +12,8 @@ const USAGE = `usage: imagegen <command> [options]
 commands:
   start      boot the local cloud, send a campaign batch, write images and a gallery under out/
   serve      run the local cloud on 127.0.0.1:4566 until Ctrl-C
+  simulate   run a scaling policy against a traffic trace: latency, SLO attainment, cost
+  cost       orchestration cost per request path, from the ASL and the topology
 
 Run "imagegen <command> --help" for a command's options.`;
 
@@ -20,6 +24,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runStart(rest);
     case 'serve':
       return runServe(rest);
+    case 'simulate':
+      return runSimulate(rest);
+    case 'cost':
+      return runCost(rest);
     case undefined:
     case '-h':
     case '--help':

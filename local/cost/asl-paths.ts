@@ -55,7 +55,7 @@ export function walk(definition: AslDefinition, outcome: { failAt?: string; erro
     if (!failed && outcome.failAt === name) {
       failed = true;
       const error = outcome.error ?? 'States.TaskFailed';
-      const handler = state.Catch?.find((c: { readonly ErrorEquals?: readonly string[] }) => c.ErrorEquals?.includes(error) || c.ErrorEquals?.includes('States.ALL'));
+      const handler: { readonly Next?: string } | undefined = state.Catch?.find((c: { readonly ErrorEquals?: readonly string[] }) => c.ErrorEquals?.includes(error) || c.ErrorEquals?.includes('States.ALL'));
       if (!handler?.Next) return entered; // uncaught: the execution fails here
       name = handler.Next;
       continue;

@@ -140,6 +140,7 @@ describe('AutoScalingService', () => {
         headers: { 'x-amz-target': `AnyScaleFrontendService.${op}`, 'content-type': 'application/x-amz-json-1.1' },
         body: Buffer.from(JSON.stringify(body)),
       });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire JSON, asserted field by field
       return { status: response.status, body: JSON.parse(String(response.body)) as Record<string, any> };
     };
     const resourceId = `endpoint/${spec.name}/variant/${spec.variantName}`;
