@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { findResource, type Topology } from '../workflows/topology';
 import { imagegenTopology } from '../workflows/imagegen-topology';
 import { arnOf, resolveEnv, resolveRef, substituteDefinition, type Partition } from './arns';
+import { AutoScalingService } from './autoscaling/autoscaling-service';
 import { systemClock, type Clock } from './clock';
 import { CloudWatchService } from './cloudwatch/cloudwatch-service';
 import { DynamoDbService } from './dynamodb/dynamodb-service';
@@ -65,6 +66,7 @@ export class LocalCloud {
       readonly cloudwatch: CloudWatchService;
       readonly lambda: LambdaService;
       readonly sagemaker: SageMakerService;
+      readonly autoscaling: AutoScalingService;
       readonly stepFunctions: StepFunctionsService;
       readonly events: EventBridgeService;
     },
@@ -146,6 +148,17 @@ export class LocalCloud {
     });
     closers.push(() => sagemaker.close());
 
+    // The same policies the CDK stack deploys, acting on the emulated endpoint's instance count.
+    const autoscaling = new AutoScalingService({
+      ...partition,
+      clock,
+      log,
+      metrics: cloudwatch,
+      capacity: sagemaker,
+      endpoints: topology.endpoints.map((e) => ({ name: e.name, variantName: e.variantName, scaling: e.scaling })),
+    });
+    closers.push(() => autoscaling.close());
+
     // Step Functions and EventBridge call each other (putEvents integration, rule targets).
     const late: { events?: EventBridgeService } = {};
     const eventsPort: EventBusPort = {
@@ -188,7 +201,7 @@ export class LocalCloud {
     closers.push(() => events.close());
 
     const edge = new EdgeServer({
-      services: [s3.handler, dynamodb.handler, sns.handler, cloudwatch.handler, lambda.handler, sagemaker.handler, stepFunctions.handler, events.handler],
+      services: [s3.handler, dynamodb.handler, sns.handler, cloudwatch.handler, lambda.handler, sagemaker.handler, autoscaling.handler, stepFunctions.handler, events.handler],
       host,
       port,
       region: partition.region,
@@ -199,9 +212,10 @@ export class LocalCloud {
 
     stepFunctions.start();
     sagemaker.start();
+    autoscaling.start();
     events.start();
 
-    return new LocalCloud(url, partition, topology, dataDir, { s3, dynamodb, sns, cloudwatch, lambda, sagemaker, stepFunctions, events }, closers);
+    return new LocalCloud(url, partition, topology, dataDir, { s3, dynamodb, sns, cloudwatch, lambda, sagemaker, autoscaling, stepFunctions, events }, closers);
   }
 
   /** Stops every service, newest first. Safe to call twice. */
