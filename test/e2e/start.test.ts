@@ -71,8 +71,8 @@ describe('imagegen start', () => {
       expect(await images.count()).toBeGreaterThanOrEqual(40);
       for (const image of await images.all()) {
         await image.scrollIntoViewIfNeeded();
-        await page.waitForFunction((img) => (img as HTMLImageElement).complete, await image.elementHandle());
-        expect(await image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+        await page.waitForFunction((img) => (img as unknown as { complete: boolean }).complete, await image.elementHandle());
+        expect(await image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
       }
       await page.screenshot({ path: join(work, 'gallery.png') });
     } finally {

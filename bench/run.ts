@@ -1,0 +1,92 @@
+/**
+ * `npm run bench`: measures the local cloud and the pipeline, and writes the results to
+ * bench/results/latest.json and bench/results/latest.md. Ratios are measured side by side in one
+ * run, because absolute numbers on a shared 2-core machine are noisy.
+ *
+ *   npm run bench                 everything
+ *   npm run bench -- edge         one section (edge | pipeline)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCloud } from '../local/cloud';
+import { benchEdge, type EdgeResults } from './edge';
+import { benchPipeline, type PipelineResults } from './pipeline';
+
+const RESULTS = join(__dirname, 'results');
+
+interface Results {
+  date: string;
+  machine: { cpus: number; cpuModel: string; node: string };
+  edge?: EdgeResults;
+  pipeline?: PipelineResults;
+}
+
+async function main(sections: readonly string[]): Promise<void> {
+  const want = (name: string) => sections.length === 0 || sections.includes(name);
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+  };
+  if (want('edge')) {
+    process.stderr.write('bench: edge throughput…\n');
+    const dataDir = mkdtempSync(join(tmpdir(), 'imagegen-bench-edge-'));
+    const cloud = await LocalCloud.start({ port: 0, dataDir });
+    try {
+      results.edge = await benchEdge(cloud);
+    } finally {
+      await cloud.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  if (want('pipeline')) {
+    process.stderr.write('bench: pipeline (miss throughput, cache hits, orchestration latency)…\n');
+    results.pipeline = await benchPipeline();
+  }
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(RESULTS, 'latest.md'), markdown(results));
+  process.stdout.write(markdown(results));
+}
+
+function markdown(r: Results): string {
+  const lines = [`# imagegen benchmarks`, '', `${r.date} · ${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node}`, ''];
+  if (r.edge) {
+    const e = r.edge;
+    lines.push(
+      '## Local cloud edge',
+      '',
+      '| measure | value |',
+      '|---|---|',
+      `| PutEvents calls/s (10 entries each) | ${e.putEventsCallsPerSecond} (${e.putEventsEntriesPerSecond} entries/s) |`,
+      `| S3 PutObject 1 MB/s | ${e.s3PutObject1MbPerSecond} |`,
+      `| trivial StartExecution → SUCCEEDED/s via the API | ${e.trivialExecutionsApiPerSecond} |`,
+      `| … aws-local-stepfunctions called directly | ${e.trivialExecutionsDirectPerSecond} |`,
+      `| API path ÷ direct (goal ≥ 0.5) | ${e.apiToDirectRatio} |`,
+      '',
+    );
+  }
+  if (r.pipeline) {
+    const { missThroughput: m, cacheHits: h, orchestrationLatency: o } = r.pipeline;
+    lines.push(
+      '## Pipeline (PutEvents → execution end)',
+      '',
+      '| measure | value | goal |',
+      '|---|---|---|',
+      `| (a) miss path: ${m.requests} distinct images/s through the pipeline | ${m.pipelinePerSecond} | |`,
+      `| … bare image work (stand-in render + post-process), same concurrency | ${m.barePerSecond} | |`,
+      `| … ratio | ${m.ratio} | ${m.goal} |`,
+      `| (b) cache hits: ${h.requests} requests, per second | ${h.perSecond} | ≥ 500/s |`,
+      `| … latency p50 / p99 | ${h.p50Ms} / ${h.p99Ms} ms | p99 ≤ 100 ms |`,
+      `| (c) orchestration latency beyond model (${o.modelMs} ms) + post-process, p50 / p99 | ${o.p50Ms} / ${o.p99Ms} ms | ${o.goal} |`,
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
