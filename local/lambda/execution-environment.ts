@@ -50,8 +50,8 @@ export class ExecutionEnvironment {
       eval: true,
       env: { ...options.env },
       workerData: options.init,
-      stdout: true,
-      stderr: true,
+      // The runtime sends output over the message port; a piped `stdout: true` stream would hold a
+      // reference on the worker until it exits, keeping the process alive with only idle environments.
       name: `lambda:${options.init.functionName}`,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, options.memoryMb) },
     });
@@ -63,11 +63,6 @@ export class ExecutionEnvironment {
           : { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
     });
     this.worker.on('exit', (code) => this.onExit(code));
-    // Writes that bypass process.stdout (tsx warnings before the runtime patched it) still reach the log.
-    for (const stream of ['stdout', 'stderr'] as const) {
-      this.worker[stream].setEncoding('utf8');
-      this.worker[stream].on('data', (text: string) => this.onText(stream, text));
-    }
   }
 
   get alive(): boolean {
@@ -81,6 +76,7 @@ export class ExecutionEnvironment {
     }
     this.lastRequestId = message.requestId;
     return new Promise((resolve) => {
+      this.worker.ref();
       this.running = { requestId: message.requestId, settle: resolve };
       this.worker.postMessage({ type: 'invoke', ...message } satisfies InvokeMessage);
     });
@@ -102,6 +98,7 @@ export class ExecutionEnvironment {
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
       case 'ready':
+        this.worker.unref();
         this.resolveReady(undefined);
         return;
       case 'init-error':
@@ -124,6 +121,8 @@ export class ExecutionEnvironment {
   private finish(outcome: EnvironmentOutcome): void {
     const running = this.running;
     this.running = undefined;
+    // Only a busy environment keeps the process alive; warm idle ones do not.
+    this.worker.unref();
     running?.settle(outcome);
   }
 

@@ -94,6 +94,11 @@ export class FunctionPool {
   private async execute(request: InvocationRequest): Promise<InvocationOutcome> {
     const { requestId } = request;
     let environment = this.idle.pop();
+    // An idle environment whose runtime exited (a late unhandled rejection) is replaced, not used.
+    while (environment && !environment.alive) {
+      this.environments.delete(environment);
+      environment = this.idle.pop();
+    }
     let initDurationMs: number | undefined;
     if (!environment) {
       const started = performance.now();
@@ -118,7 +123,9 @@ export class FunctionPool {
       running.invoke({ requestId, event: request.event, remainingMs: timeoutMs, invokedFunctionArn: request.invokedFunctionArn }),
       timeoutMs,
       () => {
-        const error = { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.options.timeoutSeconds.toFixed(2)} seconds`, trace: [] };
+        // As the Lambda service words it in the invoke response since the Sandbox.* error types.
+        const errorMessage = `RequestId: ${requestId} Error: Task timed out after ${this.options.timeoutSeconds.toFixed(2)} seconds`;
+        const error = { errorType: 'Sandbox.Timedout', errorMessage, trace: [] };
         void running.abort(error);
         return { kind: 'error', error, discard: true };
       },

@@ -43,24 +43,26 @@ for (const stream of ['stdout', 'stderr'] as const) {
   Object.defineProperty(target, 'write', { value: write, writable: true, configurable: true });
 }
 
+/** The runtime logs every error it reports, as `ERROR <label> {errorType, errorMessage, stack}`. */
+function logError(label: string, error: FunctionErrorDocument): void {
+  const { errorType, errorMessage, trace } = error;
+  process.stderr.write(`ERROR\t${label} \t${JSON.stringify({ errorType, errorMessage, stack: trace })}\n`);
+}
+
+function fatal(label: string, error: FunctionErrorDocument, exitCode: number): void {
+  logError(label, error);
+  post({ type: 'fatal', error });
+  process.exit(exitCode);
+}
+
 process.on('unhandledRejection', (reason) => {
   const document = toErrorDocument(reason);
-  post({
-    type: 'fatal',
-    error: {
-      errorType: 'Runtime.UnhandledPromiseRejection',
-      errorMessage: types.isNativeError(reason) ? `${document.errorType}: ${document.errorMessage}` : String(reason),
-      trace: document.trace,
-    },
-  });
-  process.exit(128);
+  const errorMessage = types.isNativeError(reason) ? `${document.errorType}: ${document.errorMessage}` : String(reason);
+  fatal('Unhandled Promise Rejection', { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage, trace: document.trace }, 128);
 });
-process.on('uncaughtException', (error) => {
-  post({ type: 'fatal', error: toErrorDocument(error) });
-  process.exit(129);
-});
+process.on('uncaughtException', (error) => fatal('Uncaught Exception', toErrorDocument(error), 129));
 
-function loadHandler(): Handler | undefined {
+function loadHandler(): Handler | FunctionErrorDocument {
   let mod: Record<string, unknown>;
   try {
     mod = createRequire(__filename)(init.modulePath) as Record<string, unknown>;
@@ -68,21 +70,16 @@ function loadHandler(): Handler | undefined {
     const document = toErrorDocument(error);
     const code = (error as { code?: unknown }).code;
     if (code === 'MODULE_NOT_FOUND' && document.errorMessage.includes(init.modulePath)) {
-      post({ type: 'init-error', error: { ...document, errorType: 'Runtime.ImportModuleError', errorMessage: `Error: ${document.errorMessage}` } });
-    } else if (error instanceof SyntaxError) {
-      post({ type: 'init-error', error: { ...document, errorType: 'Runtime.UserCodeSyntaxError', errorMessage: `SyntaxError: ${document.errorMessage}` } });
-    } else {
-      post({ type: 'init-error', error: document });
+      return { ...document, errorType: 'Runtime.ImportModuleError', errorMessage: `Error: ${document.errorMessage}` };
     }
-    return undefined;
+    if (error instanceof SyntaxError) {
+      return { ...document, errorType: 'Runtime.UserCodeSyntaxError', errorMessage: `SyntaxError: ${document.errorMessage}` };
+    }
+    return document;
   }
   const handler = mod[init.handlerName];
   if (typeof handler !== 'function') {
-    post({
-      type: 'init-error',
-      error: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${init.handlerSetting} is undefined or not exported`, trace: [] },
-    });
-    return undefined;
+    return { errorType: 'Runtime.HandlerNotFound', errorMessage: `${init.handlerSetting} is undefined or not exported`, trace: [] };
   }
   return handler as Handler;
 }
@@ -120,12 +117,17 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
     });
     post({ type: 'result', requestId: message.requestId, payload: JSON.stringify(result) ?? 'null' });
   } catch (error) {
-    post({ type: 'error', requestId: message.requestId, error: toErrorDocument(error) });
+    const document = toErrorDocument(error);
+    logError('Invoke Error', document);
+    post({ type: 'error', requestId: message.requestId, error: document });
   }
 }
 
-const handler = loadHandler();
-if (handler) {
-  port.on('message', (message: InvokeMessage) => void invoke(handler, message));
+const loaded = loadHandler();
+if (typeof loaded === 'function') {
+  port.on('message', (message: InvokeMessage) => void invoke(loaded, message));
   post({ type: 'ready' });
+} else {
+  logError('Uncaught Exception', loaded);
+  post({ type: 'init-error', error: loaded });
 }

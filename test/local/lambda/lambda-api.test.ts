@@ -77,7 +77,7 @@ describe('Lambda Invoke API through the edge', () => {
     expect(output.FunctionError).toBe('Unhandled');
     expect(payloadOf(output)).toMatchObject({ errorType: 'InvalidRequest', errorMessage: 'prompt must be 1-2000 characters', trace: expect.any(Array) });
     const tail = Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
-    expect(tail).toMatch(/^START RequestId: \S+ Version: \$LATEST\nabout to fail\nEND RequestId: \S+\nREPORT RequestId: /);
+    expect(tail).toMatch(/^START RequestId: \S+ Version: \$LATEST\nabout to fail\nERROR\tInvoke Error \t\{"errorType":"InvalidRequest",.*\nEND RequestId: \S+\nREPORT RequestId: /);
   });
 
   it('queues an Event invocation, answers 202 at once, and runs it', async () => {

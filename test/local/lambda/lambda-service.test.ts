@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +125,15 @@ describe('LambdaService', () => {
     expect((await lambda.invoke('rejecting', { kind: 'error' })).functionError?.errorType).toBe('InvalidRequest');
   });
 
+  it('replaces an idle environment whose runtime exited after its invocation', async () => {
+    const lambda = service([fn('late', 'lateRejection')]);
+    expect(await lambda.invoke('late', {})).toEqual({ payload: 'done' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await lambda.invoke('late', {})).toEqual({ payload: 'done' });
+    expect(logs.some((line) => line.includes('ERROR\tUnhandled Promise Rejection'))).toBe(true);
+    expect(logs.filter((line) => line.includes('Init Duration'))).toHaveLength(2);
+  });
+
   it('reports a missing handler export as Runtime.HandlerNotFound', async () => {
     const lambda = service([fn('missing', 'notAFunction')]);
     expect((await lambda.invoke('missing', {})).functionError).toEqual({
@@ -145,7 +155,8 @@ describe('LambdaService', () => {
     const started = Date.now();
     const result = await lambda.invoke('spinner', {});
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(result.functionError).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 1.00 seconds', trace: [] });
+    const requestId = /START RequestId: (\S+)/.exec(logs.find((line) => line.startsWith('[spinner') && line.includes('START')) ?? '')?.[1];
+    expect(result.functionError).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after 1.00 seconds`, trace: [] });
     expect(logs.some((line) => line.includes('Status: timeout'))).toBe(true);
 
     const nap = await lambda.invoke('napper', { ms: 5 });
@@ -273,6 +284,15 @@ describe('LambdaService', () => {
     const lambda = service([fn('big', 'big')]);
     const result = await lambda.invoke('big', { bytes: 6 * 1024 * 1024 + 1 });
     expect(result.functionError?.errorType).toBe('Function.ResponseSizeTooLarge');
+  });
+
+  it('does not keep the process alive with only warm idle environments', async () => {
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures/invoke-and-return.ts')], { cwd: ROOT, timeout: 15_000 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+    });
+    expect(JSON.parse(output)).toMatchObject({ threadId: expect.any(Number) });
   });
 
   it('validates function configuration like CreateFunction', () => {
