@@ -4,7 +4,7 @@
  * run, because absolute numbers on a shared 2-core machine are noisy.
  *
  *   npm run bench                 everything
- *   npm run bench -- edge         one section (edge | pipeline)
+ *   npm run bench -- edge         one section (edge | pipeline | scaling)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { LocalCloud } from '../local/cloud';
 import { benchEdge, type EdgeResults } from './edge';
 import { benchPipeline, type PipelineResults } from './pipeline';
+import { benchScaling } from './scaling';
 
 const RESULTS = join(__dirname, 'results');
 
@@ -21,6 +22,7 @@ interface Results {
   machine: { cpus: number; cpuModel: string; node: string };
   edge?: EdgeResults;
   pipeline?: PipelineResults;
+  scaling?: { markdown: string; json: unknown };
 }
 
 async function main(sections: readonly string[]): Promise<void> {
@@ -45,7 +47,11 @@ async function main(sections: readonly string[]): Promise<void> {
     results.pipeline = await benchPipeline();
   }
   await mkdir(RESULTS, { recursive: true });
-  await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (want('scaling')) {
+    process.stderr.write('bench: scaling policies on the built-in traffic shapes…\n');
+    results.scaling = await benchScaling(join(RESULTS, 'charts'));
+  }
+  await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify({ ...results, scaling: results.scaling?.json }, null, 2)}\n`);
   await writeFile(join(RESULTS, 'latest.md'), markdown(results));
   process.stdout.write(markdown(results));
 }
@@ -83,6 +89,7 @@ function markdown(r: Results): string {
       '',
     );
   }
+  if (r.scaling) lines.push('## Scaling policies (simulated; charts in bench/results/charts/)', '', r.scaling.markdown, '');
   return `${lines.join('\n')}\n`;
 }
 
