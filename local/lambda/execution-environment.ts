@@ -23,6 +23,8 @@ export interface EnvironmentOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Caps the worker's JS heap, the part of the function's memory a worker thread can bound. */
   readonly memoryMb: number;
+  /** The invocation whose arrival started this environment: init-phase output belongs to it. */
+  readonly initRequestId: string;
   /** One complete output line, with the request that was running when it was written. */
   readonly onLine: (line: string, stream: 'stdout' | 'stderr', requestId: string | undefined) => void;
 }
@@ -46,6 +48,7 @@ export class ExecutionEnvironment {
 
   constructor(private readonly options: EnvironmentOptions) {
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    this.lastRequestId = options.initRequestId;
     this.worker = new Worker(BOOTSTRAP, {
       eval: true,
       env: { ...options.env },

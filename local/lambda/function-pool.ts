@@ -16,7 +16,7 @@ export interface PoolOptions {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly maxConcurrency: number;
-  readonly spawn: () => ExecutionEnvironment;
+  readonly spawn: (initRequestId: string) => ExecutionEnvironment;
   /** Runtime lines (START, END, REPORT) for the function's log. */
   readonly systemLine: (requestId: string, line: string) => void;
 }
@@ -102,7 +102,7 @@ export class FunctionPool {
     let initDurationMs: number | undefined;
     if (!environment) {
       const started = performance.now();
-      environment = this.options.spawn();
+      environment = this.options.spawn(requestId);
       this.environments.add(environment);
       const initError = await withTimer(environment.ready, INIT_TIMEOUT_MS, () => {
         void environment!.terminate();

@@ -117,7 +117,7 @@ export class LambdaService implements LambdaPort {
           timeoutSeconds: config.timeoutSeconds,
           memoryMb: config.memoryMb,
           maxConcurrency,
-          spawn: () => this.spawn(fn),
+          spawn: (initRequestId) => this.spawn(fn, initRequestId),
           systemLine: (requestId, line) => this.functionLine(config.name, requestId, line, false),
         }),
       };
@@ -166,7 +166,7 @@ export class LambdaService implements LambdaPort {
     await Promise.all([...this.functions.values()].map((fn) => fn.pool.close(error)));
   }
 
-  private spawn(fn: LambdaFunction): ExecutionEnvironment {
+  private spawn(fn: LambdaFunction, initRequestId: string): ExecutionEnvironment {
     const { config } = fn;
     const now = new Date(this.clock.now());
     const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
@@ -204,6 +204,7 @@ export class LambdaService implements LambdaPort {
       },
       env,
       memoryMb: config.memoryMb,
+      initRequestId,
       onLine: (line, _stream, requestId) => this.functionLine(config.name, requestId, line, true),
     });
   }
