@@ -34,9 +34,9 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(inferenceMs: number): Promise<Harness> {
+async function harness(inferenceMs: number, lambdaConcurrency?: number): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'imagegen-bench-'));
-  const cloud = await LocalCloud.start({ port: 0, dataDir, standIn: { inferenceMs }, instanceStartupSeconds: 0 });
+  const cloud = await LocalCloud.start({ port: 0, dataDir, standIn: { inferenceMs }, instanceStartupSeconds: 0, ...(lambdaConcurrency ? { lambdaConcurrency } : {}) });
   const config = { endpoint: cloud.url, region: cloud.partition.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const events = new EventBridgeClient(config);
   const sfn = new SFNClient(config);

@@ -48,6 +48,8 @@ export interface LocalCloudOptions {
   readonly standIn?: { readonly inferenceMs?: number; readonly errorRate?: number };
   /** Overrides the topology's modelled instance start-up time (seconds). */
   readonly instanceStartupSeconds?: number;
+  /** Execution environments per function (concurrent invocations). @default 8 */
+  readonly lambdaConcurrency?: number;
   /** Delays between Lambda async retries. @default [1000, 2000] */
   readonly lambdaAsyncRetryDelaysMs?: readonly number[];
   readonly log?: (line: string) => void;
@@ -98,11 +100,13 @@ export class LocalCloud {
     const dynamodb = await DynamoDbService.start({ dataDir, tables: topology.tables });
     closers.push(() => dynamodb.close());
     const cloudwatch = new CloudWatchService({ clock, dataDir });
+    closers.push(() => cloudwatch.flush());
 
     const lambda = new LambdaService({
       ...partition,
       rootDir: REPO_ROOT,
       clock,
+      maxConcurrency: options.lambdaConcurrency ?? 8,
       metrics: cloudwatch,
       log,
       ...(options.lambdaAsyncRetryDelaysMs ? { asyncRetryDelaysMs: options.lambdaAsyncRetryDelaysMs } : {}),

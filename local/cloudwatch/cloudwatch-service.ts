@@ -531,7 +531,8 @@ export class CloudWatchService implements MetricsPort {
     const file = this.file;
     this.cancelPersist = this.clock.schedule(this.persistDelayMs, () => {
       this.cancelPersist = undefined;
-      void this.persist(file);
+      // A failed background write must not take the process down; the next write retries.
+      this.persist(file).catch((error: unknown) => process.emitWarning(`cloudwatch: could not persist metrics: ${String(error)}`));
     });
   }
 
@@ -544,7 +545,7 @@ export class CloudWatchService implements MetricsPort {
 
   private persist(file: string): Promise<void> {
     const document = JSON.stringify(this.store.toJSON());
-    this.writing = this.writing.then(async () => {
+    this.writing = this.writing.catch(() => undefined).then(async () => {
       const temporary = `${file}.${process.pid}.tmp`;
       await writeFile(temporary, document);
       await rename(temporary, file);
