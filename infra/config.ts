@@ -139,6 +139,7 @@ function validateImagegen(c: ImagegenConfig): void {
   integer('invocationTimeoutSeconds', 1, 3600);
   integer('scaleOutCooldownSeconds', 0, 3600);
   integer('scaleInCooldownSeconds', 0, 3600);
+  integer('drainSeconds', 60, 3600);
   if (!(c.utilizationTarget > 0 && c.utilizationTarget <= 1)) {
     throw new ConfigError(`${k('utilizationTarget')} must be in (0, 1], got ${c.utilizationTarget}`);
   }

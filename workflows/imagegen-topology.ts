@@ -27,6 +27,8 @@ export interface ImagegenConfig {
   readonly utilizationTarget: number;
   readonly scaleOutCooldownSeconds: number;
   readonly scaleInCooldownSeconds: number;
+  /** The utilization metric counts the backlog as demand to clear within this many seconds. */
+  readonly drainSeconds: number;
   readonly instanceStartupSeconds: number;
 }
 
@@ -48,6 +50,7 @@ export const defaultConfig: ImagegenConfig = {
   utilizationTarget: 0.75,
   scaleOutCooldownSeconds: 60,
   scaleInCooldownSeconds: 120,
+  drainSeconds: 60,
   instanceStartupSeconds: 300,
 };
 
@@ -202,6 +205,7 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
           UTILIZATION_METRIC: UTILIZATION_METRIC,
           CONCURRENCY_PER_INSTANCE: String(config.maxConcurrentInvocationsPerInstance),
           INFERENCE_SECONDS: String(config.inferenceSeconds),
+          DRAIN_SECONDS: String(config.drainSeconds),
         },
         permissions: [
           { kind: 'metrics', access: 'read' },
@@ -254,8 +258,27 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
             targetValue: config.utilizationTarget,
             scaleOutCooldownSeconds: config.scaleOutCooldownSeconds,
             scaleInCooldownSeconds: config.scaleInCooldownSeconds,
+            drainSeconds: config.drainSeconds,
           },
-          scaleFromZero: { evaluationPeriods: 2, periodSeconds: 60, threshold: 1, adjustment: 1, cooldownSeconds: 150 },
+          scaleFromZero: {
+            evaluationPeriods: 1,
+            periodSeconds: 60,
+            threshold: 1,
+            steps: scaleFromZeroSteps(config),
+            // Longer than a start-up plus a period: the alarm still sees the zero-capacity minutes when
+            // the instances come up, and within the cooldown only a larger step adds anything.
+            cooldownSeconds: config.instanceStartupSeconds + 180,
+          },
+          stepScaleIn: {
+            threshold: (config.utilizationTarget * STEP_SCALE_IN_TENTHS[0]) / 10,
+            evaluationPeriods: 3,
+            periodSeconds: 60,
+            // PercentChangeInCapacity rounds -0.6 of one instance to -1: the last instance is target tracking's.
+            instancesAtLeast: 2,
+            // Past the evaluation window, so the next step reads datapoints of the reduced capacity.
+            cooldownSeconds: 240,
+            steps: stepScaleInSteps(config),
+          },
           scheduledActions: [],
         },
         local: { instanceStartupSeconds: config.instanceStartupSeconds },
@@ -263,3 +286,33 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
     ],
   };
 }
+
+/** Backlog sizes (requests waiting with no instance) at which the scale-from-zero steps start. */
+export const SCALE_FROM_ZERO_BOUNDS = [1, 100, 250, 500, 1000, 2500, 5000, 10_000] as const;
+
+/**
+ * Scale-from-zero steps: a backlog that built up in one minute with no instance is about one
+ * minute of arrivals, so each step adds what that arrival rate needs at the utilization target
+ * (the count target tracking would ask for), taken at the step's lower bound; at least one.
+ */
+export function scaleFromZeroSteps(config: ImagegenConfig): { backlogAtLeast: number; adjustment: number }[] {
+  const perInstancePerMinute = (config.maxConcurrentInvocationsPerInstance * 60 * config.utilizationTarget) / config.inferenceSeconds;
+  let previous = 0;
+  const steps: { backlogAtLeast: number; adjustment: number }[] = [];
+  for (const bound of SCALE_FROM_ZERO_BOUNDS) {
+    const adjustment = Math.max(1, Math.floor(bound / perInstancePerMinute));
+    if (adjustment > previous) steps.push({ backlogAtLeast: bound, adjustment });
+    previous = Math.max(previous, adjustment);
+  }
+  return steps;
+}
+
+/**
+ * Step scale-in: below 40 %, 30 %, 20 %, 10 % of the utilization target, keep 40 %, 30 %, 20 %, 10 % of
+ * the instances: the capacity left serves the interval's highest demand at the target.
+ */
+export function stepScaleInSteps(config: ImagegenConfig): { utilizationBelow: number; percentChange: number }[] {
+  return STEP_SCALE_IN_TENTHS.map((tenths) => ({ utilizationBelow: (config.utilizationTarget * tenths) / 10, percentChange: -100 + tenths * 10 }));
+}
+
+const STEP_SCALE_IN_TENTHS = [4, 3, 2, 1] as const;

@@ -138,16 +138,51 @@ export interface ScalingSpec {
     readonly targetValue: number;
     readonly scaleOutCooldownSeconds: number;
     readonly scaleInCooldownSeconds: number;
+    /** The publisher counts the backlog as demand spread over this many seconds. */
+    readonly drainSeconds: number;
   };
-  /** Step scaling on `HasBacklogWithoutCapacity` so the endpoint scales out from zero. */
+  /**
+   * Step scaling out of zero (target tracking cannot: ceil(0 × anything) = 0). The alarm watches
+   * `IF(HasBacklogWithoutCapacity >= 1, ApproximateBacklogSize, 0)` — the backlog, counted only while no
+   * instance serves — and each step adds instances sized to the backlog seen (AWS StepAdjustments).
+   */
   readonly scaleFromZero: {
     readonly evaluationPeriods: number;
     readonly periodSeconds: number;
+    /** Backlog at which the alarm fires (≥ this). */
     readonly threshold: number;
-    readonly adjustment: number;
+    /** Ascending; `backlogAtLeast` of the first equals `threshold`; each step runs to the next one's bound. */
+    readonly steps: readonly { readonly backlogAtLeast: number; readonly adjustment: number }[];
     readonly cooldownSeconds: number;
   };
+  /**
+   * Step scaling in beside target tracking: `FILL(utilization, 0)` below `threshold` for
+   * `evaluationPeriods` one-minute datapoints → PercentChangeInCapacity by the step the value falls in.
+   * Target tracking's own scale-in needs 15 datapoints; this one acts once the work is done.
+   */
+  readonly stepScaleIn: {
+    readonly threshold: number;
+    readonly evaluationPeriods: number;
+    readonly periodSeconds: number;
+    /** A datapoint breaches only while at least this many instances serve: the last go by target tracking. */
+    readonly instancesAtLeast: number;
+    readonly cooldownSeconds: number;
+    /** From the threshold down: the first `utilizationBelow` equals `threshold`; percentChange < 0. */
+    readonly steps: readonly { readonly utilizationBelow: number; readonly percentChange: number }[];
+  };
   readonly scheduledActions: readonly ScheduledActionSpec[];
+}
+
+/** Metric math of the scale-from-zero alarm over `hbwc` (HasBacklogWithoutCapacity, Average) and `backlog` (ApproximateBacklogSize, Maximum). */
+export const SCALE_FROM_ZERO_EXPRESSION = 'IF(hbwc >= 1, backlog, 0)';
+
+/**
+ * Metric math of the step scale-in alarm over `utilization` (the published metric, Average) and
+ * `instances` (CPUUtilization SampleCount): with fewer than `instancesAtLeast` in service the value is
+ * the threshold itself, which does not breach a LessThanThreshold alarm.
+ */
+export function stepScaleInExpression(spec: ScalingSpec['stepScaleIn']): string {
+  return `IF(FILL(instances, 0) >= ${spec.instancesAtLeast}, FILL(utilization, 0), ${spec.threshold})`;
 }
 
 export interface EndpointSpec {

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import type { EndpointSpec } from '../../workflows/topology';
+import { SCALE_FROM_ZERO_EXPRESSION, stepScaleInExpression, type EndpointSpec } from '../../workflows/topology';
 
 export interface EndpointScalingProps {
   readonly spec: EndpointSpec;
@@ -11,15 +11,18 @@ export interface EndpointScalingProps {
 }
 
 /**
- * Application Auto Scaling for an async endpoint variant, down to zero instances:
- * target tracking on the published utilization metric, a step policy on
- * `HasBacklogWithoutCapacity` (target tracking cannot scale out from zero), scheduled actions.
+ * Application Auto Scaling for an async endpoint variant, down to zero instances: target tracking
+ * on the published utilization metric; a step policy out of zero keyed on the backlog that built up
+ * with no instance (target tracking cannot scale out from zero); a step scale-in policy on low
+ * utilization; scheduled actions.
  */
 export class EndpointScaling extends Construct {
   public readonly target: appscaling.CfnScalableTarget;
   public readonly targetTracking: appscaling.CfnScalingPolicy;
   public readonly scaleFromZero: appscaling.CfnScalingPolicy;
   public readonly backlogWithoutCapacityAlarm: cloudwatch.Alarm;
+  public readonly stepScaleIn: appscaling.CfnScalingPolicy;
+  public readonly lowUtilizationAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: EndpointScalingProps) {
     super(scope, id);
@@ -75,7 +78,9 @@ export class EndpointScaling extends Construct {
       },
     });
 
+    const endpointDimension = { EndpointName: spec.name };
     const sz = scaling.scaleFromZero;
+    // AWS step bounds are relative to the alarm threshold; each step runs up to the next one's bound.
     this.scaleFromZero = new appscaling.CfnScalingPolicy(this, 'ScaleFromZero', {
       policyName: `${spec.name}-scale-from-zero`,
       policyType: 'StepScaling',
@@ -84,19 +89,29 @@ export class EndpointScaling extends Construct {
         adjustmentType: 'ChangeInCapacity',
         cooldown: sz.cooldownSeconds,
         metricAggregationType: 'Average',
-        stepAdjustments: [{ metricIntervalLowerBound: 0, scalingAdjustment: sz.adjustment }],
+        stepAdjustments: sz.steps.map((step, i) => {
+          const next = sz.steps[i + 1];
+          return {
+            metricIntervalLowerBound: step.backlogAtLeast - sz.threshold,
+            ...(next && { metricIntervalUpperBound: next.backlogAtLeast - sz.threshold }),
+            scalingAdjustment: step.adjustment,
+          };
+        }),
       },
     });
 
+    const period = Duration.seconds(sz.periodSeconds);
     this.backlogWithoutCapacityAlarm = new cloudwatch.Alarm(this, 'BacklogWithoutCapacity', {
       alarmName: `${spec.name}-has-backlog-without-capacity`,
-      alarmDescription: `Requests wait for ${spec.name} while it has no instances: adds ${sz.adjustment} instance(s)`,
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/SageMaker',
-        metricName: 'HasBacklogWithoutCapacity',
-        dimensionsMap: { EndpointName: spec.name },
-        statistic: 'Average',
-        period: Duration.seconds(sz.periodSeconds),
+      alarmDescription: `Requests wait for ${spec.name} while it has no instances: adds ${sz.steps.map((st) => `${st.adjustment} at a backlog ≥ ${st.backlogAtLeast}`).join(', ')}`,
+      metric: new cloudwatch.MathExpression({
+        expression: SCALE_FROM_ZERO_EXPRESSION,
+        usingMetrics: {
+          hbwc: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName: 'HasBacklogWithoutCapacity', dimensionsMap: endpointDimension, statistic: 'Average', period }),
+          backlog: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName: 'ApproximateBacklogSize', dimensionsMap: endpointDimension, statistic: 'Maximum', period }),
+        },
+        label: 'Backlog while no instance serves',
+        period,
       }),
       threshold: sz.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -104,7 +119,61 @@ export class EndpointScaling extends Construct {
       datapointsToAlarm: sz.evaluationPeriods,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const policyArn = this.scaleFromZero.ref;
-    this.backlogWithoutCapacityAlarm.addAlarmAction({ bind: () => ({ alarmActionArn: policyArn }) });
+    const fromZeroArn = this.scaleFromZero.ref;
+    this.backlogWithoutCapacityAlarm.addAlarmAction({ bind: () => ({ alarmActionArn: fromZeroArn }) });
+
+    // Beside target tracking (whose scale-in waits for 15 low datapoints), a step policy that scales in
+    // once the work is done; AWS does not block it while target tracking waits.
+    const si = scaling.stepScaleIn;
+    this.stepScaleIn = new appscaling.CfnScalingPolicy(this, 'StepScaleIn', {
+      policyName: `${spec.name}-step-scale-in`,
+      policyType: 'StepScaling',
+      scalingTargetId: this.target.ref,
+      stepScalingPolicyConfiguration: {
+        adjustmentType: 'PercentChangeInCapacity',
+        cooldown: si.cooldownSeconds,
+        metricAggregationType: 'Average',
+        stepAdjustments: si.steps.map((step, i) => {
+          const next = si.steps[i + 1];
+          return {
+            metricIntervalUpperBound: roundBound(step.utilizationBelow - si.threshold),
+            ...(next && { metricIntervalLowerBound: roundBound(next.utilizationBelow - si.threshold) }),
+            scalingAdjustment: step.percentChange,
+          };
+        }),
+      },
+    });
+    const siPeriod = Duration.seconds(si.periodSeconds);
+    this.lowUtilizationAlarm = new cloudwatch.Alarm(this, 'LowUtilization', {
+      alarmName: `${spec.name}-low-utilization`,
+      alarmDescription: `${spec.name} is well below its utilization target with ≥ ${si.instancesAtLeast} instances: removes ${si.steps.map((st) => `${-st.percentChange} % below ${st.utilizationBelow}`).join(', ')}`,
+      metric: new cloudwatch.MathExpression({
+        expression: stepScaleInExpression(si),
+        usingMetrics: {
+          utilization: new cloudwatch.Metric({ namespace: tt.namespace, metricName: tt.metricName, dimensionsMap: endpointDimension, statistic: 'Average', period: siPeriod }),
+          instances: new cloudwatch.Metric({
+            namespace: '/aws/sagemaker/Endpoints',
+            metricName: 'CPUUtilization',
+            dimensionsMap: { ...endpointDimension, VariantName: spec.variantName },
+            statistic: 'SampleCount',
+            period: siPeriod,
+          }),
+        },
+        label: 'Utilization while scale-in by steps may act',
+        period: siPeriod,
+      }),
+      threshold: si.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: si.evaluationPeriods,
+      datapointsToAlarm: si.evaluationPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const scaleInArn = this.stepScaleIn.ref;
+    this.lowUtilizationAlarm.addAlarmAction({ bind: () => ({ alarmActionArn: scaleInArn }) });
   }
+}
+
+/** Step bounds as written in the template: no floating-point dust such as -0.07500000000000001. */
+function roundBound(value: number): number {
+  return Number(value.toFixed(6));
 }

@@ -4,7 +4,9 @@
  * - target tracking on the utilization metric read as `FILL(utilization, 0)`: 3 of 3 datapoints
  *   above target → ceil(current × metric ÷ target); 15 of 15 below 90 % of it → scale in the same
  *   way; scale-out and scale-in cooldowns; no scale-in while a scale-out cooldown runs;
- * - step scaling on AWS/SageMaker HasBacklogWithoutCapacity (Average ≥ threshold for N periods → +adjustment);
+ * - step scaling out of zero on `IF(hbwc >= 1, backlog, 0)` (the backlog while no instance serves):
+ *   the step whose bound the backlog reaches adds its instances; cooldown as AWS step scaling;
+ * - step scaling in on low utilization with ≥ N instances (PercentChangeInCapacity, AWS rounding);
  * - scheduled actions that set min/max.
  * While instances are starting (desired ≠ in service) the endpoint is Updating and SageMaker refuses
  * capacity changes, so dynamic scaling waits. Wire API: AWS JSON 1.1, `AnyScaleFrontendService.*`.
@@ -15,7 +17,8 @@ import { AwsServiceError } from '../edge/errors';
 import { jsonService } from '../edge/json-protocol';
 import type { ServiceHandler } from '../edge/types';
 import type { EndpointCapacityPort } from '../ports';
-import type { ScalingSpec } from '../../workflows/topology';
+import { SCALE_FROM_ZERO_EXPRESSION, stepScaleInExpression, type ScalingSpec } from '../../workflows/topology';
+import { percentAdjustment } from './step-scaling';
 import { parseActionSchedule, type ActionSchedule } from './schedule';
 
 const PERIOD_MS = 60_000;
@@ -70,7 +73,10 @@ interface Target {
   max: number;
   lastScaleOut: number;
   lastScaleIn: number;
-  lastStep: number;
+  /** Step scale-out cooldown: until when, and the capacity before the scale-out that started it. */
+  stepCooldownUntil: number;
+  stepCooldownBase: number;
+  stepScaleInUntil: number;
   readonly scheduled: Map<string, ScheduledAction>;
 }
 
@@ -89,7 +95,7 @@ export class AutoScalingService {
     this.lastEvaluation = now;
     for (const endpoint of options.endpoints) {
       const resourceId = `endpoint/${endpoint.name}/variant/${endpoint.variantName}`;
-      const target: Target = { endpoint, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, lastStep: -Infinity, scheduled: new Map() };
+      const target: Target = { endpoint, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, stepCooldownUntil: -Infinity, stepCooldownBase: 0, stepScaleInUntil: -Infinity, scheduled: new Map() };
       for (const a of endpoint.scaling.scheduledActions) {
         target.scheduled.set(a.name, { name: a.name, schedule: a.schedule, timezone: a.timezone, min: a.minCapacity, max: a.maxCapacity, created: now, parsed: parseActionSchedule(a.schedule, a.timezone, now) });
       }
@@ -158,20 +164,8 @@ export class AutoScalingService {
     if (current !== desired) return; // endpoint Updating: SageMaker rejects capacity changes
     const { endpoint } = target;
     const end = Math.floor(now / PERIOD_MS) * PERIOD_MS;
-    const sz = endpoint.scaling.scaleFromZero;
-    const backlog = this.series(end, sz.evaluationPeriods, sz.periodSeconds, {
-      Id: 'hbwc',
-      MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: 'HasBacklogWithoutCapacity', Dimensions: [{ Name: 'EndpointName', Value: endpoint.name }] }, Period: sz.periodSeconds, Stat: 'Average' },
-      ReturnData: true,
-    });
-    // Missing data is "not breaching", as the stack's alarm treats it.
-    if (backlog.length === sz.evaluationPeriods && backlog.every((v) => v !== undefined && v >= sz.threshold) && now >= target.lastStep + sz.cooldownSeconds * 1000) {
-      target.lastStep = now;
-      if (this.change(target, desired, desired + sz.adjustment, `HasBacklogWithoutCapacity alarm, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints ≥ ${sz.threshold}`)) {
-        target.lastScaleOut = now;
-        return;
-      }
-    }
+    if (this.scaleFromZero(target, end, now, desired)) return;
+    if (this.stepScaleIn(target, end, now, desired)) return;
     const tt = endpoint.scaling.targetTracking;
     // The alarms exist from the target's creation: earlier periods are not datapoints.
     const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
@@ -193,20 +187,96 @@ export class AutoScalingService {
     }
   }
 
+  /**
+   * The scale-from-zero step policy: its alarm on `IF(hbwc >= 1, backlog, 0)` ≥ threshold for every
+   * evaluation period picks the step by the datapoints' average. Within the cooldown a breach adds
+   * only what its step exceeds the scale-out that started the cooldown (AWS step-scaling semantics).
+   */
+  private scaleFromZero(target: Target, end: number, now: number, desired: number): boolean {
+    const { endpoint } = target;
+    const sz = endpoint.scaling.scaleFromZero;
+    const dimensions = [{ Name: 'EndpointName', Value: endpoint.name }];
+    const metric = (id: string, metricName: string, stat: string): MetricDataQuery => ({
+      Id: id,
+      MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: metricName, Dimensions: dimensions }, Period: sz.periodSeconds, Stat: stat },
+      ReturnData: false,
+    });
+    const values = this.series(end, sz.evaluationPeriods, sz.periodSeconds, [
+      metric('hbwc', 'HasBacklogWithoutCapacity', 'Average'),
+      metric('backlog', 'ApproximateBacklogSize', 'Maximum'),
+      { Id: 'fromZero', Expression: SCALE_FROM_ZERO_EXPRESSION, ReturnData: true },
+    ]);
+    // Missing data is "not breaching", as the stack's alarm treats it.
+    if (!values.every((v): v is number => v !== undefined && v >= sz.threshold)) return false;
+    const value = values.reduce((a, b) => a + b, 0) / values.length;
+    let step = sz.steps[0];
+    for (const s of sz.steps) if (value >= s.backlogAtLeast) step = s;
+    if (!step) return false;
+    const inCooldown = now < target.stepCooldownUntil;
+    const base = inCooldown ? target.stepCooldownBase : desired;
+    if (base + step.adjustment <= desired) return false;
+    if (!this.change(target, desired, base + step.adjustment, `backlog without capacity alarm ${fmt(value)} ≥ ${sz.threshold}, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints: step +${step.adjustment}`)) return false;
+    target.lastScaleOut = now;
+    target.stepCooldownUntil = now + sz.cooldownSeconds * 1000;
+    target.stepCooldownBase = base;
+    return true;
+  }
+
+  /**
+   * The step scale-in policy: its alarm on utilization (with enough instances in service) below the
+   * threshold for every evaluation period removes the step's percentage, rounded as AWS rounds it.
+   */
+  private stepScaleIn(target: Target, end: number, now: number, desired: number): boolean {
+    const { endpoint } = target;
+    const si = endpoint.scaling.stepScaleIn;
+    const tt = endpoint.scaling.targetTracking;
+    if (now < target.stepScaleInUntil) return false;
+    const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
+    if (end - si.evaluationPeriods * si.periodSeconds * 1000 < firstPeriod) return false;
+    const values = this.series(end, si.evaluationPeriods, si.periodSeconds, [
+      {
+        Id: 'utilization',
+        MetricStat: { Metric: { Namespace: tt.namespace, MetricName: tt.metricName, Dimensions: [{ Name: 'EndpointName', Value: endpoint.name }] }, Period: si.periodSeconds, Stat: 'Average' },
+        ReturnData: false,
+      },
+      {
+        Id: 'instances',
+        MetricStat: {
+          Metric: { Namespace: '/aws/sagemaker/Endpoints', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'EndpointName', Value: endpoint.name }, { Name: 'VariantName', Value: endpoint.variantName }] },
+          Period: si.periodSeconds,
+          Stat: 'SampleCount',
+        },
+        ReturnData: false,
+      },
+      { Id: 'lowUtilization', Expression: stepScaleInExpression(si), ReturnData: true },
+    ]);
+    if (!values.every((v): v is number => v !== undefined && v < si.threshold)) return false;
+    const value = values.reduce((a, b) => a + b, 0) / values.length;
+    let step = si.steps[0];
+    for (const s of si.steps) if (value < s.utilizationBelow) step = s;
+    if (!step) return false;
+    const next = desired + percentAdjustment(desired, step.percentChange);
+    if (!this.change(target, desired, next, `low utilization alarm ${fmt(value)} < ${fmt(si.threshold)}, ${si.evaluationPeriods}/${si.evaluationPeriods} datapoints: ${step.percentChange} %`)) return false;
+    target.stepScaleInUntil = now + si.cooldownSeconds * 1000;
+    return true;
+  }
+
   /** The last `SCALE_IN_DATAPOINTS` periods of `FILL(utilization, 0)`, oldest first. */
   private filledUtilization(end: number, endpointName: string, namespace: string, metricName: string): number[] {
-    const raw = this.series(end, SCALE_IN_DATAPOINTS, 60, {
-      Id: 'utilization',
-      MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [{ Name: 'EndpointName', Value: endpointName }] }, Period: 60, Stat: 'Average' },
-      ReturnData: true,
-    });
+    const raw = this.series(end, SCALE_IN_DATAPOINTS, 60, [
+      {
+        Id: 'utilization',
+        MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [{ Name: 'EndpointName', Value: endpointName }] }, Period: 60, Stat: 'Average' },
+        ReturnData: true,
+      },
+    ]);
     return raw.map((v) => v ?? 0);
   }
 
   /** `count` periods ending at `end`, oldest first; undefined where a period has no data. */
-  private series(end: number, count: number, periodSeconds: number, query: MetricDataQuery): (number | undefined)[] {
+  private series(end: number, count: number, periodSeconds: number, queries: readonly MetricDataQuery[]): (number | undefined)[] {
     const start = end - count * periodSeconds * 1000;
-    const result = this.options.metrics.getMetricData([query], start, end, { scanBy: 'TimestampAscending' }).MetricDataResults[0];
+    const result = this.options.metrics.getMetricData(queries, start, end, { scanBy: 'TimestampAscending' }).MetricDataResults[0];
     const byTime = new Map<number, number>();
     result?.Timestamps.forEach((t, i) => byTime.set(t.getTime(), result.Values[i] as number));
     return Array.from({ length: count }, (_, i) => byTime.get(start + i * periodSeconds * 1000));
@@ -288,6 +358,7 @@ export class AutoScalingService {
         const { name } = t.endpoint;
         const tt = t.endpoint.scaling.targetTracking;
         const sz = t.endpoint.scaling.scaleFromZero;
+        const si = t.endpoint.scaling.stepScaleIn;
         const common = { ServiceNamespace: 'sagemaker', ResourceId: t.resourceId, ScalableDimension: DIMENSION, CreationTime: t.created / 1000 };
         return [
           {
@@ -316,8 +387,32 @@ export class AutoScalingService {
             PolicyName: `${name}-scale-from-zero`,
             PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-scale-from-zero`),
             PolicyType: 'StepScaling',
-            StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', Cooldown: sz.cooldownSeconds, MetricAggregationType: 'Average', StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: sz.adjustment }] },
+            StepScalingPolicyConfiguration: {
+              AdjustmentType: 'ChangeInCapacity',
+              Cooldown: sz.cooldownSeconds,
+              MetricAggregationType: 'Average',
+              StepAdjustments: sz.steps.map((step, i) => {
+                const next = sz.steps[i + 1];
+                return { MetricIntervalLowerBound: step.backlogAtLeast - sz.threshold, ...(next ? { MetricIntervalUpperBound: next.backlogAtLeast - sz.threshold } : {}), ScalingAdjustment: step.adjustment };
+              }),
+            },
             Alarms: [{ AlarmName: `${name}-has-backlog-without-capacity`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}-has-backlog-without-capacity` }],
+          },
+          {
+            ...common,
+            PolicyName: `${name}-step-scale-in`,
+            PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-step-scale-in`),
+            PolicyType: 'StepScaling',
+            StepScalingPolicyConfiguration: {
+              AdjustmentType: 'PercentChangeInCapacity',
+              Cooldown: si.cooldownSeconds,
+              MetricAggregationType: 'Average',
+              StepAdjustments: si.steps.map((step, i) => {
+                const next = si.steps[i + 1];
+                return { MetricIntervalUpperBound: roundBound(step.utilizationBelow - si.threshold), ...(next ? { MetricIntervalLowerBound: roundBound(next.utilizationBelow - si.threshold) } : {}), ScalingAdjustment: step.percentChange };
+              }),
+            },
+            Alarms: [{ AlarmName: `${name}-low-utilization`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}-low-utilization` }],
           },
         ];
       }),
@@ -387,6 +482,10 @@ function capacityField(input: Raw, field: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new AwsServiceError('ValidationException', `${field} must be an integer ≥ 0`);
   return value;
+}
+
+function roundBound(value: number): number {
+  return Number(value.toFixed(6));
 }
 
 function fmt(value: number): string {

@@ -8,6 +8,7 @@
  * finishes its in-flight work first).
  */
 import { computeUtilization, seedUtilization } from '../../tasks/publish-utilization/utilization';
+import { percentAdjustment } from '../autoscaling/step-scaling';
 import { SimulationInputError } from './errors';
 import { EventHeap } from './heap';
 import type { PolicySpec } from './policies';
@@ -178,8 +179,8 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   // Per-period accumulators.
   const periods: PeriodRecord[] = [];
   const datapoints: (number | undefined)[] = [];
-  const backlogWithoutCapacity: number[] = [];
-  let acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0 };
+  const fromZeroDatapoints: number[] = [];
+  let acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0, backlogMax: 0 };
   let lastT = 0;
   const integrate = (t: number) => {
     const dt = t - lastT;
@@ -194,7 +195,9 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   const decisions: ScalingDecision[] = [];
   let lastScaleOut = -Infinity;
   let lastScaleIn = -Infinity;
-  let lastStep = -Infinity;
+  // Step scaling's cooldown: a breach within it adds only what exceeds the scale-out that started it.
+  let stepCooldown = { until: -Infinity, base: 0 };
+  let stepScaleInUntil = -Infinity;
 
   const setDesired = (target: number, reason: string) => {
     const next = clamp(target);
@@ -256,13 +259,42 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
     if (instances.some((i) => i.state === 'pending')) return;
     const tt = policy.targetTracking;
     const sz = policy.scaleFromZero;
-    if (sz && backlogWithoutCapacity.length >= sz.evaluationPeriods) {
-      const recent = backlogWithoutCapacity.slice(-sz.evaluationPeriods);
-      if (recent.every((v) => v >= sz.threshold) && now >= lastStep + sz.cooldownSeconds) {
-        lastStep = now;
-        const before = desired;
-        setDesired(desired + sz.adjustment, `HasBacklogWithoutCapacity alarm, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints ≥ ${sz.threshold}`);
-        if (desired !== before) lastScaleOut = now;
+    if (sz && fromZeroDatapoints.length >= sz.evaluationPeriods) {
+      const recent = fromZeroDatapoints.slice(-sz.evaluationPeriods);
+      if (recent.every((v) => v >= sz.threshold)) {
+        // MetricAggregationType Average over the breaching datapoints picks the step.
+        const value = recent.reduce((a, b) => a + b, 0) / recent.length;
+        const step = stepFor(sz.steps, value - sz.threshold);
+        const inCooldown = now < stepCooldown.until;
+        const base = inCooldown ? stepCooldown.base : desired;
+        if (base + step.adjustment > desired) {
+          const before = desired;
+          const label = sz.metric === 'has-backlog-without-capacity' ? 'HasBacklogWithoutCapacity' : 'backlog without capacity';
+          setDesired(base + step.adjustment, `${label} alarm ${fmtValue(value)} ≥ ${sz.threshold}, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints: step +${step.adjustment}`);
+          if (desired !== before) {
+            lastScaleOut = now;
+            stepCooldown = { until: now + sz.cooldownSeconds, base };
+          }
+        }
+      }
+    }
+    const si = policy.stepScaleIn;
+    if (si && datapoints.length >= si.evaluationPeriods && now >= stepScaleInUntil) {
+      // The alarm reads FILL(utilization, 0): a missing datapoint counts as zero.
+      const recent = datapoints.slice(-si.evaluationPeriods).map((v) => v ?? 0);
+      const instances = periods.slice(-si.evaluationPeriods).map((p) => p.inService);
+      if (recent.every((v) => v < si.threshold) && instances.every((n) => n >= si.instancesAtLeast)) {
+        const value = recent.reduce((a, b) => a + b, 0) / recent.length;
+        const step = si.steps.reduce((chosen, s) => (value < s.below ? s : chosen), si.steps[0] as (typeof si.steps)[number]);
+        const target = desired + percentAdjustment(desired, step.percentChange);
+        if (target < desired) {
+          const before = desired;
+          setDesired(target, `step scale-in: utilization ${fmtValue(value)} < ${si.threshold}, ${si.evaluationPeriods}/${si.evaluationPeriods} datapoints: ${step.percentChange} %`);
+          if (desired !== before) {
+            stepScaleInUntil = now + si.cooldownSeconds;
+            return;
+          }
+        }
       }
     }
     if (!tt) return;
@@ -302,6 +334,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
           inferenceSeconds: inferencesInPeriod > 0 ? latencySum / inferencesInPeriod : config.secondsPerImage,
           concurrencyPerInstance: config.concurrencyPerInstance,
           periodSeconds: PERIOD_SECONDS,
+          ...(tt.drainSeconds === undefined ? {} : { drainSeconds: tt.drainSeconds }),
         }).value;
       case 'backlog-per-instance':
         return backlog / Math.max(1, inService);
@@ -384,6 +417,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         expire();
         acc.hbwcSum += qTail - qHead + inFlight > 0 && inService === 0 ? 1 : 0;
         acc.hbwcN++;
+        acc.backlogMax = Math.max(acc.backlogMax, qTail - qHead + inFlight);
         if (!done()) push({ at: now + SAMPLE_SECONDS, kind: 'sample' });
         break;
       case 'periodEnd': {
@@ -391,7 +425,8 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         const backlog = qTail - qHead + inFlight;
         const metric = metricValue(acc.inferences, acc.latencySum, backlog);
         datapoints.push(metric);
-        backlogWithoutCapacity.push(acc.hbwcN > 0 ? acc.hbwcSum / acc.hbwcN : 0);
+        const hbwc = acc.hbwcN > 0 ? acc.hbwcSum / acc.hbwcN : 0;
+        fromZeroDatapoints.push(policy.scaleFromZero?.metric === 'backlog-without-capacity' ? (hbwc >= 1 ? Math.max(acc.backlogMax, backlog) : 0) : hbwc);
         periods.push({
           start: event.period * PERIOD_SECONDS,
           arrivals: acc.arrivals,
@@ -402,7 +437,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
           busyShare: acc.slotSeconds > 0 ? acc.busySeconds / acc.slotSeconds : undefined,
           metric,
         });
-        acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0 };
+        acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0, backlogMax: 0 };
         inferencesArrived = 0;
         push({ at: now + config.metricDelaySeconds, kind: 'evaluate', period: event.period });
         if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'periodEnd', period: event.period + 1 });
@@ -453,6 +488,17 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
     arrivals,
     latencies,
   };
+}
+
+/** The step whose interval [lowerBound, next lowerBound) holds `aboveThreshold`. */
+export function stepFor<S extends { readonly lowerBound: number }>(steps: readonly S[], aboveThreshold: number): S {
+  let chosen = steps[0] as S;
+  for (const step of steps) if (aboveThreshold >= step.lowerBound) chosen = step;
+  return chosen;
+}
+
+function fmtValue(value: number): string {
+  return Number(value.toFixed(2)).toString();
 }
 
 function rank(instance: Instance): number {

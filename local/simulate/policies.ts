@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defaultConfig } from '../../workflows/imagegen-topology';
+import { imagegenTopology } from '../../workflows/imagegen-topology';
+import type { ScalingSpec } from '../../workflows/topology';
 import { SimulationInputError } from './errors';
 
 /**
@@ -16,6 +17,7 @@ import { SimulationInputError } from './errors';
  */
 export const METRICS = ['seed-utilization', 'imagegen-utilization', 'backlog-per-instance'] as const;
 export type PolicyMetric = (typeof METRICS)[number];
+export const FROM_ZERO_METRICS = ['has-backlog-without-capacity', 'backlog-without-capacity'] as const;
 
 const nonNegativeInt = z.number().int().min(0);
 const policySchema = z
@@ -34,17 +36,53 @@ const policySchema = z
         scaleOutDatapoints: z.number().int().min(1).max(60).default(3),
         scaleInDatapoints: z.number().int().min(1).max(60).default(15),
         disableScaleIn: z.boolean().default(false),
+        /** imagegen-utilization only: the backlog counts as demand spread over this many seconds. */
+        drainSeconds: z.number().int().min(60).max(86_400).optional(),
       })
       .strict()
       .optional(),
     scaleFromZero: z
       .object({
+        /**
+         * - `has-backlog-without-capacity`: AWS/SageMaker HasBacklogWithoutCapacity, Average.
+         * - `backlog-without-capacity`: `IF(hbwc >= 1, backlog, 0)` over HasBacklogWithoutCapacity
+         *   Average and ApproximateBacklogSize Maximum: the backlog, counted only while no instance serves.
+         */
+        metric: z.enum(FROM_ZERO_METRICS).default('has-backlog-without-capacity'),
         evaluationPeriods: z.number().int().min(1).max(60),
         threshold: z.number().min(0),
-        adjustment: z.number().int().min(1).max(1000),
+        /** AWS StepAdjustments: lower bounds relative to the threshold, ascending; each runs to the next. */
+        steps: z
+          .array(z.object({ lowerBound: z.number().min(0), adjustment: z.number().int().min(1).max(10_000) }).strict())
+          .min(1)
+          .max(20)
+          .refine((steps) => steps[0]?.lowerBound === 0, { message: 'the first step must start at lowerBound 0 (the threshold)' })
+          .refine((steps) => steps.every((step, i) => i === 0 || step.lowerBound > (steps[i - 1]?.lowerBound ?? 0)), { message: 'lower bounds must ascend' }),
         cooldownSeconds: nonNegativeInt.max(86_400),
       })
       .strict()
+      .optional(),
+    /**
+     * A step-scaling policy beside target tracking that scales in after a few datapoints well below
+     * the target (AWS does not block it while target tracking waits for its 15), by
+     * PercentChangeInCapacity steps sized so the capacity left still covers the interval's demand.
+     */
+    stepScaleIn: z
+      .object({
+        threshold: z.number().positive(),
+        evaluationPeriods: z.number().int().min(1).max(60),
+        /** A datapoint breaches only while at least this many instances serve (the last ones go by target tracking). */
+        instancesAtLeast: z.number().int().min(1).max(10_000),
+        cooldownSeconds: nonNegativeInt.max(86_400),
+        /** Ordered from the threshold down: a datapoint below `below` (and not below the next one's) takes `percentChange`. */
+        steps: z
+          .array(z.object({ below: z.number().positive(), percentChange: z.number().int().min(-100).max(-1) }).strict())
+          .min(1)
+          .max(20)
+          .refine((steps) => steps.every((step, i) => i === 0 || step.below < (steps[i - 1]?.below ?? Infinity)), { message: 'bounds must descend' }),
+      })
+      .strict()
+      .refine((p) => p.steps[0]?.below === p.threshold, { message: 'the first step must start at the threshold' })
       .optional(),
     scheduledActions: z
       .array(
@@ -79,8 +117,10 @@ export function parsePolicy(document: unknown, source = 'policy'): PolicySpec {
   return policy;
 }
 
-const tt = defaultConfig;
-const fromZero = { evaluationPeriods: 2, threshold: 1, adjustment: 1 };
+const scaling = imagegenScaling();
+const tt = scaling.targetTracking;
+const sz = scaling.scaleFromZero;
+const si = scaling.stepScaleIn;
 
 export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
   seed: {
@@ -93,20 +133,41 @@ export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
     description: "AWS's recipe: target 5 ApproximateBacklogSizePerInstance + HasBacklogWithoutCapacity step (cooldown 300)",
     // AWS's sample sets no cooldowns: Application Auto Scaling's defaults for SageMaker are 300 s.
     targetTracking: { metric: 'backlog-per-instance', targetValue: 5, scaleOutCooldownSeconds: 300, scaleInCooldownSeconds: 300 },
-    scaleFromZero: { ...fromZero, cooldownSeconds: 300 },
+    scaleFromZero: { metric: 'has-backlog-without-capacity', evaluationPeriods: 2, threshold: 1, steps: [{ lowerBound: 0, adjustment: 1 }], cooldownSeconds: 300 },
   },
   imagegen: {
     name: 'imagegen',
-    description: 'publish-utilization metric (arrivals + backlog over capacity, FILL 0), target 0.75, cooldowns 60/120, scale-from-zero step',
+    description: `the stack's policy: publish-utilization metric (arrivals + backlog over ${tt.drainSeconds} s, over capacity, FILL 0), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.steps.length} steps keyed on the backlog`,
     targetTracking: {
       metric: 'imagegen-utilization',
-      targetValue: tt.utilizationTarget,
+      targetValue: tt.targetValue,
       scaleOutCooldownSeconds: tt.scaleOutCooldownSeconds,
       scaleInCooldownSeconds: tt.scaleInCooldownSeconds,
+      drainSeconds: tt.drainSeconds,
     },
-    scaleFromZero: { ...fromZero, cooldownSeconds: 150 },
+    scaleFromZero: {
+      metric: 'backlog-without-capacity',
+      evaluationPeriods: sz.evaluationPeriods,
+      threshold: sz.threshold,
+      steps: sz.steps.map((step) => ({ lowerBound: step.backlogAtLeast - sz.threshold, adjustment: step.adjustment })),
+      cooldownSeconds: sz.cooldownSeconds,
+    },
+    stepScaleIn: {
+      threshold: si.threshold,
+      evaluationPeriods: si.evaluationPeriods,
+      instancesAtLeast: si.instancesAtLeast,
+      cooldownSeconds: si.cooldownSeconds,
+      steps: si.steps.map((step) => ({ below: step.utilizationBelow, percentChange: step.percentChange })),
+    },
   },
 };
+
+/** The scaling spec the stack deploys for imagegen's endpoint. */
+function imagegenScaling(): ScalingSpec {
+  const endpoint = imagegenTopology().endpoints[0];
+  if (!endpoint) throw new Error('the imagegen topology has no endpoint');
+  return endpoint.scaling;
+}
 
 /** A built-in name, or a path to a JSON policy file. */
 export function loadPolicy(nameOrPath: string): PolicySpec {

@@ -14,6 +14,8 @@ function positiveNumber(name: string): number {
   return value;
 }
 
+const drain = process.env['DRAIN_SECONDS'];
+
 const config: PublishUtilizationConfig = {
   endpointName: required('ENDPOINT_NAME'),
   variantName: required('VARIANT_NAME'),
@@ -22,6 +24,7 @@ const config: PublishUtilizationConfig = {
   concurrencyPerInstance: positiveNumber('CONCURRENCY_PER_INSTANCE'),
   inferenceSeconds: positiveNumber('INFERENCE_SECONDS'),
   periodSeconds: 60,
+  ...(drain === undefined || drain === '' ? {} : { drainSeconds: positiveNumber('DRAIN_SECONDS') }),
 };
 const cloudwatch = new CloudWatchClient({});
 

@@ -15,6 +15,8 @@ export interface PublishUtilizationConfig {
   /** Fallback seconds per image when the endpoint reported no ModelLatency in the window. */
   readonly inferenceSeconds: number;
   readonly periodSeconds: number;
+  /** Seconds over which the backlog counts as demand. @default DEFAULT_DRAIN_SECONDS (one period) */
+  readonly drainSeconds?: number;
 }
 
 export interface PublishUtilizationDeps {
@@ -60,7 +62,12 @@ export async function publishUtilization(config: PublishUtilizationConfig, deps:
     backlog: latest('backlog') ?? 0,
     inferenceSeconds: latencyMicros && latencyMicros > 0 ? latencyMicros / 1e6 : config.inferenceSeconds,
   };
-  const utilization = computeUtilization({ ...inputs, concurrencyPerInstance: config.concurrencyPerInstance, periodSeconds: config.periodSeconds });
+  const utilization = computeUtilization({
+    ...inputs,
+    concurrencyPerInstance: config.concurrencyPerInstance,
+    periodSeconds: config.periodSeconds,
+    ...(config.drainSeconds === undefined ? {} : { drainSeconds: config.drainSeconds }),
+  });
   await deps.cloudwatch.send(
     new PutMetricDataCommand({
       Namespace: config.namespace,

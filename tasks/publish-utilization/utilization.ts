@@ -2,10 +2,14 @@
  * The utilization metric that drives the endpoint's target-tracking policy.
  *
  *   capacity (images per period) = instances × concurrency per instance × period ÷ seconds per image
- *   demand   (images per period) = new inference requests in the period + backlog still waiting
+ *   demand   (images per period) = new inference requests in the period
+ *                                  + backlog still waiting × period ÷ drain horizon
  *   utilization                  = demand ÷ capacity
  *
- * Counting the backlog is what lets utilization exceed 1 when work piles up. At zero instances the
+ * Counting the backlog is what lets utilization exceed 1 when work piles up. The drain horizon says
+ * how soon the backlog should be cleared: one period (the default) asks for all of it in the next
+ * minute; a longer horizon asks for less capacity, so it scales out less on a step of traffic and
+ * holds less after a spike (docs/scaling.md measures both). At zero instances the
  * capacity of ONE instance is used instead, so demand shows up as a positive value (never "no data"):
  * the seed's `IF(m1 != 0, …)` produced no data there, and target tracking could never act on it.
  */
@@ -20,7 +24,12 @@ export interface UtilizationInput {
   readonly inferenceSeconds: number;
   readonly concurrencyPerInstance: number;
   readonly periodSeconds: number;
+  /** Seconds over which the backlog should be cleared (≥ periodSeconds). @default DEFAULT_DRAIN_SECONDS */
+  readonly drainSeconds?: number;
 }
+
+/** One period: all of the backlog is demand for the next minute (see docs/scaling.md for longer horizons). */
+export const DEFAULT_DRAIN_SECONDS = 60;
 
 export interface Utilization {
   readonly value: number;
@@ -39,9 +48,12 @@ export function computeUtilization(input: UtilizationInput): Utilization {
   for (const field of ['inferenceSeconds', 'concurrencyPerInstance', 'periodSeconds'] as const) {
     if (input[field] === 0) throw new UtilizationInputError(`${field} must be greater than 0`);
   }
+  const drainSeconds = input.drainSeconds ?? DEFAULT_DRAIN_SECONDS;
+  // A horizon shorter than the period would demand more than the whole backlog in one period.
+  if (drainSeconds < input.periodSeconds) throw new UtilizationInputError(`drainSeconds must be ≥ periodSeconds (${input.periodSeconds}) (got ${drainSeconds})`);
   const instances = Math.max(input.instances, 1);
   const capacityPerPeriod = (instances * input.concurrencyPerInstance * input.periodSeconds) / input.inferenceSeconds;
-  const demandPerPeriod = input.arrivals + input.backlog;
+  const demandPerPeriod = input.arrivals + (input.backlog * input.periodSeconds) / drainSeconds;
   return { value: demandPerPeriod / capacityPerPeriod, capacityPerPeriod, demandPerPeriod };
 }
 
