@@ -363,29 +363,87 @@ describe('auto scaling', () => {
     });
   });
 
-  it('scales out from zero when HasBacklogWithoutCapacity ≥ 1 for two minutes', () => {
-    const [policyId] = resourcesOfType('AWS::ApplicationAutoScaling::ScalingPolicy').find(([, r]) => r.Properties!.PolicyType === 'StepScaling')!;
-    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      PolicyType: 'StepScaling',
-      StepScalingPolicyConfiguration: {
-        AdjustmentType: 'ChangeInCapacity',
-        MetricAggregationType: 'Average',
-        StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
-        Cooldown: 150,
-      },
-    });
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SageMaker',
-      MetricName: 'HasBacklogWithoutCapacity',
-      Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }],
-      Statistic: 'Average',
-      Period: 60,
-      EvaluationPeriods: 2,
-      DatapointsToAlarm: 2,
+  const stepPolicy = (name: string) => resourcesOfType('AWS::ApplicationAutoScaling::ScalingPolicy').find(([, r]) => r.Properties!.PolicyName === name)!;
+  const alarmActing = (policyId: string) => resourcesOfType('AWS::CloudWatch::Alarm').find(([, r]) => JSON.stringify(r.Properties!.AlarmActions) === JSON.stringify([{ Ref: policyId }]))!;
+
+  it('scales out of zero by steps keyed on the backlog that built up with no instance, within a minute', () => {
+    const [policyId, policy] = stepPolicy('imagegen-sdxl-scale-from-zero');
+    const config = policy.Properties!.StepScalingPolicyConfiguration as { StepAdjustments: { MetricIntervalLowerBound: number; MetricIntervalUpperBound?: number; ScalingAdjustment: number }[] };
+    expect(policy.Properties).toMatchObject({ PolicyType: 'StepScaling', StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', MetricAggregationType: 'Average', Cooldown: 480 } });
+    const steps = config.StepAdjustments;
+    // Bounds are relative to the threshold (1): +1 from a backlog of 1, …, +179 from 10000.
+    expect(steps[0]).toEqual({ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 249, ScalingAdjustment: 1 });
+    expect(steps.at(-1)).toEqual({ MetricIntervalLowerBound: 9999, ScalingAdjustment: 179 });
+    for (let i = 1; i < steps.length; i++) {
+      expect(steps[i]!.MetricIntervalLowerBound).toBe(steps[i - 1]!.MetricIntervalUpperBound);
+      expect(steps[i]!.ScalingAdjustment).toBeGreaterThan(steps[i - 1]!.ScalingAdjustment);
+    }
+    const [, alarm] = alarmActing(policyId);
+    expect(alarm.Properties).toMatchObject({
+      AlarmName: 'imagegen-sdxl-has-backlog-without-capacity',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: policyId }],
+    });
+    const metrics = alarm.Properties!.Metrics as Record<string, unknown>[];
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Expression: 'IF(hbwc >= 1, backlog, 0)', ReturnData: true }),
+        expect.objectContaining({
+          Id: 'hbwc',
+          MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: 'HasBacklogWithoutCapacity', Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }] }, Period: 60, Stat: 'Average' },
+          ReturnData: false,
+        }),
+        expect.objectContaining({
+          Id: 'backlog',
+          MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: 'ApproximateBacklogSize', Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }] }, Period: 60, Stat: 'Maximum' },
+          ReturnData: false,
+        }),
+      ]),
+    );
+  });
+
+  it('scales in by percentage steps when utilization is well below target for 3 minutes, leaving the last instance to target tracking', () => {
+    const [policyId, policy] = stepPolicy('imagegen-sdxl-step-scale-in');
+    expect(policy.Properties).toMatchObject({
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: 'PercentChangeInCapacity',
+        MetricAggregationType: 'Average',
+        Cooldown: 240,
+        // Threshold 0.3 (40 % of the 0.75 target): below it keep 40 %, below 0.225 keep 30 %, …
+        StepAdjustments: [
+          { MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.075, ScalingAdjustment: -60 },
+          { MetricIntervalUpperBound: -0.075, MetricIntervalLowerBound: -0.15, ScalingAdjustment: -70 },
+          { MetricIntervalUpperBound: -0.15, MetricIntervalLowerBound: -0.225, ScalingAdjustment: -80 },
+          { MetricIntervalUpperBound: -0.225, ScalingAdjustment: -90 },
+        ],
+      },
+    });
+    const [, alarm] = alarmActing(policyId);
+    expect(alarm.Properties).toMatchObject({
+      AlarmName: 'imagegen-sdxl-low-utilization',
+      Threshold: 0.3,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm.Properties!.Metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Expression: 'IF(FILL(instances, 0) >= 2, FILL(utilization, 0), 0.3)', ReturnData: true }),
+        expect.objectContaining({ Id: 'utilization', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ Namespace: 'ImageGen', MetricName: 'UtilizationRate' }), Stat: 'Average' }) }),
+        expect.objectContaining({ Id: 'instances', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ MetricName: 'CPUUtilization' }), Stat: 'SampleCount' }) }),
+      ]),
+    );
+  });
+
+  it('tells the utilization publisher the drain horizon', () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'imagegen-publish-utilization',
+      Environment: { Variables: Match.objectLike({ DRAIN_SECONDS: String(s.config.imagegen.drainSeconds) }) },
     });
   });
 });

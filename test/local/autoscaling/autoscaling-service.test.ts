@@ -43,12 +43,25 @@ function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 
     log: (line) => lines.push(line),
   });
   service.start();
-  /** Puts one datapoint per minute for `minutes` minutes, then advances past each. */
-  const run = async (minutes: number, utilization: number | undefined, backlogWithoutCapacity = 0) => {
+  /**
+   * Puts one datapoint per minute for `minutes` minutes, then advances past each: utilization, the
+   * endpoint's backlog (HasBacklogWithoutCapacity follows it while no instance serves), and one
+   * CPUUtilization sample per in-service instance, as the emulated endpoint publishes them.
+   */
+  const run = async (minutes: number, utilization: number | undefined, load: { backlog?: number; instances?: number } = {}) => {
     for (let i = 0; i < minutes; i++) {
       const t = clock.now() + 1000;
+      const backlog = load.backlog ?? 0;
+      const instances = load.instances ?? capacity.current;
       if (utilization !== undefined) cloudwatch.putMetricData('ImageGen', [{ metricName: 'UtilizationRate', dimensions: { EndpointName: spec.name }, value: utilization, timestamp: t }]);
-      cloudwatch.putMetricData('AWS/SageMaker', [{ metricName: 'HasBacklogWithoutCapacity', dimensions: { EndpointName: spec.name }, value: backlogWithoutCapacity, timestamp: t }]);
+      cloudwatch.putMetricData('AWS/SageMaker', [
+        { metricName: 'HasBacklogWithoutCapacity', dimensions: { EndpointName: spec.name }, value: backlog > 0 && instances === 0 ? 1 : 0, timestamp: t },
+        { metricName: 'ApproximateBacklogSize', dimensions: { EndpointName: spec.name }, value: backlog, timestamp: t },
+      ]);
+      if (load.instances !== undefined) {
+        const cpu = Array.from({ length: instances }, () => ({ metricName: 'CPUUtilization', dimensions: { EndpointName: spec.name, VariantName: spec.variantName }, value: 50, timestamp: t }));
+        if (cpu.length > 0) cloudwatch.putMetricData('/aws/sagemaker/Endpoints', cpu);
+      }
       await clock.advance(MINUTE);
     }
   };
@@ -97,13 +110,53 @@ describe('AutoScalingService', () => {
     expect(service.scalingActivities()).toHaveLength(3);
   });
 
-  it('scales from zero on HasBacklogWithoutCapacity ≥ 1 for 2 periods, which target tracking cannot', async () => {
-    const { capacity, lines, run } = setup(0);
-    await run(1, 5, 1);
+  it('scales out of zero by the step the backlog reaches after one minute with no instance, which target tracking cannot', async () => {
+    const { capacity, lines, run } = setup(0, { maxCapacity: 300 });
+    await run(1, 5, { backlog: 3000 });
+    // Backlog 3000 ≥ 2500: the +44 step (bounds from the topology, see imagegen-topology.ts).
+    expect(capacity.calls).toEqual([44]);
+    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 0 → 44 (backlog without capacity alarm 3000 ≥ 1, 1/1 datapoints: step +44)');
+  });
+
+  it('adds one instance for a handful of waiting requests, and nothing while instances serve the backlog', async () => {
+    const { capacity, run } = setup(0, { maxCapacity: 300 });
+    await run(1, 0.1, { backlog: 3 });
+    expect(capacity.calls).toEqual([1]);
+    await run(10, 0.1, { backlog: 3, instances: 1 });
+    expect(capacity.calls).toEqual([1]); // HasBacklogWithoutCapacity is 0: IF(…) reads 0
+  });
+
+  it('within the step cooldown a larger breach adds only what its step exceeds the one that started it', async () => {
+    const { capacity, run } = setup(0, { maxCapacity: 300 }, 5 * MINUTE);
+    await run(1, 5, { backlog: 300 });
+    expect(capacity.calls).toEqual([4]);
+    // Still Updating for 5 minutes, then the backlog (now 6000) still has no instance behind it.
+    await run(5, 5, { backlog: 6000, instances: 0 });
+    expect(capacity.calls).toEqual([4, 89]); // base 0 + 89, not 4 + 89
+    await run(1, 5, { backlog: 6000, instances: 0 });
+    expect(capacity.calls).toEqual([4, 89]); // same step again within the cooldown adds nothing
+  });
+
+  it('scales in by percentage steps after 3 minutes well below target, without waiting for target tracking’s 15', async () => {
+    const { capacity, lines, run } = setup(100, { maxCapacity: 300 });
+    await run(2, 0.1, { instances: 100 });
     expect(capacity.calls).toEqual([]);
-    await run(2, 5, 1);
-    expect(capacity.calls[0]).toBe(1);
-    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 0 → 1 (HasBacklogWithoutCapacity alarm, 2/2 datapoints ≥ 1)');
+    await run(1, 0.1, { instances: 100 });
+    // 0.1 < 0.15 (20 % of the 0.75 target) and ≥ 0.075: keep 20 %.
+    expect(capacity.calls).toEqual([20]);
+    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 100 → 20 (low utilization alarm 0.1 < 0.3, 3/3 datapoints: -80 %)');
+    await run(3, 0.01, { instances: 20 });
+    expect(capacity.calls).toEqual([20]); // 240 s cooldown
+    await run(1, 0.01, { instances: 20 });
+    expect(capacity.calls).toEqual([20, 2]);
+  });
+
+  it('leaves the last instance to target tracking: the step scale-in alarm does not breach below 2 instances', async () => {
+    const { capacity, run } = setup(1);
+    await run(14, 0.01, { instances: 1 });
+    expect(capacity.calls).toEqual([]);
+    await run(1, 0, { instances: 1 });
+    expect(capacity.calls).toEqual([0]); // target tracking, after its 15 datapoints: ceil(1 × 0 ÷ 0.75)
   });
 
   it('waits while instances start (endpoint Updating) before the next scaling action', async () => {
@@ -148,7 +201,12 @@ describe('AutoScalingService', () => {
     const targets = await call('DescribeScalableTargets', { ServiceNamespace: 'sagemaker' });
     expect(targets.body['ScalableTargets'][0]).toMatchObject({ ResourceId: resourceId, MinCapacity: 0, MaxCapacity: 4 });
     const policies = await call('DescribeScalingPolicies', { ServiceNamespace: 'sagemaker', ResourceId: resourceId });
-    expect(policies.body['ScalingPolicies'].map((p: { PolicyType: string }) => p.PolicyType)).toEqual(['TargetTrackingScaling', 'StepScaling']);
+    expect(policies.body['ScalingPolicies'].map((p: { PolicyName: string; PolicyType: string }) => `${p.PolicyName} ${p.PolicyType}`)).toEqual([
+      'imagegen-sdxl-utilization TargetTrackingScaling',
+      'imagegen-sdxl-scale-from-zero StepScaling',
+      'imagegen-sdxl-step-scale-in StepScaling',
+    ]);
+    expect(policies.body['ScalingPolicies'][2].StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'PercentChangeInCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.075, ScalingAdjustment: -60 }, {}, {}, { MetricIntervalUpperBound: -0.225, ScalingAdjustment: -90 }] });
     expect((await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 1, MaxCapacity: 2 })).status).toBe(200);
     expect(capacity.desired).toBe(2);
     const bad = await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 3, MaxCapacity: 2 });

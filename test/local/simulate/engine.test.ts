@@ -1,7 +1,9 @@
 import { defaultSimulationConfig, warmStart } from '../../../local/cli/simulate';
-import { integrateTimeline, simulate } from '../../../local/simulate/engine';
-import { loadPolicy, parsePolicy } from '../../../local/simulate/policies';
+import { percentAdjustment } from '../../../local/autoscaling/step-scaling';
+import { integrateTimeline, simulate, stepFor } from '../../../local/simulate/engine';
+import { BUILT_IN_POLICIES, loadPolicy, parsePolicy } from '../../../local/simulate/policies';
 import { generateShape, parseTraceCsv } from '../../../local/simulate/trace';
+import { imagegenTopology } from '../../../workflows/imagegen-topology';
 
 const config = defaultSimulationConfig({ maxCapacity: 50, startupSeconds: 120 });
 const steady = (seconds: number, rate: number) => Array.from({ length: seconds }, () => rate);
@@ -40,21 +42,38 @@ describe('simulate', () => {
     expect(r.cost_per_image_usd).toBeNull();
   });
 
-  it('imagegen and backlog scale from zero through the HasBacklogWithoutCapacity step', () => {
+  it('backlog (AWS recipe) scales from zero by +1 after two full periods of HasBacklogWithoutCapacity', () => {
     const trace = [...steady(300, 0), ...steady(600, 2)];
-    for (const name of ['imagegen', 'backlog']) {
-      const r = simulate(trace, loadPolicy(name), { ...config, initialInstances: 0 });
-      expect(r.decisions[0]).toMatchObject({ from: 0, to: 1 });
-      expect(r.decisions[0]!.reason).toMatch(/HasBacklogWithoutCapacity/);
-      // Two full periods with backlog and no instance, then the alarm delay.
-      expect(r.decisions[0]!.at).toBeGreaterThanOrEqual(300 + 120);
-      expect(r.expired).toBe(0);
-    }
+    const r = simulate(trace, loadPolicy('backlog'), { ...config, initialInstances: 0 });
+    expect(r.decisions[0]).toMatchObject({ from: 0, to: 1 });
+    expect(r.decisions[0]!.reason).toMatch(/HasBacklogWithoutCapacity/);
+    // Two full periods with backlog and no instance, then the alarm delay.
+    expect(r.decisions[0]!.at).toBeGreaterThanOrEqual(300 + 120);
+    expect(r.expired).toBe(0);
+  });
+
+  it('imagegen scales from zero after one period by the step the backlog reached: +1 for a trickle, many for a burst', () => {
+    const oneAMinute = Array.from({ length: 600 }, (_, s) => (s % 60 === 5 ? 1 : 0));
+    const trickle = simulate([...steady(295, 0), ...oneAMinute], loadPolicy('imagegen'), { ...config, initialInstances: 0 });
+    expect(trickle.decisions[0]).toMatchObject({ from: 0, to: 1 });
+    // The burst starts just before the 300 s period, which is then all backlog and no instance.
+    const burst = simulate([...steady(295, 0), ...steady(600, 50)], loadPolicy('imagegen'), { ...defaultSimulationConfig({ startupSeconds: 120 }), initialInstances: 0 });
+    const first = burst.decisions[0]!;
+    expect(first.reason).toMatch(/backlog without capacity alarm (\d+) ≥ 1, 1\/1 datapoints: step \+(\d+)/);
+    const [, backlog, added] = /alarm (\d+) .* step \+(\d+)/.exec(first.reason)!.map(Number);
+    // 50 req/s: after the first minute with no instance ≈ 3250 waiting → the +44 step (2500–4999).
+    expect(backlog).toBeGreaterThanOrEqual(2500);
+    expect(backlog).toBeLessThan(5000);
+    expect(added).toBe(44);
+    expect(first.to).toBe(44);
+    // One period (300–360 s) plus the 30 s alarm delay: not the two periods of the +1 recipe.
+    expect(first.at).toBe(390);
   });
 
   it('target tracking scales out by ceil(current × metric ÷ target) and back in to zero after the traffic stops', () => {
     const trace = [...steady(900, 3), ...steady(1500, 0)];
-    const r = simulate(trace, loadPolicy('imagegen'), { ...config, initialInstances: 1 });
+    const { stepScaleIn: _omit, ...trackingOnly } = parsePolicy(BUILT_IN_POLICIES['imagegen']);
+    const r = simulate(trace, trackingOnly, { ...config, initialInstances: 1 });
     const out = r.decisions[0]!;
     expect(out.to).toBeGreaterThan(1);
     const metric = Number(/imagegen-utilization ([\d.]+)/.exec(out.reason)![1]);
@@ -64,6 +83,36 @@ describe('simulate', () => {
     expect(r.timeline[r.timeline.length - 1]!.desired).toBe(0);
     const scaleIn = r.decisions.find((d) => d.to < d.from)!;
     expect(scaleIn.reason).toMatch(/for 15 datapoints/);
+  });
+
+  it('step scale-in acts 3 datapoints after the work is done, long before target tracking’s 15, and keeps the last instance', () => {
+    const trace = [...steady(600, 30), ...steady(1800, 0.05)];
+    const r = simulate(trace, loadPolicy('imagegen'), { ...config, initialInstances: 40 });
+    const stepIn = r.decisions.filter((d) => d.reason.startsWith('step scale-in'));
+    expect(stepIn.length).toBeGreaterThan(0);
+    const first = stepIn[0]!;
+    // Arrivals stop at 600 s: periods 600–660, 660–720, 720–780 are low, seen 30 s after the last.
+    expect(first.at).toBe(810);
+    const percent = Number(/(-\d+) %/.exec(first.reason)![1]);
+    expect(first.to).toBe(first.from + percentAdjustment(first.from, percent));
+    expect(stepIn.every((d) => d.from >= 2)).toBe(true);
+    const tracking = r.decisions.find((d) => d.to < d.from && d.reason.includes('for 15 datapoints'));
+    if (tracking) expect(tracking.at).toBeGreaterThan(first.at + 600);
+  });
+
+  it('a longer drain horizon asks for less capacity for the same backlog', () => {
+    const trace = [...steady(120, 20), ...steady(600, 20)];
+    const withDrain = (drainSeconds: number) => {
+      const base = parsePolicy(BUILT_IN_POLICIES['imagegen']);
+      return simulate(trace, { ...base, targetTracking: { ...base.targetTracking!, drainSeconds } }, { ...config, initialInstances: 1 });
+    };
+    const oneMinute = withDrain(60);
+    const fiveMinutes = withDrain(300);
+    expect(oneMinute.decisions[0]!.at).toBe(fiveMinutes.decisions[0]!.at);
+    expect(oneMinute.decisions[0]!.to).toBeGreaterThan(fiveMinutes.decisions[0]!.to);
+    const backlogged = oneMinute.periods[2]!;
+    expect(backlogged.backlog).toBeGreaterThan(0);
+    expect(oneMinute.periods[2]!.metric!).toBeGreaterThan(fiveMinutes.periods[2]!.metric!);
   });
 
   it('the seed metric ignores the backlog; imagegen counts it', () => {
@@ -102,7 +151,41 @@ describe('simulate', () => {
   });
 });
 
+describe('step scaling arithmetic', () => {
+  it('rounds PercentChangeInCapacity as Application Auto Scaling does', () => {
+    expect(percentAdjustment(300, -80)).toBe(-240);
+    expect(percentAdjustment(3, -90)).toBe(-2); // -2.7 rounds toward zero
+    expect(percentAdjustment(1, -60)).toBe(-1); // magnitudes below 1 become 1
+    expect(percentAdjustment(0, -60)).toBe(0);
+  });
+
+  it('picks the step whose interval holds the value above the threshold', () => {
+    const steps = [{ lowerBound: 0, adjustment: 1 }, { lowerBound: 99, adjustment: 5 }, { lowerBound: 999, adjustment: 50 }];
+    expect(stepFor(steps, 0).adjustment).toBe(1);
+    expect(stepFor(steps, 98.9).adjustment).toBe(1);
+    expect(stepFor(steps, 99).adjustment).toBe(5);
+    expect(stepFor(steps, 5000).adjustment).toBe(50);
+  });
+});
+
 describe('traces and policies', () => {
+  it('the built-in imagegen policy is the stack\'s: the topology\'s scaling spec, step for step', () => {
+    const scaling = imagegenTopology().endpoints[0]!.scaling;
+    const policy = loadPolicy('imagegen');
+    expect(policy.targetTracking).toMatchObject({ targetValue: scaling.targetTracking.targetValue, drainSeconds: scaling.targetTracking.drainSeconds });
+    expect(policy.scaleFromZero!.steps).toEqual(scaling.scaleFromZero.steps.map((s) => ({ lowerBound: s.backlogAtLeast - scaling.scaleFromZero.threshold, adjustment: s.adjustment })));
+    expect(policy.scaleFromZero!.evaluationPeriods).toBe(scaling.scaleFromZero.evaluationPeriods);
+    expect(policy.stepScaleIn).toMatchObject({ threshold: scaling.stepScaleIn.threshold, instancesAtLeast: scaling.stepScaleIn.instancesAtLeast, cooldownSeconds: scaling.stepScaleIn.cooldownSeconds });
+    expect(policy.stepScaleIn!.steps).toEqual(scaling.stepScaleIn.steps.map((s) => ({ below: s.utilizationBelow, percentChange: s.percentChange })));
+  });
+
+  it('rejects step lists AWS would reject', () => {
+    const sz = { evaluationPeriods: 1, threshold: 1, cooldownSeconds: 60 };
+    expect(() => parsePolicy({ name: 'x', scaleFromZero: { ...sz, steps: [{ lowerBound: 5, adjustment: 1 }] } })).toThrow(/scaleFromZero\.steps: the first step must start at lowerBound 0/);
+    expect(() => parsePolicy({ name: 'x', scaleFromZero: { ...sz, steps: [{ lowerBound: 0, adjustment: 1 }, { lowerBound: 0, adjustment: 2 }] } })).toThrow(/lower bounds must ascend/);
+    expect(() => parsePolicy({ name: 'x', stepScaleIn: { threshold: 0.3, evaluationPeriods: 3, instancesAtLeast: 2, cooldownSeconds: 60, steps: [{ below: 0.2, percentChange: -50 }] } })).toThrow(/the first step must start at the threshold/);
+  });
+
   it('parses second,requests CSV and rejects bad rows with the line number', () => {
     expect(parseTraceCsv('second,requests\n0,2\n3,1\n')).toEqual([2, 0, 0, 1]);
     expect(() => parseTraceCsv('s,r\n0,1')).toThrow(/header must be "second,requests"/);

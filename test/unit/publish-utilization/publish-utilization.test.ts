@@ -54,4 +54,24 @@ describe('publishUtilization', () => {
     expect(result.inferenceSeconds).toBe(9.7);
     expect(cloudwatch.commandCalls(PutMetricDataCommand)[0]?.args[0].input.MetricData?.[0]?.Value).toBe(0);
   });
+
+  it('spreads the backlog over the configured drain horizon', async () => {
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'instances', Values: [2] },
+        { Id: 'arrivals', Values: [72] },
+        { Id: 'backlog', Values: [360] },
+        { Id: 'latency', Values: [10_000_000] },
+      ],
+    });
+    cloudwatch.on(PutMetricDataCommand).resolves({});
+
+    const spread = await publishUtilization({ ...config, drainSeconds: 300 }, { cloudwatch: new CloudWatchClient({}), now });
+    const whole = await publishUtilization(config, { cloudwatch: new CloudWatchClient({}), now });
+
+    // 72 + 360 × 60 ÷ 300 = 144 per minute against 144: 1.0; with the default one-period horizon 432 ÷ 144.
+    expect(spread.value).toBeCloseTo(1);
+    expect(whole.value).toBeCloseTo(3);
+    expect(cloudwatch.commandCalls(PutMetricDataCommand)[0]?.args[0].input.MetricData?.[0]?.Value).toBeCloseTo(1);
+  });
 });

@@ -1,4 +1,4 @@
-import { computeUtilization, seedUtilization, UtilizationInputError } from '../../../tasks/publish-utilization/utilization';
+import { computeUtilization, DEFAULT_DRAIN_SECONDS, seedUtilization, UtilizationInputError } from '../../../tasks/publish-utilization/utilization';
 
 const base = { inferenceSeconds: 10, concurrencyPerInstance: 12, periodSeconds: 60 };
 
@@ -24,6 +24,19 @@ describe('computeUtilization', () => {
 
   it('reports an explicit zero when idle at zero instances', () => {
     expect(computeUtilization({ ...base, instances: 0, arrivals: 0, backlog: 0 }).value).toBe(0);
+  });
+
+  it('spreads the backlog over the drain horizon: demand = arrivals + backlog × period ÷ drainSeconds', () => {
+    const result = computeUtilization({ ...base, instances: 1, arrivals: 36, backlog: 180, drainSeconds: 300 });
+    expect(result.demandPerPeriod).toBe(72); // 36 + 180 × 60 ÷ 300
+    expect(result.value).toBeCloseTo(1);
+    // The default horizon is one period: the whole backlog is next minute's demand.
+    expect(DEFAULT_DRAIN_SECONDS).toBe(60);
+    expect(computeUtilization({ ...base, instances: 1, arrivals: 36, backlog: 180 }).demandPerPeriod).toBe(216);
+  });
+
+  it('rejects a drain horizon shorter than the period, which would demand more than the backlog', () => {
+    expect(() => computeUtilization({ ...base, instances: 1, arrivals: 0, backlog: 10, drainSeconds: 30 })).toThrow(/drainSeconds must be ≥ periodSeconds \(60\) \(got 30\)/);
   });
 
   it('rejects a negative or zero divisor naming the field', () => {
