@@ -1,6 +1,6 @@
 /**
  * Scaling bench: the three policies (and imagegen with a scheduled pre-warm where the launch time is
- * known) on the built-in shapes → p95, SLO attainment and cost per image, plus charts in outDir.
+ * known, and with a 300 s drain horizon) on the built-in shapes → p95, SLO attainment and cost per image, plus charts in outDir.
  */
 import { defaultSimulationConfig, warmStart } from '../local/cli/simulate';
 import { writeCharts } from '../local/simulate/charts';
@@ -27,10 +27,13 @@ export async function benchScaling(outDir: string): Promise<{ markdown: string; 
     const policies = ['seed', 'backlog', 'imagegen'].map((p) => loadPolicy(p));
     const warm = prewarm(shape, config.startupSeconds);
     if (warm) policies.push(withScheduledActions(loadPolicy('imagegen'), warm, '+prewarm'));
+    // The drain-horizon trade-off: less capacity asked for a backlog (cheaper) but a slower catch-up.
+    const imagegen = loadPolicy('imagegen');
+    if (imagegen.targetTracking) policies.push({ ...imagegen, name: 'imagegen drain 300 s', targetTracking: { ...imagegen.targetTracking, drainSeconds: 300 } });
     for (const policy of policies) {
       const started = Date.now();
       const r = simulate(trace, policy, config);
-      await writeCharts(r, outDir, `${shape}-${policy.name}`, `${shape} / ${policy.name}`);
+      await writeCharts(r, outDir, `${shape}-${policy.name.replace(/\W+/g, '-')}`, `${shape} / ${policy.name}`);
       rows.push({
         shape,
         policy: policy.name,

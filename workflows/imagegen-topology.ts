@@ -269,6 +269,14 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
             // the instances come up, and within the cooldown only a larger step adds anything.
             cooldownSeconds: config.instanceStartupSeconds + 180,
           },
+          stepScaleOut: {
+            threshold: config.utilizationTarget * STEP_SCALE_OUT_MULTIPLES[0],
+            evaluationPeriods: 1,
+            periodSeconds: 60,
+            // As the scale-from-zero step: the alarm still sees the pre-scale-out minutes when the instances come up.
+            cooldownSeconds: config.instanceStartupSeconds + 180,
+            steps: stepScaleOutSteps(config),
+          },
           stepScaleIn: {
             threshold: (config.utilizationTarget * STEP_SCALE_IN_TENTHS[0]) / 10,
             evaluationPeriods: 3,
@@ -316,3 +324,14 @@ export function stepScaleInSteps(config: ImagegenConfig): { utilizationBelow: nu
 }
 
 const STEP_SCALE_IN_TENTHS = [4, 3, 2, 1] as const;
+
+const STEP_SCALE_OUT_MULTIPLES = [3, 6, 12, 24, 48, 96] as const;
+
+/**
+ * Step scale-out: from 3× the utilization target, after one datapoint, grow the capacity to the
+ * step's multiple of the target (target tracking's ceil(current × metric ÷ target), taken at the
+ * step's lower bound) instead of waiting for target tracking's 3 datapoints.
+ */
+export function stepScaleOutSteps(config: ImagegenConfig): { utilizationAtLeast: number; percentChange: number }[] {
+  return STEP_SCALE_OUT_MULTIPLES.map((multiple) => ({ utilizationAtLeast: config.utilizationTarget * multiple, percentChange: (multiple - 1) * 100 }));
+}

@@ -156,6 +156,19 @@ export interface ScalingSpec {
     readonly cooldownSeconds: number;
   };
   /**
+   * Step scaling out beside target tracking: `FILL(utilization, 0)` ≥ `threshold` for
+   * `evaluationPeriods` one-minute datapoints → PercentChangeInCapacity by the step the value reaches,
+   * where target tracking would wait for 3 datapoints. It cannot act at zero instances (a percentage of 0).
+   */
+  readonly stepScaleOut: {
+    readonly threshold: number;
+    readonly evaluationPeriods: number;
+    readonly periodSeconds: number;
+    readonly cooldownSeconds: number;
+    /** Ascending; the first `utilizationAtLeast` equals `threshold`; percentChange > 0. */
+    readonly steps: readonly { readonly utilizationAtLeast: number; readonly percentChange: number }[];
+  };
+  /**
    * Step scaling in beside target tracking: `FILL(utilization, 0)` below `threshold` for
    * `evaluationPeriods` one-minute datapoints → PercentChangeInCapacity by the step the value falls in.
    * Target tracking's own scale-in needs 15 datapoints; this one acts once the work is done.
@@ -176,11 +189,15 @@ export interface ScalingSpec {
 /** Metric math of the scale-from-zero alarm over `hbwc` (HasBacklogWithoutCapacity, Average) and `backlog` (ApproximateBacklogSize, Maximum). */
 export const SCALE_FROM_ZERO_EXPRESSION = 'IF(hbwc >= 1, backlog, 0)';
 
+/** Metric math of the step scale-out alarm over `utilization` (the published metric, Average). */
+export const STEP_SCALE_OUT_EXPRESSION = 'FILL(utilization, 0)';
+
 /**
  * Metric math of the step scale-in alarm over `utilization` (the published metric, Average) and
  * `instances` (CPUUtilization SampleCount): with fewer than `instancesAtLeast` in service the value is
  * the threshold itself, which does not breach a LessThanThreshold alarm.
  */
+
 export function stepScaleInExpression(spec: ScalingSpec['stepScaleIn']): string {
   return `IF(FILL(instances, 0) >= ${spec.instancesAtLeast}, FILL(utilization, 0), ${spec.threshold})`;
 }

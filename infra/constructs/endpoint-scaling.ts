@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { SCALE_FROM_ZERO_EXPRESSION, stepScaleInExpression, type EndpointSpec } from '../../workflows/topology';
+import { SCALE_FROM_ZERO_EXPRESSION, STEP_SCALE_OUT_EXPRESSION, stepScaleInExpression, type EndpointSpec } from '../../workflows/topology';
 
 export interface EndpointScalingProps {
   readonly spec: EndpointSpec;
@@ -13,14 +13,16 @@ export interface EndpointScalingProps {
 /**
  * Application Auto Scaling for an async endpoint variant, down to zero instances: target tracking
  * on the published utilization metric; a step policy out of zero keyed on the backlog that built up
- * with no instance (target tracking cannot scale out from zero); a step scale-in policy on low
- * utilization; scheduled actions.
+ * with no instance (target tracking cannot scale out from zero); step scale-out and scale-in policies
+ * that act on fewer datapoints far from the target; scheduled actions.
  */
 export class EndpointScaling extends Construct {
   public readonly target: appscaling.CfnScalableTarget;
   public readonly targetTracking: appscaling.CfnScalingPolicy;
   public readonly scaleFromZero: appscaling.CfnScalingPolicy;
   public readonly backlogWithoutCapacityAlarm: cloudwatch.Alarm;
+  public readonly stepScaleOut: appscaling.CfnScalingPolicy;
+  public readonly highUtilizationAlarm: cloudwatch.Alarm;
   public readonly stepScaleIn: appscaling.CfnScalingPolicy;
   public readonly lowUtilizationAlarm: cloudwatch.Alarm;
 
@@ -121,6 +123,48 @@ export class EndpointScaling extends Construct {
     });
     const fromZeroArn = this.scaleFromZero.ref;
     this.backlogWithoutCapacityAlarm.addAlarmAction({ bind: () => ({ alarmActionArn: fromZeroArn }) });
+
+    // Beside target tracking (whose scale-out waits for 3 high datapoints), a step policy that acts on
+    // the first datapoint far above target.
+    const so = scaling.stepScaleOut;
+    this.stepScaleOut = new appscaling.CfnScalingPolicy(this, 'StepScaleOut', {
+      policyName: `${spec.name}-step-scale-out`,
+      policyType: 'StepScaling',
+      scalingTargetId: this.target.ref,
+      stepScalingPolicyConfiguration: {
+        adjustmentType: 'PercentChangeInCapacity',
+        cooldown: so.cooldownSeconds,
+        metricAggregationType: 'Average',
+        stepAdjustments: so.steps.map((step, i) => {
+          const next = so.steps[i + 1];
+          return {
+            metricIntervalLowerBound: roundBound(step.utilizationAtLeast - so.threshold),
+            ...(next && { metricIntervalUpperBound: roundBound(next.utilizationAtLeast - so.threshold) }),
+            scalingAdjustment: step.percentChange,
+          };
+        }),
+      },
+    });
+    const soPeriod = Duration.seconds(so.periodSeconds);
+    this.highUtilizationAlarm = new cloudwatch.Alarm(this, 'HighUtilization', {
+      alarmName: `${spec.name}-high-utilization`,
+      alarmDescription: `${spec.name} is far above its utilization target: adds ${so.steps.map((st) => `${st.percentChange} % from ${st.utilizationAtLeast}`).join(', ')}`,
+      metric: new cloudwatch.MathExpression({
+        expression: STEP_SCALE_OUT_EXPRESSION,
+        usingMetrics: {
+          utilization: new cloudwatch.Metric({ namespace: tt.namespace, metricName: tt.metricName, dimensionsMap: endpointDimension, statistic: 'Average', period: soPeriod }),
+        },
+        label: 'Utilization (missing = 0)',
+        period: soPeriod,
+      }),
+      threshold: so.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: so.evaluationPeriods,
+      datapointsToAlarm: so.evaluationPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const scaleOutArn = this.stepScaleOut.ref;
+    this.highUtilizationAlarm.addAlarmAction({ bind: () => ({ alarmActionArn: scaleOutArn }) });
 
     // Beside target tracking (whose scale-in waits for 15 low datapoints), a step policy that scales in
     // once the work is done; AWS does not block it while target tracking waits.

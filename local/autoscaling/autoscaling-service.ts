@@ -6,6 +6,7 @@
  *   way; scale-out and scale-in cooldowns; no scale-in while a scale-out cooldown runs;
  * - step scaling out of zero on `IF(hbwc >= 1, backlog, 0)` (the backlog while no instance serves):
  *   the step whose bound the backlog reaches adds its instances; cooldown as AWS step scaling;
+ * - step scaling out on utilization far above target after one datapoint (PercentChangeInCapacity);
  * - step scaling in on low utilization with ≥ N instances (PercentChangeInCapacity, AWS rounding);
  * - scheduled actions that set min/max.
  * While instances are starting (desired ≠ in service) the endpoint is Updating and SageMaker refuses
@@ -17,7 +18,7 @@ import { AwsServiceError } from '../edge/errors';
 import { jsonService } from '../edge/json-protocol';
 import type { ServiceHandler } from '../edge/types';
 import type { EndpointCapacityPort } from '../ports';
-import { SCALE_FROM_ZERO_EXPRESSION, stepScaleInExpression, type ScalingSpec } from '../../workflows/topology';
+import { SCALE_FROM_ZERO_EXPRESSION, STEP_SCALE_OUT_EXPRESSION, stepScaleInExpression, type ScalingSpec } from '../../workflows/topology';
 import { percentAdjustment } from './step-scaling';
 import { parseActionSchedule, type ActionSchedule } from './schedule';
 
@@ -76,6 +77,8 @@ interface Target {
   /** Step scale-out cooldown: until when, and the capacity before the scale-out that started it. */
   stepCooldownUntil: number;
   stepCooldownBase: number;
+  stepOutCooldownUntil: number;
+  stepOutCooldownBase: number;
   stepScaleInUntil: number;
   readonly scheduled: Map<string, ScheduledAction>;
 }
@@ -95,7 +98,7 @@ export class AutoScalingService {
     this.lastEvaluation = now;
     for (const endpoint of options.endpoints) {
       const resourceId = `endpoint/${endpoint.name}/variant/${endpoint.variantName}`;
-      const target: Target = { endpoint, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, stepCooldownUntil: -Infinity, stepCooldownBase: 0, stepScaleInUntil: -Infinity, scheduled: new Map() };
+      const target: Target = { endpoint, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, stepCooldownUntil: -Infinity, stepCooldownBase: 0, stepOutCooldownUntil: -Infinity, stepOutCooldownBase: 0, stepScaleInUntil: -Infinity, scheduled: new Map() };
       for (const a of endpoint.scaling.scheduledActions) {
         target.scheduled.set(a.name, { name: a.name, schedule: a.schedule, timezone: a.timezone, min: a.minCapacity, max: a.maxCapacity, created: now, parsed: parseActionSchedule(a.schedule, a.timezone, now) });
       }
@@ -165,6 +168,7 @@ export class AutoScalingService {
     const { endpoint } = target;
     const end = Math.floor(now / PERIOD_MS) * PERIOD_MS;
     if (this.scaleFromZero(target, end, now, desired)) return;
+    if (this.stepScaleOut(target, end, now, desired)) return;
     if (this.stepScaleIn(target, end, now, desired)) return;
     const tt = endpoint.scaling.targetTracking;
     // The alarms exist from the target's creation: earlier periods are not datapoints.
@@ -219,6 +223,39 @@ export class AutoScalingService {
     target.lastScaleOut = now;
     target.stepCooldownUntil = now + sz.cooldownSeconds * 1000;
     target.stepCooldownBase = base;
+    return true;
+  }
+
+  /**
+   * The step scale-out policy: its alarm on `FILL(utilization, 0)` ≥ threshold for every evaluation
+   * period adds the step's percentage (nothing at zero instances); cooldown as the scale-from-zero step.
+   */
+  private stepScaleOut(target: Target, end: number, now: number, desired: number): boolean {
+    const { endpoint } = target;
+    const so = endpoint.scaling.stepScaleOut;
+    const tt = endpoint.scaling.targetTracking;
+    const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
+    if (end - so.evaluationPeriods * so.periodSeconds * 1000 < firstPeriod) return false;
+    const values = this.series(end, so.evaluationPeriods, so.periodSeconds, [
+      {
+        Id: 'utilization',
+        MetricStat: { Metric: { Namespace: tt.namespace, MetricName: tt.metricName, Dimensions: [{ Name: 'EndpointName', Value: endpoint.name }] }, Period: so.periodSeconds, Stat: 'Average' },
+        ReturnData: false,
+      },
+      { Id: 'highUtilization', Expression: STEP_SCALE_OUT_EXPRESSION, ReturnData: true },
+    ]).map((v) => v ?? 0);
+    if (!values.every((v) => v >= so.threshold)) return false;
+    const value = values.reduce((a, b) => a + b, 0) / values.length;
+    let step = so.steps[0];
+    for (const s of so.steps) if (value >= s.utilizationAtLeast) step = s;
+    if (!step) return false;
+    const base = now < target.stepOutCooldownUntil ? target.stepOutCooldownBase : desired;
+    const next = base + percentAdjustment(base, step.percentChange);
+    if (next <= desired) return false;
+    if (!this.change(target, desired, next, `high utilization alarm ${fmt(value)} ≥ ${fmt(so.threshold)}, ${so.evaluationPeriods}/${so.evaluationPeriods} datapoints: +${step.percentChange} %`)) return false;
+    target.lastScaleOut = now;
+    target.stepOutCooldownUntil = now + so.cooldownSeconds * 1000;
+    target.stepOutCooldownBase = base;
     return true;
   }
 
@@ -359,6 +396,7 @@ export class AutoScalingService {
         const tt = t.endpoint.scaling.targetTracking;
         const sz = t.endpoint.scaling.scaleFromZero;
         const si = t.endpoint.scaling.stepScaleIn;
+        const so = t.endpoint.scaling.stepScaleOut;
         const common = { ServiceNamespace: 'sagemaker', ResourceId: t.resourceId, ScalableDimension: DIMENSION, CreationTime: t.created / 1000 };
         return [
           {
@@ -397,6 +435,22 @@ export class AutoScalingService {
               }),
             },
             Alarms: [{ AlarmName: `${name}-has-backlog-without-capacity`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}-has-backlog-without-capacity` }],
+          },
+          {
+            ...common,
+            PolicyName: `${name}-step-scale-out`,
+            PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-step-scale-out`),
+            PolicyType: 'StepScaling',
+            StepScalingPolicyConfiguration: {
+              AdjustmentType: 'PercentChangeInCapacity',
+              Cooldown: so.cooldownSeconds,
+              MetricAggregationType: 'Average',
+              StepAdjustments: so.steps.map((step, i) => {
+                const next = so.steps[i + 1];
+                return { MetricIntervalLowerBound: roundBound(step.utilizationAtLeast - so.threshold), ...(next ? { MetricIntervalUpperBound: roundBound(next.utilizationAtLeast - so.threshold) } : {}), ScalingAdjustment: step.percentChange };
+              }),
+            },
+            Alarms: [{ AlarmName: `${name}-high-utilization`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}-high-utilization` }],
           },
           {
             ...common,

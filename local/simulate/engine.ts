@@ -198,6 +198,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   // Step scaling's cooldown: a breach within it adds only what exceeds the scale-out that started it.
   let stepCooldown = { until: -Infinity, base: 0 };
   let stepScaleInUntil = -Infinity;
+  let stepOutCooldown = { until: -Infinity, base: 0 };
 
   const setDesired = (target: number, reason: string) => {
     const next = clamp(target);
@@ -274,6 +275,29 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
           if (desired !== before) {
             lastScaleOut = now;
             stepCooldown = { until: now + sz.cooldownSeconds, base };
+            return;
+          }
+        }
+      }
+    }
+    // Step scale-out: within its cooldown a breach adds only what its step exceeds the one that started it.
+    const so = policy.stepScaleOut;
+    if (so && datapoints.length >= so.evaluationPeriods) {
+      const recent = datapoints.slice(-so.evaluationPeriods).map((v) => v ?? 0);
+      if (recent.every((v) => v >= so.threshold)) {
+        const value = recent.reduce((a, b) => a + b, 0) / recent.length;
+        let step = so.steps[0] as (typeof so.steps)[number];
+        for (const st of so.steps) if (value >= st.atLeast) step = st;
+        const inCooldown = now < stepOutCooldown.until;
+        const base = inCooldown ? stepOutCooldown.base : desired;
+        const target = base + percentAdjustment(base, step.percentChange);
+        if (target > desired) {
+          const before = desired;
+          setDesired(target, `step scale-out: utilization ${fmtValue(value)} ≥ ${so.threshold}, ${so.evaluationPeriods}/${so.evaluationPeriods} datapoints: +${step.percentChange} %`);
+          if (desired !== before) {
+            lastScaleOut = now;
+            stepOutCooldown = { until: now + so.cooldownSeconds, base };
+            return;
           }
         }
       }

@@ -67,6 +67,25 @@ const policySchema = z
      * the target (AWS does not block it while target tracking waits for its 15), by
      * PercentChangeInCapacity steps sized so the capacity left still covers the interval's demand.
      */
+    /**
+     * A step-scaling policy beside target tracking that scales out after fewer datapoints far above
+     * the target, by PercentChangeInCapacity steps (a percentage of zero instances is zero).
+     */
+    stepScaleOut: z
+      .object({
+        threshold: z.number().positive(),
+        evaluationPeriods: z.number().int().min(1).max(60),
+        cooldownSeconds: nonNegativeInt.max(86_400),
+        /** Ascending from the threshold: a datapoint ≥ `atLeast` (and below the next one's) takes `percentChange`. */
+        steps: z
+          .array(z.object({ atLeast: z.number().positive(), percentChange: z.number().int().min(1).max(100_000) }).strict())
+          .min(1)
+          .max(20)
+          .refine((steps) => steps.every((step, i) => i === 0 || step.atLeast > (steps[i - 1]?.atLeast ?? 0)), { message: 'bounds must ascend' }),
+      })
+      .strict()
+      .refine((p) => p.steps[0]?.atLeast === p.threshold, { message: 'the first step must start at the threshold' })
+      .optional(),
     stepScaleIn: z
       .object({
         threshold: z.number().positive(),
@@ -121,6 +140,7 @@ const scaling = imagegenScaling();
 const tt = scaling.targetTracking;
 const sz = scaling.scaleFromZero;
 const si = scaling.stepScaleIn;
+const so = scaling.stepScaleOut;
 
 export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
   seed: {
@@ -137,7 +157,7 @@ export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
   },
   imagegen: {
     name: 'imagegen',
-    description: `the stack's policy: publish-utilization metric (arrivals + backlog over ${tt.drainSeconds} s, over capacity, FILL 0), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.steps.length} steps keyed on the backlog`,
+    description: `the stack's policy: publish-utilization metric (arrivals + backlog over ${tt.drainSeconds} s, over capacity, FILL 0), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.steps.length} steps keyed on the backlog; step scale-out from ${so.threshold} after ${so.evaluationPeriods} datapoint, step scale-in below ${si.threshold} after ${si.evaluationPeriods}`,
     targetTracking: {
       metric: 'imagegen-utilization',
       targetValue: tt.targetValue,
@@ -151,6 +171,12 @@ export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
       threshold: sz.threshold,
       steps: sz.steps.map((step) => ({ lowerBound: step.backlogAtLeast - sz.threshold, adjustment: step.adjustment })),
       cooldownSeconds: sz.cooldownSeconds,
+    },
+    stepScaleOut: {
+      threshold: so.threshold,
+      evaluationPeriods: so.evaluationPeriods,
+      cooldownSeconds: so.cooldownSeconds,
+      steps: so.steps.map((step) => ({ atLeast: step.utilizationAtLeast, percentChange: step.percentChange })),
     },
     stepScaleIn: {
       threshold: si.threshold,

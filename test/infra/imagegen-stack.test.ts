@@ -440,6 +440,41 @@ describe('auto scaling', () => {
     );
   });
 
+  it('scales out by percentage steps on one datapoint at 3× the utilization target or more', () => {
+    const [policyId, policy] = stepPolicy('imagegen-sdxl-step-scale-out');
+    expect(policy.Properties).toMatchObject({
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: 'PercentChangeInCapacity',
+        MetricAggregationType: 'Average',
+        Cooldown: 480,
+        // Threshold 2.25 (3 × 0.75): from 3× keep 3× the capacity (+200 %), from 6× +500 %, … from 96× +9500 %.
+        StepAdjustments: [
+          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 2.25, ScalingAdjustment: 200 },
+          { MetricIntervalLowerBound: 2.25, MetricIntervalUpperBound: 6.75, ScalingAdjustment: 500 },
+          { MetricIntervalLowerBound: 6.75, MetricIntervalUpperBound: 15.75, ScalingAdjustment: 1100 },
+          { MetricIntervalLowerBound: 15.75, MetricIntervalUpperBound: 33.75, ScalingAdjustment: 2300 },
+          { MetricIntervalLowerBound: 33.75, MetricIntervalUpperBound: 69.75, ScalingAdjustment: 4700 },
+          { MetricIntervalLowerBound: 69.75, ScalingAdjustment: 9500 },
+        ],
+      },
+    });
+    const [, alarm] = alarmActing(policyId);
+    expect(alarm.Properties).toMatchObject({
+      AlarmName: 'imagegen-sdxl-high-utilization',
+      Threshold: 2.25,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+    });
+    expect(alarm.Properties!.Metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Expression: 'FILL(utilization, 0)', ReturnData: true }),
+        expect.objectContaining({ Id: 'utilization', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ Namespace: 'ImageGen', MetricName: 'UtilizationRate' }), Stat: 'Average' }), ReturnData: false }),
+      ]),
+    );
+  });
+
   it('tells the utilization publisher the drain horizon', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'imagegen-publish-utilization',

@@ -7,6 +7,8 @@ import type { ScalingSpec } from '../../../workflows/topology';
 
 const MINUTE = 60_000;
 const spec = imagegenTopology().endpoints[0]!;
+/** The step scale-out policy out of reach, for tests of target tracking alone. */
+const noStepOut: Partial<ScalingSpec> = { stepScaleOut: { ...spec.scaling.stepScaleOut, threshold: 1e6, steps: [{ utilizationAtLeast: 1e6, percentChange: 100 }] } };
 
 /** Instances come into service after `startupMs`; desired vs current shows the Updating state. */
 class FakeCapacity implements EndpointCapacityPort {
@@ -96,7 +98,7 @@ describe('AutoScalingService', () => {
   });
 
   it('does not scale in while the scale-out cooldown runs, nor twice within the scale-in cooldown', async () => {
-    const { capacity, run, service } = setup(1, { targetTracking: { ...spec.scaling.targetTracking, scaleOutCooldownSeconds: 1200, scaleInCooldownSeconds: 600 } });
+    const { capacity, run, service } = setup(1, { ...noStepOut, targetTracking: { ...spec.scaling.targetTracking, scaleOutCooldownSeconds: 1200, scaleInCooldownSeconds: 600 } });
     await run(4, 3);
     expect(capacity.calls).toEqual([4]);
     await run(16, 0.05); // low alarm holds, but the 20-minute scale-out cooldown blocks scale-in
@@ -137,6 +139,19 @@ describe('AutoScalingService', () => {
     expect(capacity.calls).toEqual([4, 89]); // same step again within the cooldown adds nothing
   });
 
+  it('scales out by percentage steps on the first datapoint far above target, where target tracking waits for 3', async () => {
+    const { capacity, lines, run } = setup(4, { maxCapacity: 300 }, 5 * MINUTE);
+    await run(1, 10, { instances: 4 });
+    // 10 ≥ 9 (12 × the 0.75 target) and < 18: +1100 % → 48 instances.
+    expect(capacity.calls).toEqual([48]);
+    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 4 → 48 (high utilization alarm 10 ≥ 2.25, 1/1 datapoints: +1100 %)');
+    await run(5, 10, { instances: 4 }); // Updating: the 44 new instances start
+    // Ready, still alarming on stale minutes: within the cooldown the same step adds nothing more,
+    // but target tracking (3 datapoints of 10) asks ceil(48 × 10 ÷ 0.75) = 640 → clamped to 300.
+    await run(1, 10, { instances: 48 });
+    expect(capacity.calls).toEqual([48, 300]);
+  });
+
   it('scales in by percentage steps after 3 minutes well below target, without waiting for target tracking’s 15', async () => {
     const { capacity, lines, run } = setup(100, { maxCapacity: 300 });
     await run(2, 0.1, { instances: 100 });
@@ -160,7 +175,7 @@ describe('AutoScalingService', () => {
   });
 
   it('waits while instances start (endpoint Updating) before the next scaling action', async () => {
-    const { capacity, run } = setup(1, { maxCapacity: 100 }, 5 * MINUTE);
+    const { capacity, run } = setup(1, { ...noStepOut, maxCapacity: 100 }, 5 * MINUTE);
     await run(4, 3);
     expect(capacity.calls).toEqual([4]);
     await run(3, 3);
@@ -204,9 +219,10 @@ describe('AutoScalingService', () => {
     expect(policies.body['ScalingPolicies'].map((p: { PolicyName: string; PolicyType: string }) => `${p.PolicyName} ${p.PolicyType}`)).toEqual([
       'imagegen-sdxl-utilization TargetTrackingScaling',
       'imagegen-sdxl-scale-from-zero StepScaling',
+      'imagegen-sdxl-step-scale-out StepScaling',
       'imagegen-sdxl-step-scale-in StepScaling',
     ]);
-    expect(policies.body['ScalingPolicies'][2].StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'PercentChangeInCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.075, ScalingAdjustment: -60 }, {}, {}, { MetricIntervalUpperBound: -0.225, ScalingAdjustment: -90 }] });
+    expect(policies.body['ScalingPolicies'][3].StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'PercentChangeInCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.075, ScalingAdjustment: -60 }, {}, {}, { MetricIntervalUpperBound: -0.225, ScalingAdjustment: -90 }] });
     expect((await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 1, MaxCapacity: 2 })).status).toBe(200);
     expect(capacity.desired).toBe(2);
     const bad = await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 3, MaxCapacity: 2 });

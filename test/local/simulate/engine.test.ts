@@ -72,7 +72,7 @@ describe('simulate', () => {
 
   it('target tracking scales out by ceil(current × metric ÷ target) and back in to zero after the traffic stops', () => {
     const trace = [...steady(900, 3), ...steady(1500, 0)];
-    const { stepScaleIn: _omit, ...trackingOnly } = parsePolicy(BUILT_IN_POLICIES['imagegen']);
+    const { stepScaleIn: _in, stepScaleOut: _out, ...trackingOnly } = parsePolicy(BUILT_IN_POLICIES['imagegen']);
     const r = simulate(trace, trackingOnly, { ...config, initialInstances: 1 });
     const out = r.decisions[0]!;
     expect(out.to).toBeGreaterThan(1);
@@ -100,10 +100,25 @@ describe('simulate', () => {
     if (tracking) expect(tracking.at).toBeGreaterThan(first.at + 600);
   });
 
+  it('step scale-out acts on the first datapoint far above target, two minutes before target tracking', () => {
+    const trace = [...steady(600, 2), ...steady(900, 40)];
+    const r = simulate(trace, loadPolicy('imagegen'), { ...config, maxCapacity: 300, initialInstances: 3 });
+    const out = r.decisions.find((d) => d.to > d.from)!;
+    // The step starts at 600 s: the 600–660 datapoint is seen at 690.
+    expect(out.at).toBe(690);
+    expect(out.reason).toMatch(/^step scale-out: utilization [\d.]+ ≥ 2\.25, 1\/1 datapoints: \+(\d+) %$/);
+    const percent = Number(/\+(\d+) %/.exec(out.reason)![1]);
+    expect(out.to).toBe(out.from + percentAdjustment(out.from, percent));
+    const { stepScaleOut: _out, ...trackingOnly } = loadPolicy('imagegen');
+    const slower = simulate(trace, trackingOnly, { ...config, maxCapacity: 300, initialInstances: 3 });
+    expect(slower.decisions.find((d) => d.to > d.from)!.at).toBe(810);
+    expect(r.p95_s!).toBeLessThan(slower.p95_s!);
+  });
+
   it('a longer drain horizon asks for less capacity for the same backlog', () => {
     const trace = [...steady(120, 20), ...steady(600, 20)];
     const withDrain = (drainSeconds: number) => {
-      const base = parsePolicy(BUILT_IN_POLICIES['imagegen']);
+      const { stepScaleOut: _out, ...base } = parsePolicy(BUILT_IN_POLICIES['imagegen']);
       return simulate(trace, { ...base, targetTracking: { ...base.targetTracking!, drainSeconds } }, { ...config, initialInstances: 1 });
     };
     const oneMinute = withDrain(60);
@@ -176,6 +191,8 @@ describe('traces and policies', () => {
     expect(policy.scaleFromZero!.steps).toEqual(scaling.scaleFromZero.steps.map((s) => ({ lowerBound: s.backlogAtLeast - scaling.scaleFromZero.threshold, adjustment: s.adjustment })));
     expect(policy.scaleFromZero!.evaluationPeriods).toBe(scaling.scaleFromZero.evaluationPeriods);
     expect(policy.stepScaleIn).toMatchObject({ threshold: scaling.stepScaleIn.threshold, instancesAtLeast: scaling.stepScaleIn.instancesAtLeast, cooldownSeconds: scaling.stepScaleIn.cooldownSeconds });
+    expect(policy.stepScaleOut!.steps).toEqual(scaling.stepScaleOut.steps.map((s) => ({ atLeast: s.utilizationAtLeast, percentChange: s.percentChange })));
+    expect(policy.stepScaleOut).toMatchObject({ threshold: scaling.stepScaleOut.threshold, evaluationPeriods: scaling.stepScaleOut.evaluationPeriods, cooldownSeconds: scaling.stepScaleOut.cooldownSeconds });
     expect(policy.stepScaleIn!.steps).toEqual(scaling.stepScaleIn.steps.map((s) => ({ below: s.utilizationBelow, percentChange: s.percentChange })));
   });
 
