@@ -17,6 +17,7 @@ import { CloudWatchService } from './cloudwatch/cloudwatch-service';
 import { DynamoDbService } from './dynamodb/dynamodb-service';
 import { EdgeServer } from './edge/server';
 import { EventBridgeService } from './events/events-service';
+import { bundleLambdaCode } from './lambda/bundle';
 import { LambdaService } from './lambda/lambda-service';
 import { startStandInModel } from './model/stand-in-server';
 import type { EventBusPort, StepFunctionsPort } from './ports';
@@ -102,9 +103,13 @@ export class LocalCloud {
     const cloudwatch = new CloudWatchService({ clock, dataDir });
     closers.push(() => cloudwatch.flush());
 
+    // Bundled in the background, as a deployment would; the first invocation waits for it.
+    const code = bundleLambdaCode(REPO_ROOT, topology.functions.map((f) => f.entry), log);
+    code.catch(() => undefined);
     const lambda = new LambdaService({
       ...partition,
       rootDir: REPO_ROOT,
+      code,
       clock,
       maxConcurrency: options.lambdaConcurrency ?? 8,
       metrics: cloudwatch,

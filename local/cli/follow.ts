@@ -3,7 +3,13 @@
  * is the `id` of the event that becomes the execution's input, so executions are matched to the
  * requests that caused them without any side channel.
  */
-import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { Progress } from './progress';
 
 export interface FinishedExecution {
@@ -16,7 +22,11 @@ export interface FinishedExecution {
   readonly stopMs: number;
 }
 
-/** Polls Step Functions until every sent event's execution has ended, matching them by event id. */
+/**
+ * Polls Step Functions until every sent event's execution has ended, matching them by event id.
+ * While executions are running it polls only the (short) RUNNING list, and lists and describes
+ * finished executions about once a second, so following a large batch costs the cloud little.
+ */
 export async function followExecutions(
   sfn: SFNClient,
   stateMachineArn: string,
@@ -29,37 +39,62 @@ export async function followExecutions(
   const finished = new Map<string, FinishedExecution>();
   const seen = new Set<string>();
   const deadline = Date.now() + timeoutMs;
+  let lastFullScan = 0;
   while (finished.size < wanted.size) {
     if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs / 1000} s: ${wanted.size - finished.size} requests still running`);
-    for (const item of await listSince(sfn, stateMachineArn, since)) {
-      if (seen.has(item.executionArn ?? '') || item.status === 'RUNNING' || item.status === 'PENDING_REDRIVE') continue;
-      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn }));
-      seen.add(item.executionArn ?? '');
-      const eventId = eventIdOf(described.input);
-      if (!eventId || !wanted.has(eventId)) continue;
-      finished.set(eventId, {
-        arn: item.executionArn ?? '',
-        status: described.status ?? 'FAILED',
-        ...(described.output === undefined ? {} : { output: described.output }),
-        ...(described.error === undefined ? {} : { error: described.error }),
-        ...(described.cause === undefined ? {} : { cause: described.cause }),
-        startMs: described.startDate?.getTime() ?? 0,
-        stopMs: described.stopDate?.getTime() ?? 0,
+    const running = (await listSince(sfn, stateMachineArn, since, 'RUNNING')).length;
+    if (running === 0 || Date.now() - lastFullScan >= 1000) {
+      lastFullScan = Date.now();
+      const ended = (await listSince(sfn, stateMachineArn, since)).filter(
+        (item) => !seen.has(item.executionArn ?? '') && item.status !== 'RUNNING' && item.status !== 'PENDING_REDRIVE',
+      );
+      await describeAll(sfn, ended, async (item, described) => {
+        seen.add(item.executionArn ?? '');
+        const eventId = eventIdOf(described.input);
+        if (!eventId || !wanted.has(eventId)) return;
+        finished.set(eventId, {
+          arn: item.executionArn ?? '',
+          status: described.status ?? 'FAILED',
+          ...(described.output === undefined ? {} : { output: described.output }),
+          ...(described.error === undefined ? {} : { error: described.error }),
+          ...(described.cause === undefined ? {} : { cause: described.cause }),
+          startMs: described.startDate?.getTime() ?? 0,
+          stopMs: described.stopDate?.getTime() ?? 0,
+        });
+        progress?.update(finished.size, described.status === 'SUCCEEDED' ? 'ok' : 'failed');
       });
-      progress?.update(finished.size, described.status === 'SUCCEEDED' ? 'ok' : 'failed');
     }
     if (finished.size < wanted.size) await new Promise((r) => setTimeout(r, 200));
   }
   return finished;
 }
 
-async function listSince(sfn: SFNClient, stateMachineArn: string, since: Date): Promise<ExecutionListItem[]> {
+async function describeAll(
+  sfn: SFNClient,
+  items: readonly ExecutionListItem[],
+  use: (item: ExecutionListItem, described: DescribeExecutionCommandOutput) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as ExecutionListItem;
+      await use(item, await sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn })));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
+}
+
+/** Executions started since `since`; the API lists newest first, so paging stops at older ones. */
+async function listSince(sfn: SFNClient, stateMachineArn: string, since: Date, statusFilter?: 'RUNNING'): Promise<ExecutionListItem[]> {
   const items: ExecutionListItem[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
-    for (const item of page.executions ?? []) if ((item.startDate?.getTime() ?? 0) >= since.getTime()) items.push(item);
-    nextToken = page.nextToken;
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, ...(statusFilter ? { statusFilter } : {}), ...(nextToken ? { nextToken } : {}) }),
+    );
+    const recent = (page.executions ?? []).filter((item) => (item.startDate?.getTime() ?? 0) >= since.getTime());
+    items.push(...recent);
+    nextToken = recent.length === (page.executions ?? []).length ? page.nextToken : undefined;
   } while (nextToken);
   return items;
 }

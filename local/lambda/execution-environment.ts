@@ -9,9 +9,14 @@ import { Worker } from 'node:worker_threads';
 import type { EnvironmentInit, FunctionErrorDocument, InvokeMessage, WorkerMessage } from './protocol';
 
 const localRequire = createRequire(__filename);
-/** Handler modules are TypeScript: each worker registers tsx's CommonJS hooks before loading anything. */
-const BOOTSTRAP = `require(${JSON.stringify(localRequire.resolve('tsx/cjs/api'))}).register();
+/** Without bundles, handler modules are TypeScript: the worker registers tsx's CommonJS hooks first. */
+const SOURCE_BOOTSTRAP = `require(${JSON.stringify(localRequire.resolve('tsx/cjs/api'))}).register();
 require(${JSON.stringify(join(__dirname, 'worker-runtime.ts'))});`;
+
+/** Worker code that loads a bundled runtime (see bundle.ts), with source maps for stack traces. */
+export function bundleBootstrap(runtimeBundle: string): string {
+  return `process.setSourceMapsEnabled(true);\nrequire(${JSON.stringify(runtimeBundle)});`;
+}
 
 export type EnvironmentOutcome =
   | { readonly kind: 'result'; readonly payload: string }
@@ -20,6 +25,8 @@ export type EnvironmentOutcome =
 
 export interface EnvironmentOptions {
   readonly init: EnvironmentInit;
+  /** Worker code to evaluate. @default loads the TypeScript runtime through tsx */
+  readonly bootstrap?: string;
   readonly env: Readonly<Record<string, string>>;
   /** Caps the worker's JS heap, the part of the function's memory a worker thread can bound. */
   readonly memoryMb: number;
@@ -49,7 +56,7 @@ export class ExecutionEnvironment {
   constructor(private readonly options: EnvironmentOptions) {
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.lastRequestId = options.initRequestId;
-    this.worker = new Worker(BOOTSTRAP, {
+    this.worker = new Worker(options.bootstrap ?? SOURCE_BOOTSTRAP, {
       eval: true,
       env: { ...options.env },
       workerData: options.init,

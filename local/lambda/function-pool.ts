@@ -17,6 +17,8 @@ export interface PoolOptions {
   readonly memoryMb: number;
   readonly maxConcurrency: number;
   readonly spawn: (initRequestId: string) => ExecutionEnvironment;
+  /** Awaited before a new environment is spawned (code preparation is not part of the init phase). */
+  readonly prepare?: () => Promise<void>;
   /** Runtime lines (START, END, REPORT) for the function's log. */
   readonly systemLine: (requestId: string, line: string) => void;
 }
@@ -101,6 +103,7 @@ export class FunctionPool {
     }
     let initDurationMs: number | undefined;
     if (!environment) {
+      await this.options.prepare?.();
       const started = performance.now();
       environment = this.options.spawn(requestId);
       this.environments.add(environment);

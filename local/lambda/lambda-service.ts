@@ -14,8 +14,9 @@ import { AwsServiceError } from '../edge/errors';
 import type { EdgeRequest, EdgeResponse, ServiceHandler } from '../edge/types';
 import type { LambdaInvocationResult, LambdaPort, MetricsPort } from '../ports';
 import { extractEmf } from './emf';
-import { ExecutionEnvironment } from './execution-environment';
+import { bundleBootstrap, ExecutionEnvironment } from './execution-environment';
 import { FunctionPool, type InvocationOutcome } from './function-pool';
+import type { BundledCode } from './bundle';
 
 export interface LambdaFunctionConfig {
   /** 1-64 of `[A-Za-z0-9_-]`. */
@@ -51,6 +52,8 @@ export interface LambdaServiceOptions {
   readonly asyncRetryDelaysMs?: readonly number[];
   /** Added to every function's environment, e.g. `AWS_ENDPOINT_URL` and credentials. */
   readonly extraEnvironment?: Readonly<Record<string, string>>;
+  /** Bundled function code (bundle.ts); functions without a bundle load their TypeScript sources. */
+  readonly code?: Promise<BundledCode>;
 }
 
 /** AWS's limit on a synchronous request and response payload. */
@@ -91,6 +94,7 @@ export class LambdaService implements LambdaPort {
   private readonly lastModified: string;
   private inFlight = 0;
   private closed = false;
+  private code: BundledCode | undefined;
 
   constructor(private readonly options: LambdaServiceOptions) {
     this.clock = options.clock ?? systemClock;
@@ -118,6 +122,7 @@ export class LambdaService implements LambdaPort {
           memoryMb: config.memoryMb,
           maxConcurrency,
           spawn: (initRequestId) => this.spawn(fn, initRequestId),
+          prepare: () => this.prepareCode(),
           systemLine: (requestId, line) => this.functionLine(config.name, requestId, line, false),
         }),
       };
@@ -190,9 +195,11 @@ export class LambdaService implements LambdaPort {
       LAMBDA_TASK_ROOT: this.options.rootDir,
       _HANDLER: fn.handlerSetting,
     };
+    const bundle = this.code?.modules.get(config.entry);
     return new ExecutionEnvironment({
+      ...(this.code && bundle ? { bootstrap: bundleBootstrap(this.code.runtime) } : {}),
       init: {
-        modulePath: fn.modulePath,
+        modulePath: bundle ?? fn.modulePath,
         handlerName: config.handler,
         handlerSetting: fn.handlerSetting,
         functionName: config.name,
@@ -207,6 +214,16 @@ export class LambdaService implements LambdaPort {
       initRequestId,
       onLine: (line, _stream, requestId) => this.functionLine(config.name, requestId, line, true),
     });
+  }
+
+  /** Waits for the bundled code once; without it (or if bundling failed) sources are loaded. */
+  private async prepareCode(): Promise<void> {
+    if (!this.options.code || this.code) return;
+    try {
+      this.code = await this.options.code;
+    } catch (error) {
+      this.options.log?.(`lambda: running function sources, bundling failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private functionLine(functionName: string, requestId: string | undefined, line: string, fromHandler: boolean): void {

@@ -52,8 +52,17 @@ export async function render(original: Buffer, r: Rendition): Promise<Rendered> 
   return { body: data, width: info.width, height: info.height };
 }
 
-/** Decodes any image sharp reads and re-encodes it as PNG (the cache's original). */
+/**
+ * The cache's original, as PNG: a PNG from the model is kept byte for byte (its header is read, not
+ * the pixels); any other format sharp reads is decoded and re-encoded. Unreadable input throws.
+ */
 export async function toPng(image: Buffer): Promise<Rendered> {
+  const meta = await sharp(image).metadata();
+  if (meta.format === 'png' && meta.width && meta.height) {
+    // A truncated or corrupt PNG must not be cached: decoding the pixels once proves it whole.
+    await sharp(image).raw().toBuffer();
+    return { body: image, width: meta.width, height: meta.height };
+  }
   const { data, info } = await sharp(image).png().toBuffer({ resolveWithObject: true });
   return { body: data, width: info.width, height: info.height };
 }
