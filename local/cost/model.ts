@@ -131,8 +131,7 @@ export function pathUsage(path: PathName, topology: Topology, definition: AslDef
     s3Gets += 2; // cache check, re-check after the waiter is written
     dynamoWrites += 2; // claim, waiter
     // Once per inference, shared by coalesced waiters:
-    s3Puts += share * 1; // input JSON
-    s3Gets += share * 2; // endpoint reads the input; complete reads the output
+    s3Gets += share * 1; // complete reads the output (the model input travels inline)
     s3Puts += share * (1 + 1 + a.renditions); // endpoint writes .out; original.png; renditions
     dynamoWrites += share * 2; // lease, inference item
     dynamoReads += share * 2; // inference lookup, waiters query

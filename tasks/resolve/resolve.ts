@@ -3,13 +3,13 @@
  * join / start the one inference for this image and leave the task token open (docs/design.md).
  */
 import { randomUUID } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointAsyncCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
-import { prefixes, CALLBACK_TIMEOUT_SECONDS } from '../../workflows/imagegen-topology';
+import { CALLBACK_TIMEOUT_SECONDS } from '../../workflows/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
 import type { ResolveConfig } from '../shared/config';
 import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, inferenceKey, leaseKey, waiterKey } from '../shared/coordination';
@@ -221,10 +221,6 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
 
 async function startInference(request: NormalizedRequest, cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<void> {
   const { config } = deps;
-  const inputKey = `${prefixes.inputs}${cacheKey}.json`;
-  await deps.s3.send(
-    new PutObjectCommand({ Bucket: config.bucket, Key: inputKey, Body: JSON.stringify(modelInput(request)), ContentType: 'application/json' }),
-  );
   const expiresAt = Math.ceil(nowMs / 1000) + CALLBACK_TIMEOUT_SECONDS + LEASE_SLACK_SECONDS;
   // Written before the call: the notification may arrive before InvokeEndpointAsync returns.
   await deps.ddb.send(
@@ -234,7 +230,9 @@ async function startInference(request: NormalizedRequest, cacheKey: string, infe
     new InvokeEndpointAsyncCommand({
       EndpointName: config.endpointName,
       InferenceId: inferenceId,
-      InputLocation: `s3://${config.bucket}/${inputKey}`,
+      // Inline, not staged in S3: the request is a few KB (the limit is 128,000 bytes), and this saves
+      // a PUT here and a GET by the endpoint on every inference.
+      Body: Buffer.from(JSON.stringify(modelInput(request))),
       ContentType: 'application/json',
       Accept: 'application/json',
       RequestTTLSeconds: config.requestTtlSeconds,

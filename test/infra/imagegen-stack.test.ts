@@ -146,9 +146,9 @@ describe('functions', () => {
 describe('least privilege', () => {
   const object = (prefix: string) => `${bucketArn()}/${prefix}abc`;
 
-  it('resolve writes inputs/ and images/ but nothing the endpoint or complete writes', () => {
+  it('resolve writes images/ only: not inputs/ (the model input travels inline) nor anything the endpoint or complete writes', () => {
     const st = functionStatements('imagegen-resolve');
-    expect(allows(st, 's3:PutObject', object(prefixes.inputs))).toBe(true);
+    expect(allows(st, 's3:PutObject', object(prefixes.inputs))).toBe(false);
     expect(allows(st, 's3:PutObject', object(prefixes.images))).toBe(true);
     expect(allows(st, 's3:PutObject', object(prefixes.asyncOutput))).toBe(false);
     expect(allows(st, 's3:GetObject', object(prefixes.asyncOutput))).toBe(false);
@@ -168,7 +168,7 @@ describe('least privilege', () => {
 
   it('lists the bucket only under the granted prefixes, so a cache miss reads as 404 rather than 403', () => {
     const list = functionStatements('imagegen-resolve').find((st) => st.Action === 's3:ListBucket')!;
-    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`${prefixes.inputs}*`, `${prefixes.images}*`] } });
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`${prefixes.images}*`] } });
   });
 
   it('grants each function only the action families its topology permissions name', () => {

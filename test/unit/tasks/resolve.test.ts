@@ -67,14 +67,16 @@ describe('resolve', () => {
     const call = cloud.sagemakerMock.commandCalls(InvokeEndpointAsyncCommand)[0]!.args[0].input;
     expect(call).toMatchObject({
       EndpointName: 'imagegen-sdxl',
-      InputLocation: `s3://imagegen-images/inputs/${out.cacheKey}.json`,
       ContentType: 'application/json',
       Accept: 'application/json',
       RequestTTLSeconds: 3600,
       InvocationTimeoutSeconds: 900,
     });
     expect(call.InferenceId).toBe(out.outcome === 'started' ? out.inferenceId : '');
-    const body = JSON.parse(cloud.object(`inputs/${out.cacheKey}.json`)!.body.toString());
+    // The model input travels inline: nothing is staged in S3.
+    expect(call.InputLocation).toBeUndefined();
+    expect(cloud.s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    const body = JSON.parse(Buffer.from(call.Body as Uint8Array).toString());
     expect(body).toEqual({
       inputs: 'a cat',
       parameters: { negative_prompt: 'dog', width: 1024, height: 1024, num_inference_steps: 20, guidance_scale: 7, seed: expect.any(Number) },
@@ -166,6 +168,6 @@ describe('resolve', () => {
     expect(err).toMatchObject({ name: 'Transient' });
     const key = cacheKeyOf(modelId, norm({ requestId: 'r1' }));
     expect(cloud.item(`image#${key}`, 'lease')).toMatchObject({ status: 'failed' });
-    expect(cloud.s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Key).toBe(`inputs/${key}.json`);
+    expect(cloud.sagemakerMock.commandCalls(InvokeEndpointAsyncCommand)).toHaveLength(1);
   });
 });
