@@ -2,6 +2,7 @@
  * Scaling bench: the three policies (and imagegen with a scheduled pre-warm where the launch time is
  * known, and with a 300 s drain horizon) on the built-in shapes → p95, SLO attainment and cost per image, plus charts in outDir.
  */
+import { relative } from 'node:path';
 import { defaultSimulationConfig, warmStart } from '../local/cli/simulate';
 import { writeCharts } from '../local/simulate/charts';
 import { simulate } from '../local/simulate/engine';
@@ -53,7 +54,7 @@ export async function benchScaling(outDir: string): Promise<{ markdown: string; 
   }
   const n = (v: unknown, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : 'n/a');
   const markdown = [
-    `Scaling policies (simulated; ml.inf2.48xlarge at $${defaultSimulationConfig().pricePerHour}/h, 9.7 s/image, 12 per instance, 300 s start-up, max 300, seed ${SEED}; charts in ${outDir})`,
+    `Scaling policies (simulated; ml.inf2.48xlarge at $${defaultSimulationConfig().pricePerHour}/h, 9.7 s/image, 12 per instance, 300 s start-up, max 300, seed ${SEED}; charts in ${relative(process.cwd(), outDir) || "."})`,
     '',
     '| shape | policy | requests | expired | p95 (s) | SLO ≤ 10 s | instance-h | peak | $ per image |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
