@@ -117,6 +117,9 @@ export class LocalCloud {
       ...(options.lambdaAsyncRetryDelaysMs ? { asyncRetryDelaysMs: options.lambdaAsyncRetryDelaysMs } : {}),
       extraEnvironment: {
         AWS_ENDPOINT_URL: url,
+        // The functions' table traffic goes straight to the DynamoDB emulator (its own thread), the
+        // way a Lambda reaches the regional endpoint; producers and the CLI still use the edge.
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.directUrl,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_SESSION_TOKEN: 'local',

@@ -1,15 +1,16 @@
 /**
  * DynamoDB emulator: dynalite (LevelDB under `<dataDir>/dynamodb`) on an ephemeral loopback port,
- * with requests forwarded to it unchanged. dynalite has no Time to Live, so this layer answers
+ * in a worker thread of its own (so its work runs beside the edge's, not on its event loop), with
+ * requests forwarded to it unchanged. dynalite has no Time to Live, so this layer answers
  * `UpdateTimeToLive`/`DescribeTimeToLive` itself (state in `<dataDir>/dynamodb-ttl.json`) and
  * deletes expired items periodically, as DynamoDB's background TTL process does.
  */
-import dynalite from 'dynalite';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { systemClock, type Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import { jsonErrorResponse, jsonResponse } from '../edge/json-protocol';
@@ -41,6 +42,17 @@ const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 /** dynalite checks that a SigV4 header is present; it never verifies the signature. */
 const INTERNAL_AUTH = 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
 
+/** The worker: plain JavaScript (dynalite is a JS package), so it needs no TypeScript loader. */
+const DYNALITE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const server = require(workerData.dynalite)({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', () => {
+  server.closeAllConnections();
+  server.close(() => parentPort.postMessage({ closed: true }));
+});`;
+
 export class DynamoDbService {
   readonly handler: ServiceHandler;
   private readonly agent = new Agent({ keepAlive: true });
@@ -51,7 +63,8 @@ export class DynamoDbService {
   private closed = false;
 
   private constructor(
-    private readonly server: Server,
+    private readonly worker: Worker,
+    /** dynalite's own loopback port: a client may also talk to it directly (`directUrl`). */
     private readonly port: number,
     private readonly options: DynamoDbServiceOptions,
     private readonly ttl: Map<string, TtlSetting>,
@@ -65,17 +78,24 @@ export class DynamoDbService {
     };
   }
 
+  /** dynalite itself, without the edge: for the local cloud's own Lambdas (UpdateTimeToLive is not served there). */
+  get directUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
   static async start(options: DynamoDbServiceOptions): Promise<DynamoDbService> {
     const path = join(options.dataDir, 'dynamodb');
     mkdirSync(path, { recursive: true });
-    const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+    const worker = new Worker(DYNALITE_WORKER, { eval: true, workerData: { path, dynalite: createRequire(__filename).resolve('dynalite') } });
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('message', (message: { port?: number; error?: string }) =>
+        message.port ? resolve(message.port) : reject(new Error(`dynalite did not start: ${message.error}`)),
+      );
     });
     const ttlFile = join(options.dataDir, 'dynamodb-ttl.json');
     const saved = existsSync(ttlFile) ? (JSON.parse(readFileSync(ttlFile, 'utf8')) as Record<string, TtlSetting>) : {};
-    const service = new DynamoDbService(server, (server.address() as AddressInfo).port, options, new Map(Object.entries(saved)));
+    const service = new DynamoDbService(worker, port, options, new Map(Object.entries(saved)));
     try {
       await service.createTopologyTables();
     } catch (error) {
@@ -92,8 +112,11 @@ export class DynamoDbService {
     this.cancelSweep?.();
     await this.sweeping?.catch(() => undefined);
     this.agent.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve) => {
+      this.worker.once('message', () => resolve());
+      this.worker.postMessage('close');
+    });
+    await this.worker.terminate();
   }
 
   /** Deletes every item whose TTL attribute (epoch seconds) is in the past; returns how many. */
