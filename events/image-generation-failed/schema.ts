@@ -1,5 +1,6 @@
 /** `Image Generation Failed` (source `imagegen`). */
 import { z } from 'zod';
+import { resultEventSchema } from '../result-envelope';
 import { RESULT_SOURCE } from '../../workflows/imagegen-topology';
 import { ERROR_CODES } from '../../tasks/shared/errors';
 
@@ -15,15 +16,5 @@ export const failedDetailSchema = z
   .strict();
 export type FailedDetail = z.infer<typeof failedDetailSchema>;
 
-export const failedEventSchema = z.looseObject({
-  version: z.string(),
-  id: z.string(),
-  'detail-type': z.literal(DETAIL_TYPE),
-  source: z.literal(SOURCE),
-  account: z.string(),
-  time: z.string(),
-  region: z.string(),
-  resources: z.array(z.string()),
-  detail: failedDetailSchema,
-});
+export const failedEventSchema = resultEventSchema(DETAIL_TYPE, failedDetailSchema);
 export type FailedEvent = z.infer<typeof failedEventSchema>;

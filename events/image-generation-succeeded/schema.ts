@@ -1,5 +1,6 @@
 /** `Image Generation Succeeded` (source `imagegen`): the result detail, also the execution output. */
 import { z } from 'zod';
+import { resultEventSchema } from '../result-envelope';
 import { RESULT_SOURCE } from '../../workflows/imagegen-topology';
 import { FORMATS } from '../image-generation-requested/schema';
 
@@ -40,15 +41,5 @@ export const succeededDetailSchema = z
   .strict();
 export type SucceededDetail = z.infer<typeof succeededDetailSchema>;
 
-export const succeededEventSchema = z.looseObject({
-  version: z.string(),
-  id: z.string(),
-  'detail-type': z.literal(DETAIL_TYPE),
-  source: z.literal(SOURCE),
-  account: z.string(),
-  time: z.string(),
-  region: z.string(),
-  resources: z.array(z.string()),
-  detail: succeededDetailSchema,
-});
+export const succeededEventSchema = resultEventSchema(DETAIL_TYPE, succeededDetailSchema);
 export type SucceededEvent = z.infer<typeof succeededEventSchema>;

@@ -5,11 +5,11 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import type { ImageRef, SucceededDetail } from '../../events/image-generation-succeeded/schema';
 import type { CompleteConfig } from '../shared/config';
-import { WAITER_PREFIX, inferenceKey, leaseKey, type InferenceItem, type LeaseItem, type WaiterItem } from '../shared/coordination';
+import { WAITER_PREFIX, failLease, inferenceKey, isConditionFailure, leaseKey, type InferenceItem, type LeaseItem, type WaiterItem } from '../shared/coordination';
 import { INFERENCE_FAILED, POST_PROCESSING_FAILED } from '../shared/errors';
 import { imageRef, toPng, unionRenditions } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
@@ -34,7 +34,6 @@ export interface CompleteSummary {
   readonly completed: number;
 }
 
-const isConditionFailure = (e: unknown) => (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 export async function complete(event: SNSEvent, deps: CompleteDeps): Promise<CompleteSummary[]> {
   const summaries: CompleteSummary[] = [];
@@ -176,19 +175,7 @@ async function failed(
   deps: CompleteDeps,
 ): Promise<CompleteSummary> {
   const markedAt = deps.clock.now();
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: leaseKey(cacheKey),
-        UpdateExpression: 'SET #status = :failed, failedAt = :at',
-        ConditionExpression: 'inferenceId = :id',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':failed': 'failed', ':id': inferenceId, ':at': markedAt },
-      }),
-    );
-  } catch (e) {
-    if (!isConditionFailure(e)) throw e;
+  if (!(await failLease(deps.ddb, deps.config.tableName, cacheKey, inferenceId, markedAt))) {
     deps.logger.info('ignoring a notification for a superseded attempt', { inferenceId, cacheKey });
     return { inferenceId, outcome: 'stale', completed: 0 };
   }

@@ -12,7 +12,7 @@ import type { SucceededDetail } from '../../events/image-generation-succeeded/sc
 import { CALLBACK_TIMEOUT_SECONDS } from '../../workflows/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
 import type { ResolveConfig } from '../shared/config';
-import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, inferenceKey, leaseKey, waiterKey } from '../shared/coordination';
+import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey } from '../shared/coordination';
 import { InvalidRequestError, classify } from '../shared/errors';
 import { imageRef } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
@@ -41,7 +41,6 @@ export type ResolveOutcome =
   | { readonly outcome: 'started'; readonly cacheKey: string; readonly inferenceId: string }
   | { readonly outcome: 'joined'; readonly cacheKey: string };
 
-const isConditionFailure = (e: unknown) => (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<ResolveOutcome> {
   const { config, metrics } = deps;
@@ -105,18 +104,9 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     await startInference(request, cacheKey, inferenceId, nowMs, deps);
   } catch (error) {
     // Release the lease so the next attempt (Retry, or another request) can start over.
-    await deps.ddb
-      .send(
-        new UpdateCommand({
-          TableName: config.tableName,
-          Key: leaseKey(cacheKey),
-          UpdateExpression: 'SET #status = :failed',
-          ConditionExpression: 'inferenceId = :id',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':failed': 'failed', ':id': inferenceId },
-        }),
-      )
-      .catch((e: unknown) => deps.logger.warn('could not release lease', { cacheKey, error: String(e) }));
+    await failLease(deps.ddb, config.tableName, cacheKey, inferenceId, deps.clock.now()).catch((e: unknown) =>
+      deps.logger.warn('could not release lease', { cacheKey, error: String(e) }),
+    );
     throw classify(error, 'starting the inference failed');
   }
   deps.logger.info('started inference', { requestId: request.requestId, cacheKey, inferenceId });

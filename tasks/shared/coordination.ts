@@ -2,6 +2,7 @@
  * The coordination table's items (docs/design.md, "Coordination table"). Key builders and item
  * shapes live here so resolve and complete cannot disagree about them.
  */
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JsonObject, Rendition } from './request';
 
 export const claimKey = (requestId: string) => ({ pk: `request#${requestId}`, sk: 'claim' });
@@ -50,3 +51,28 @@ export interface InferenceItem {
 export const CLAIM_TTL_SECONDS = 30 * 24 * 3600;
 /** Extra seconds a lease outlives the endpoint's own limits (instance cold start). */
 export const LEASE_SLACK_SECONDS = 600;
+
+export const isConditionFailure = (e: unknown) => (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/**
+ * Marks the image's lease failed if `inferenceId` still owns it, so the next request may start a new
+ * attempt. Returns false when a newer attempt owns the lease (nothing changed).
+ */
+export async function failLease(ddb: Pick<DynamoDBDocumentClient, 'send'>, tableName: string, cacheKey: string, inferenceId: string, atMs: number): Promise<boolean> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: leaseKey(cacheKey),
+        UpdateExpression: 'SET #status = :failed, failedAt = :at',
+        ConditionExpression: 'inferenceId = :id',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed', ':id': inferenceId, ':at': atMs },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
