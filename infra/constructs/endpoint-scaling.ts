@@ -2,7 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { SCALE_FROM_ZERO_EXPRESSION, STEP_SCALE_OUT_EXPRESSION, stepScaleInExpression, type EndpointSpec } from '../../workflows/topology';
+import { endpointScalingPolicies, SCALABLE_DIMENSION, type AlarmDescription, type StepScalingPolicy } from '../../workflows/scaling-policies';
+import type { EndpointSpec } from '../../workflows/topology';
 
 export interface EndpointScalingProps {
   readonly spec: EndpointSpec;
@@ -10,11 +11,20 @@ export interface EndpointScalingProps {
   readonly endpoint: Construct;
 }
 
+const COMPARISON: Record<AlarmDescription['comparisonOperator'], cloudwatch.ComparisonOperator> = {
+  GreaterThanOrEqualToThreshold: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  LessThanThreshold: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+};
+const MISSING_DATA: Record<AlarmDescription['treatMissingData'], cloudwatch.TreatMissingData> = {
+  notBreaching: cloudwatch.TreatMissingData.NOT_BREACHING,
+};
+
 /**
  * Application Auto Scaling for an async endpoint variant, down to zero instances: target tracking
  * on the published utilization metric; a step policy out of zero keyed on the backlog that built up
  * with no instance (target tracking cannot scale out from zero); step scale-out and scale-in policies
- * that act on fewer datapoints far from the target; scheduled actions.
+ * that act on fewer datapoints far from the target; scheduled actions. The policies and alarms are
+ * those of workflows/scaling-policies.ts, rendered here.
  */
 export class EndpointScaling extends Construct {
   public readonly target: appscaling.CfnScalableTarget;
@@ -30,12 +40,13 @@ export class EndpointScaling extends Construct {
     super(scope, id);
     const { spec } = props;
     const { scaling } = spec;
+    const policies = endpointScalingPolicies(spec);
 
     // No RoleARN: Application Auto Scaling uses its SageMaker service-linked role.
     this.target = new appscaling.CfnScalableTarget(this, 'Target', {
       serviceNamespace: 'sagemaker',
-      resourceId: `endpoint/${spec.name}/variant/${spec.variantName}`,
-      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      resourceId: policies.resourceId,
+      scalableDimension: SCALABLE_DIMENSION,
       minCapacity: scaling.minCapacity,
       maxCapacity: scaling.maxCapacity,
       ...(scaling.scheduledActions.length > 0 && {
@@ -49,175 +60,95 @@ export class EndpointScaling extends Construct {
     });
     this.target.node.addDependency(props.endpoint);
 
-    const tt = scaling.targetTracking;
+    const tt = policies.targetTracking;
     this.targetTracking = new appscaling.CfnScalingPolicy(this, 'Utilization', {
-      policyName: `${spec.name}-utilization`,
-      policyType: 'TargetTrackingScaling',
+      policyName: tt.policyName,
+      policyType: tt.policyType,
       scalingTargetId: this.target.ref,
       targetTrackingScalingPolicyConfiguration: {
         targetValue: tt.targetValue,
         scaleOutCooldown: tt.scaleOutCooldownSeconds,
         scaleInCooldown: tt.scaleInCooldownSeconds,
-        // The metric-math form (the L2 accepts only a plain metric); the missing minutes of an idle
-        // endpoint count as zero utilization so scale-in is not blocked by INSUFFICIENT_DATA.
+        // The metric-math form: the L2 accepts only a plain metric.
         customizedMetricSpecification: {
           metrics: [
             {
-              id: 'utilization',
+              id: tt.metric.id,
               metricStat: {
                 metric: {
-                  namespace: tt.namespace,
-                  metricName: tt.metricName,
-                  dimensions: [{ name: 'EndpointName', value: spec.name }],
+                  namespace: tt.metric.namespace,
+                  metricName: tt.metric.metricName,
+                  dimensions: tt.metric.dimensions.map((d) => ({ name: d.name, value: d.value })),
                 },
-                stat: 'Average',
+                stat: tt.metric.stat,
               },
               returnData: false,
             },
-            { id: 'filled', expression: 'FILL(utilization, 0)', label: 'Utilization (missing = 0)', returnData: true },
+            { id: tt.expression.id, expression: tt.expression.expression, label: tt.expression.label, returnData: true },
           ],
         },
       },
     });
 
-    const endpointDimension = { EndpointName: spec.name };
-    const sz = scaling.scaleFromZero;
-    // AWS step bounds are relative to the alarm threshold; each step runs up to the next one's bound.
-    this.scaleFromZero = new appscaling.CfnScalingPolicy(this, 'ScaleFromZero', {
-      policyName: `${spec.name}-scale-from-zero`,
-      policyType: 'StepScaling',
+    // Beside target tracking (which cannot leave zero, waits for 3 high datapoints to scale out and
+    // for 15 low ones to scale in), step policies that act on fewer datapoints.
+    this.scaleFromZero = this.stepPolicy('ScaleFromZero', policies.scaleFromZero);
+    this.backlogWithoutCapacityAlarm = this.alarm('BacklogWithoutCapacity', policies.scaleFromZero.alarm, this.scaleFromZero);
+    this.stepScaleOut = this.stepPolicy('StepScaleOut', policies.stepScaleOut);
+    this.highUtilizationAlarm = this.alarm('HighUtilization', policies.stepScaleOut.alarm, this.stepScaleOut);
+    this.stepScaleIn = this.stepPolicy('StepScaleIn', policies.stepScaleIn);
+    this.lowUtilizationAlarm = this.alarm('LowUtilization', policies.stepScaleIn.alarm, this.stepScaleIn);
+  }
+
+  private stepPolicy(id: string, policy: StepScalingPolicy): appscaling.CfnScalingPolicy {
+    return new appscaling.CfnScalingPolicy(this, id, {
+      policyName: policy.policyName,
+      policyType: policy.policyType,
       scalingTargetId: this.target.ref,
       stepScalingPolicyConfiguration: {
-        adjustmentType: 'ChangeInCapacity',
-        cooldown: sz.cooldownSeconds,
-        metricAggregationType: 'Average',
-        stepAdjustments: sz.steps.map((step, i) => {
-          const next = sz.steps[i + 1];
-          return {
-            metricIntervalLowerBound: step.backlogAtLeast - sz.threshold,
-            ...(next && { metricIntervalUpperBound: next.backlogAtLeast - sz.threshold }),
-            scalingAdjustment: step.adjustment,
-          };
-        }),
+        adjustmentType: policy.adjustmentType,
+        cooldown: policy.cooldownSeconds,
+        metricAggregationType: policy.metricAggregationType,
+        stepAdjustments: policy.stepAdjustments.map((step) => ({
+          ...(step.lowerBound !== undefined && { metricIntervalLowerBound: step.lowerBound }),
+          ...(step.upperBound !== undefined && { metricIntervalUpperBound: step.upperBound }),
+          scalingAdjustment: step.scalingAdjustment,
+        })),
       },
     });
+  }
 
-    const period = Duration.seconds(sz.periodSeconds);
-    this.backlogWithoutCapacityAlarm = new cloudwatch.Alarm(this, 'BacklogWithoutCapacity', {
-      alarmName: `${spec.name}-has-backlog-without-capacity`,
-      alarmDescription: `Requests wait for ${spec.name} while it has no instances: adds ${sz.steps.map((st) => `${st.adjustment} at a backlog ≥ ${st.backlogAtLeast}`).join(', ')}`,
+  /** The alarm as CloudWatch metric math (its expression id is the L2's own), acting on `policy`. */
+  private alarm(id: string, alarm: AlarmDescription, policy: appscaling.CfnScalingPolicy): cloudwatch.Alarm {
+    const period = Duration.seconds(alarm.periodSeconds);
+    const created = new cloudwatch.Alarm(this, id, {
+      alarmName: alarm.name,
+      alarmDescription: alarm.description,
       metric: new cloudwatch.MathExpression({
-        expression: SCALE_FROM_ZERO_EXPRESSION,
-        usingMetrics: {
-          hbwc: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName: 'HasBacklogWithoutCapacity', dimensionsMap: endpointDimension, statistic: 'Average', period }),
-          backlog: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName: 'ApproximateBacklogSize', dimensionsMap: endpointDimension, statistic: 'Maximum', period }),
-        },
-        label: 'Backlog while no instance serves',
+        expression: alarm.expression.expression,
+        usingMetrics: Object.fromEntries(
+          alarm.metrics.map((m) => [
+            m.id,
+            new cloudwatch.Metric({
+              namespace: m.namespace,
+              metricName: m.metricName,
+              dimensionsMap: Object.fromEntries(m.dimensions.map((d) => [d.name, d.value])),
+              statistic: m.stat,
+              period: Duration.seconds(m.periodSeconds ?? alarm.periodSeconds),
+            }),
+          ]),
+        ),
+        label: alarm.expression.label,
         period,
       }),
-      threshold: sz.threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: sz.evaluationPeriods,
-      datapointsToAlarm: sz.evaluationPeriods,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      threshold: alarm.threshold,
+      comparisonOperator: COMPARISON[alarm.comparisonOperator],
+      evaluationPeriods: alarm.evaluationPeriods,
+      datapointsToAlarm: alarm.datapointsToAlarm,
+      treatMissingData: MISSING_DATA[alarm.treatMissingData],
     });
-    const fromZeroArn = this.scaleFromZero.ref;
-    this.backlogWithoutCapacityAlarm.addAlarmAction({ bind: () => ({ alarmActionArn: fromZeroArn }) });
-
-    // Beside target tracking (whose scale-out waits for 3 high datapoints), a step policy that acts on
-    // the first datapoint far above target.
-    const so = scaling.stepScaleOut;
-    this.stepScaleOut = new appscaling.CfnScalingPolicy(this, 'StepScaleOut', {
-      policyName: `${spec.name}-step-scale-out`,
-      policyType: 'StepScaling',
-      scalingTargetId: this.target.ref,
-      stepScalingPolicyConfiguration: {
-        adjustmentType: 'PercentChangeInCapacity',
-        cooldown: so.cooldownSeconds,
-        metricAggregationType: 'Average',
-        stepAdjustments: so.steps.map((step, i) => {
-          const next = so.steps[i + 1];
-          return {
-            metricIntervalLowerBound: roundBound(step.utilizationAtLeast - so.threshold),
-            ...(next && { metricIntervalUpperBound: roundBound(next.utilizationAtLeast - so.threshold) }),
-            scalingAdjustment: step.percentChange,
-          };
-        }),
-      },
-    });
-    const soPeriod = Duration.seconds(so.periodSeconds);
-    this.highUtilizationAlarm = new cloudwatch.Alarm(this, 'HighUtilization', {
-      alarmName: `${spec.name}-high-utilization`,
-      alarmDescription: `${spec.name} is far above its utilization target: adds ${so.steps.map((st) => `${st.percentChange} % from ${st.utilizationAtLeast}`).join(', ')}`,
-      metric: new cloudwatch.MathExpression({
-        expression: STEP_SCALE_OUT_EXPRESSION,
-        usingMetrics: {
-          utilization: new cloudwatch.Metric({ namespace: tt.namespace, metricName: tt.metricName, dimensionsMap: endpointDimension, statistic: 'Average', period: soPeriod }),
-        },
-        label: 'Utilization (missing = 0)',
-        period: soPeriod,
-      }),
-      threshold: so.threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: so.evaluationPeriods,
-      datapointsToAlarm: so.evaluationPeriods,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const scaleOutArn = this.stepScaleOut.ref;
-    this.highUtilizationAlarm.addAlarmAction({ bind: () => ({ alarmActionArn: scaleOutArn }) });
-
-    // Beside target tracking (whose scale-in waits for 15 low datapoints), a step policy that scales in
-    // once the work is done; AWS does not block it while target tracking waits.
-    const si = scaling.stepScaleIn;
-    this.stepScaleIn = new appscaling.CfnScalingPolicy(this, 'StepScaleIn', {
-      policyName: `${spec.name}-step-scale-in`,
-      policyType: 'StepScaling',
-      scalingTargetId: this.target.ref,
-      stepScalingPolicyConfiguration: {
-        adjustmentType: 'PercentChangeInCapacity',
-        cooldown: si.cooldownSeconds,
-        metricAggregationType: 'Average',
-        stepAdjustments: si.steps.map((step, i) => {
-          const next = si.steps[i + 1];
-          return {
-            metricIntervalUpperBound: roundBound(step.utilizationBelow - si.threshold),
-            ...(next && { metricIntervalLowerBound: roundBound(next.utilizationBelow - si.threshold) }),
-            scalingAdjustment: step.percentChange,
-          };
-        }),
-      },
-    });
-    const siPeriod = Duration.seconds(si.periodSeconds);
-    this.lowUtilizationAlarm = new cloudwatch.Alarm(this, 'LowUtilization', {
-      alarmName: `${spec.name}-low-utilization`,
-      alarmDescription: `${spec.name} is well below its utilization target with ≥ ${si.instancesAtLeast} instances: removes ${si.steps.map((st) => `${-st.percentChange} % below ${st.utilizationBelow}`).join(', ')}`,
-      metric: new cloudwatch.MathExpression({
-        expression: stepScaleInExpression(si),
-        usingMetrics: {
-          utilization: new cloudwatch.Metric({ namespace: tt.namespace, metricName: tt.metricName, dimensionsMap: endpointDimension, statistic: 'Average', period: siPeriod }),
-          instances: new cloudwatch.Metric({
-            namespace: '/aws/sagemaker/Endpoints',
-            metricName: 'CPUUtilization',
-            dimensionsMap: { ...endpointDimension, VariantName: spec.variantName },
-            statistic: 'SampleCount',
-            period: siPeriod,
-          }),
-        },
-        label: 'Utilization while scale-in by steps may act',
-        period: siPeriod,
-      }),
-      threshold: si.threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: si.evaluationPeriods,
-      datapointsToAlarm: si.evaluationPeriods,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const scaleInArn = this.stepScaleIn.ref;
-    this.lowUtilizationAlarm.addAlarmAction({ bind: () => ({ alarmActionArn: scaleInArn }) });
+    const policyArn = policy.ref;
+    created.addAlarmAction({ bind: () => ({ alarmActionArn: policyArn }) });
+    return created;
   }
-}
-
-/** Step bounds as written in the template: no floating-point dust such as -0.07500000000000001. */
-function roundBound(value: number): number {
-  return Number(value.toFixed(6));
 }

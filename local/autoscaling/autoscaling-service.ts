@@ -18,12 +18,12 @@ import { AwsServiceError } from '../edge/errors';
 import { jsonService } from '../edge/json-protocol';
 import type { ServiceHandler } from '../edge/types';
 import type { EndpointCapacityPort } from '../ports';
-import { SCALE_FROM_ZERO_EXPRESSION, STEP_SCALE_OUT_EXPRESSION, stepScaleInExpression, type ScalingSpec } from '../../workflows/topology';
+import { endpointScalingPolicies, SCALABLE_DIMENSION as DIMENSION, stepFor, stepPolicies, type AlarmDescription, type EndpointScalingPolicies, type MetricStatQuery, type StepAdjustment, type StepScalingPolicy } from '../../workflows/scaling-policies';
+import type { ScalingSpec } from '../../workflows/topology';
 import { percentAdjustment } from './step-scaling';
 import { parseActionSchedule, type ActionSchedule } from './schedule';
 
 const PERIOD_MS = 60_000;
-const DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
 const SCALE_OUT_DATAPOINTS = 3;
 const SCALE_IN_DATAPOINTS = 15;
 
@@ -68,6 +68,7 @@ interface ScheduledAction {
 
 interface Target {
   readonly endpoint: AutoScalingEndpoint;
+  readonly policies: EndpointScalingPolicies;
   readonly resourceId: string;
   readonly created: number;
   min: number;
@@ -97,8 +98,9 @@ export class AutoScalingService {
     const now = options.clock.now();
     this.lastEvaluation = now;
     for (const endpoint of options.endpoints) {
-      const resourceId = `endpoint/${endpoint.name}/variant/${endpoint.variantName}`;
-      const target: Target = { endpoint, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, stepCooldownUntil: -Infinity, stepCooldownBase: 0, stepOutCooldownUntil: -Infinity, stepOutCooldownBase: 0, stepScaleInUntil: -Infinity, scheduled: new Map() };
+      const policies = endpointScalingPolicies(endpoint);
+      const { resourceId } = policies;
+      const target: Target = { endpoint, policies, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, stepCooldownUntil: -Infinity, stepCooldownBase: 0, stepOutCooldownUntil: -Infinity, stepOutCooldownBase: 0, stepScaleInUntil: -Infinity, scheduled: new Map() };
       for (const a of endpoint.scaling.scheduledActions) {
         target.scheduled.set(a.name, { name: a.name, schedule: a.schedule, timezone: a.timezone, min: a.minCapacity, max: a.maxCapacity, created: now, parsed: parseActionSchedule(a.schedule, a.timezone, now) });
       }
@@ -165,21 +167,21 @@ export class AutoScalingService {
   private evaluateDynamic(target: Target, now: number): void {
     const { current, desired } = this.capacityOf(target);
     if (current !== desired) return; // endpoint Updating: SageMaker rejects capacity changes
-    const { endpoint } = target;
     const end = Math.floor(now / PERIOD_MS) * PERIOD_MS;
     if (this.scaleFromZero(target, end, now, desired)) return;
     if (this.stepScaleOut(target, end, now, desired)) return;
     if (this.stepScaleIn(target, end, now, desired)) return;
-    const tt = endpoint.scaling.targetTracking;
+    const tt = target.policies.targetTracking;
+    const { metricName } = tt.metric;
     // The alarms exist from the target's creation: earlier periods are not datapoints.
     const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
-    const values = this.filledUtilization(end, endpoint.name, tt.namespace, tt.metricName).filter((_, i) => end - (SCALE_IN_DATAPOINTS - i) * PERIOD_MS >= firstPeriod);
+    const values = this.filledUtilization(end, tt.metric).filter((_, i) => end - (SCALE_IN_DATAPOINTS - i) * PERIOD_MS >= firstPeriod);
     const latest = values[values.length - 1] ?? 0;
     const high = values.slice(-SCALE_OUT_DATAPOINTS);
     if (high.length === SCALE_OUT_DATAPOINTS && high.every((v) => v > tt.targetValue)) {
       const next = Math.ceil((desired * latest) / tt.targetValue);
       if (next > desired && now >= target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000) {
-        if (this.change(target, desired, next, `${tt.metricName} ${fmt(latest)} > ${tt.targetValue}, ${SCALE_OUT_DATAPOINTS}/${SCALE_OUT_DATAPOINTS} datapoints`)) target.lastScaleOut = now;
+        if (this.change(target, desired, next, `${metricName} ${fmt(latest)} > ${tt.targetValue}, ${SCALE_OUT_DATAPOINTS}/${SCALE_OUT_DATAPOINTS} datapoints`)) target.lastScaleOut = now;
       }
       return;
     }
@@ -187,126 +189,88 @@ export class AutoScalingService {
     if (values.length < SCALE_IN_DATAPOINTS || !values.every((v) => v < low)) return;
     const next = Math.ceil((desired * latest) / tt.targetValue);
     if (next < desired && now >= target.lastScaleIn + tt.scaleInCooldownSeconds * 1000 && now >= target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000) {
-      if (this.change(target, desired, next, `${tt.metricName} ${fmt(latest)} < ${fmt(low)}, ${SCALE_IN_DATAPOINTS}/${SCALE_IN_DATAPOINTS} datapoints`)) target.lastScaleIn = now;
+      if (this.change(target, desired, next, `${metricName} ${fmt(latest)} < ${fmt(low)}, ${SCALE_IN_DATAPOINTS}/${SCALE_IN_DATAPOINTS} datapoints`)) target.lastScaleIn = now;
     }
   }
 
   /**
-   * The scale-from-zero step policy: its alarm on `IF(hbwc >= 1, backlog, 0)` ≥ threshold for every
-   * evaluation period picks the step by the datapoints' average. Within the cooldown a breach adds
-   * only what its step exceeds the scale-out that started the cooldown (AWS step-scaling semantics).
+   * The scale-from-zero step policy: its alarm on the backlog while no instance serves picks the step
+   * by the datapoints' average. Within the cooldown a breach adds only what its step exceeds the
+   * scale-out that started the cooldown (AWS step-scaling semantics).
    */
   private scaleFromZero(target: Target, end: number, now: number, desired: number): boolean {
-    const { endpoint } = target;
-    const sz = endpoint.scaling.scaleFromZero;
-    const dimensions = [{ Name: 'EndpointName', Value: endpoint.name }];
-    const metric = (id: string, metricName: string, stat: string): MetricDataQuery => ({
-      Id: id,
-      MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: metricName, Dimensions: dimensions }, Period: sz.periodSeconds, Stat: stat },
-      ReturnData: false,
-    });
-    const values = this.series(end, sz.evaluationPeriods, sz.periodSeconds, [
-      metric('hbwc', 'HasBacklogWithoutCapacity', 'Average'),
-      metric('backlog', 'ApproximateBacklogSize', 'Maximum'),
-      { Id: 'fromZero', Expression: SCALE_FROM_ZERO_EXPRESSION, ReturnData: true },
-    ]);
-    // Missing data is "not breaching", as the stack's alarm treats it.
-    if (!values.every((v): v is number => v !== undefined && v >= sz.threshold)) return false;
-    const value = values.reduce((a, b) => a + b, 0) / values.length;
-    let step = sz.steps[0];
-    for (const s of sz.steps) if (value >= s.backlogAtLeast) step = s;
-    if (!step) return false;
-    const inCooldown = now < target.stepCooldownUntil;
-    const base = inCooldown ? target.stepCooldownBase : desired;
-    if (base + step.adjustment <= desired) return false;
-    if (!this.change(target, desired, base + step.adjustment, `backlog without capacity alarm ${fmt(value)} ≥ ${sz.threshold}, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints: step +${step.adjustment}`)) return false;
+    const policy = target.policies.scaleFromZero;
+    const breach = this.breach(policy, end);
+    if (!breach) return false;
+    const base = now < target.stepCooldownUntil ? target.stepCooldownBase : desired;
+    const next = adjusted(policy, breach.step, base);
+    if (next <= desired) return false;
+    if (!this.change(target, desired, next, `backlog without capacity ${breach.cause}: step +${breach.step.scalingAdjustment}`)) return false;
     target.lastScaleOut = now;
-    target.stepCooldownUntil = now + sz.cooldownSeconds * 1000;
+    target.stepCooldownUntil = now + policy.cooldownSeconds * 1000;
     target.stepCooldownBase = base;
     return true;
   }
 
   /**
-   * The step scale-out policy: its alarm on `FILL(utilization, 0)` ≥ threshold for every evaluation
-   * period adds the step's percentage (nothing at zero instances); cooldown as the scale-from-zero step.
+   * The step scale-out policy: its alarm on `FILL(utilization, 0)` adds the step's percentage
+   * (nothing at zero instances); cooldown as the scale-from-zero step.
    */
   private stepScaleOut(target: Target, end: number, now: number, desired: number): boolean {
-    const { endpoint } = target;
-    const so = endpoint.scaling.stepScaleOut;
-    const tt = endpoint.scaling.targetTracking;
-    const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
-    if (end - so.evaluationPeriods * so.periodSeconds * 1000 < firstPeriod) return false;
-    const values = this.series(end, so.evaluationPeriods, so.periodSeconds, [
-      {
-        Id: 'utilization',
-        MetricStat: { Metric: { Namespace: tt.namespace, MetricName: tt.metricName, Dimensions: [{ Name: 'EndpointName', Value: endpoint.name }] }, Period: so.periodSeconds, Stat: 'Average' },
-        ReturnData: false,
-      },
-      { Id: 'highUtilization', Expression: STEP_SCALE_OUT_EXPRESSION, ReturnData: true },
-    ]).map((v) => v ?? 0);
-    if (!values.every((v) => v >= so.threshold)) return false;
-    const value = values.reduce((a, b) => a + b, 0) / values.length;
-    let step = so.steps[0];
-    for (const s of so.steps) if (value >= s.utilizationAtLeast) step = s;
-    if (!step) return false;
+    const policy = target.policies.stepScaleOut;
+    if (!this.alarmHasHistory(target, policy.alarm, end)) return false;
+    const breach = this.breach(policy, end);
+    if (!breach) return false;
     const base = now < target.stepOutCooldownUntil ? target.stepOutCooldownBase : desired;
-    const next = base + percentAdjustment(base, step.percentChange);
+    const next = adjusted(policy, breach.step, base);
     if (next <= desired) return false;
-    if (!this.change(target, desired, next, `high utilization alarm ${fmt(value)} ≥ ${fmt(so.threshold)}, ${so.evaluationPeriods}/${so.evaluationPeriods} datapoints: +${step.percentChange} %`)) return false;
+    if (!this.change(target, desired, next, `high utilization ${breach.cause}: +${breach.step.scalingAdjustment} %`)) return false;
     target.lastScaleOut = now;
-    target.stepOutCooldownUntil = now + so.cooldownSeconds * 1000;
+    target.stepOutCooldownUntil = now + policy.cooldownSeconds * 1000;
     target.stepOutCooldownBase = base;
     return true;
   }
 
   /**
-   * The step scale-in policy: its alarm on utilization (with enough instances in service) below the
-   * threshold for every evaluation period removes the step's percentage, rounded as AWS rounds it.
+   * The step scale-in policy: its alarm on utilization (with enough instances in service) removes
+   * the step's percentage, rounded as AWS rounds it; no evaluation within its cooldown.
    */
   private stepScaleIn(target: Target, end: number, now: number, desired: number): boolean {
-    const { endpoint } = target;
-    const si = endpoint.scaling.stepScaleIn;
-    const tt = endpoint.scaling.targetTracking;
+    const policy = target.policies.stepScaleIn;
     if (now < target.stepScaleInUntil) return false;
-    const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
-    if (end - si.evaluationPeriods * si.periodSeconds * 1000 < firstPeriod) return false;
-    const values = this.series(end, si.evaluationPeriods, si.periodSeconds, [
-      {
-        Id: 'utilization',
-        MetricStat: { Metric: { Namespace: tt.namespace, MetricName: tt.metricName, Dimensions: [{ Name: 'EndpointName', Value: endpoint.name }] }, Period: si.periodSeconds, Stat: 'Average' },
-        ReturnData: false,
-      },
-      {
-        Id: 'instances',
-        MetricStat: {
-          Metric: { Namespace: '/aws/sagemaker/Endpoints', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'EndpointName', Value: endpoint.name }, { Name: 'VariantName', Value: endpoint.variantName }] },
-          Period: si.periodSeconds,
-          Stat: 'SampleCount',
-        },
-        ReturnData: false,
-      },
-      { Id: 'lowUtilization', Expression: stepScaleInExpression(si), ReturnData: true },
-    ]);
-    if (!values.every((v): v is number => v !== undefined && v < si.threshold)) return false;
-    const value = values.reduce((a, b) => a + b, 0) / values.length;
-    let step = si.steps[0];
-    for (const s of si.steps) if (value < s.utilizationBelow) step = s;
-    if (!step) return false;
-    const next = desired + percentAdjustment(desired, step.percentChange);
-    if (!this.change(target, desired, next, `low utilization alarm ${fmt(value)} < ${fmt(si.threshold)}, ${si.evaluationPeriods}/${si.evaluationPeriods} datapoints: ${step.percentChange} %`)) return false;
-    target.stepScaleInUntil = now + si.cooldownSeconds * 1000;
+    if (!this.alarmHasHistory(target, policy.alarm, end)) return false;
+    const breach = this.breach(policy, end);
+    if (!breach) return false;
+    if (!this.change(target, desired, adjusted(policy, breach.step, desired), `low utilization ${breach.cause}: ${breach.step.scalingAdjustment} %`)) return false;
+    target.stepScaleInUntil = now + policy.cooldownSeconds * 1000;
     return true;
   }
 
-  /** The last `SCALE_IN_DATAPOINTS` periods of `FILL(utilization, 0)`, oldest first. */
-  private filledUtilization(end: number, endpointName: string, namespace: string, metricName: string): number[] {
-    const raw = this.series(end, SCALE_IN_DATAPOINTS, 60, [
-      {
-        Id: 'utilization',
-        MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [{ Name: 'EndpointName', Value: endpointName }] }, Period: 60, Stat: 'Average' },
-        ReturnData: true,
-      },
-    ]);
+  /** Whether every evaluation period of the alarm lies after the target's creation. */
+  private alarmHasHistory(target: Target, alarm: AlarmDescription, end: number): boolean {
+    const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
+    return end - alarm.evaluationPeriods * alarm.periodSeconds * 1000 >= firstPeriod;
+  }
+
+  /**
+   * The policy's alarm over the periods ending at `end`: when enough datapoints breach (missing ones
+   * do not), the step their average falls in and the cause to record.
+   */
+  private breach(policy: StepScalingPolicy, end: number): { step: StepAdjustment; cause: string } | undefined {
+    const { alarm } = policy;
+    const below = alarm.comparisonOperator === 'LessThanThreshold';
+    const values = this.series(end, alarm.evaluationPeriods, alarm.periodSeconds, alarmQueries(alarm));
+    const breaching = values.filter((v): v is number => v !== undefined && (below ? v < alarm.threshold : v >= alarm.threshold));
+    if (breaching.length < alarm.datapointsToAlarm) return undefined;
+    const value = breaching.reduce((a, b) => a + b, 0) / breaching.length;
+    const step = stepFor(policy, value);
+    if (!step) return undefined;
+    return { step, cause: `alarm ${fmt(value)} ${below ? '<' : '≥'} ${fmt(alarm.threshold)}, ${alarm.datapointsToAlarm}/${alarm.evaluationPeriods} datapoints` };
+  }
+
+  /** The last `SCALE_IN_DATAPOINTS` one-minute periods of `FILL(utilization, 0)`, oldest first. */
+  private filledUtilization(end: number, metric: MetricStatQuery): number[] {
+    const raw = this.series(end, SCALE_IN_DATAPOINTS, 60, [{ ...metricStatQuery(metric, 60), ReturnData: true }]);
     return raw.map((v) => v ?? 0);
   }
 
@@ -392,82 +356,46 @@ export class AutoScalingService {
   private describeScalingPolicies(input: Raw): unknown {
     return {
       ScalingPolicies: this.select(input).flatMap((t) => {
-        const { name } = t.endpoint;
-        const tt = t.endpoint.scaling.targetTracking;
-        const sz = t.endpoint.scaling.scaleFromZero;
-        const si = t.endpoint.scaling.stepScaleIn;
-        const so = t.endpoint.scaling.stepScaleOut;
+        const { targetTracking: tt } = t.policies;
         const common = { ServiceNamespace: 'sagemaker', ResourceId: t.resourceId, ScalableDimension: DIMENSION, CreationTime: t.created / 1000 };
+        const alarmRef = (name: string) => ({ AlarmName: name, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}` });
+        const policyArn = (name: string) => this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}`);
         return [
           {
             ...common,
-            PolicyName: `${name}-utilization`,
-            PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-utilization`),
-            PolicyType: 'TargetTrackingScaling',
+            PolicyName: tt.policyName,
+            PolicyARN: policyArn(tt.policyName),
+            PolicyType: tt.policyType,
             TargetTrackingScalingPolicyConfiguration: {
               TargetValue: tt.targetValue,
               ScaleOutCooldown: tt.scaleOutCooldownSeconds,
               ScaleInCooldown: tt.scaleInCooldownSeconds,
               CustomizedMetricSpecification: {
                 Metrics: [
-                  { Id: 'utilization', MetricStat: { Metric: { Namespace: tt.namespace, MetricName: tt.metricName, Dimensions: [{ Name: 'EndpointName', Value: name }] }, Stat: 'Average' }, ReturnData: false },
-                  { Id: 'filled', Expression: 'FILL(utilization, 0)', Label: 'Utilization (missing = 0)', ReturnData: true },
+                  { ...metricStatQuery(tt.metric), ReturnData: false },
+                  { Id: tt.expression.id, Expression: tt.expression.expression, Label: tt.expression.label, ReturnData: true },
                 ],
               },
             },
-            Alarms: [
-              { AlarmName: `TargetTracking-${t.resourceId}-AlarmHigh`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:TargetTracking-${t.resourceId}-AlarmHigh` },
-              { AlarmName: `TargetTracking-${t.resourceId}-AlarmLow`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:TargetTracking-${t.resourceId}-AlarmLow` },
-            ],
+            Alarms: [alarmRef(`TargetTracking-${t.resourceId}-AlarmHigh`), alarmRef(`TargetTracking-${t.resourceId}-AlarmLow`)],
           },
-          {
+          ...stepPolicies(t.policies).map((policy) => ({
             ...common,
-            PolicyName: `${name}-scale-from-zero`,
-            PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-scale-from-zero`),
-            PolicyType: 'StepScaling',
+            PolicyName: policy.policyName,
+            PolicyARN: policyArn(policy.policyName),
+            PolicyType: policy.policyType,
             StepScalingPolicyConfiguration: {
-              AdjustmentType: 'ChangeInCapacity',
-              Cooldown: sz.cooldownSeconds,
-              MetricAggregationType: 'Average',
-              StepAdjustments: sz.steps.map((step, i) => {
-                const next = sz.steps[i + 1];
-                return { MetricIntervalLowerBound: step.backlogAtLeast - sz.threshold, ...(next ? { MetricIntervalUpperBound: next.backlogAtLeast - sz.threshold } : {}), ScalingAdjustment: step.adjustment };
-              }),
+              AdjustmentType: policy.adjustmentType,
+              Cooldown: policy.cooldownSeconds,
+              MetricAggregationType: policy.metricAggregationType,
+              StepAdjustments: policy.stepAdjustments.map((step) => ({
+                ...(step.lowerBound === undefined ? {} : { MetricIntervalLowerBound: step.lowerBound }),
+                ...(step.upperBound === undefined ? {} : { MetricIntervalUpperBound: step.upperBound }),
+                ScalingAdjustment: step.scalingAdjustment,
+              })),
             },
-            Alarms: [{ AlarmName: `${name}-has-backlog-without-capacity`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}-has-backlog-without-capacity` }],
-          },
-          {
-            ...common,
-            PolicyName: `${name}-step-scale-out`,
-            PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-step-scale-out`),
-            PolicyType: 'StepScaling',
-            StepScalingPolicyConfiguration: {
-              AdjustmentType: 'PercentChangeInCapacity',
-              Cooldown: so.cooldownSeconds,
-              MetricAggregationType: 'Average',
-              StepAdjustments: so.steps.map((step, i) => {
-                const next = so.steps[i + 1];
-                return { MetricIntervalLowerBound: roundBound(step.utilizationAtLeast - so.threshold), ...(next ? { MetricIntervalUpperBound: roundBound(next.utilizationAtLeast - so.threshold) } : {}), ScalingAdjustment: step.percentChange };
-              }),
-            },
-            Alarms: [{ AlarmName: `${name}-high-utilization`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}-high-utilization` }],
-          },
-          {
-            ...common,
-            PolicyName: `${name}-step-scale-in`,
-            PolicyARN: this.arn('scalingPolicy', `${t.resourceId}:policyName/${name}-step-scale-in`),
-            PolicyType: 'StepScaling',
-            StepScalingPolicyConfiguration: {
-              AdjustmentType: 'PercentChangeInCapacity',
-              Cooldown: si.cooldownSeconds,
-              MetricAggregationType: 'Average',
-              StepAdjustments: si.steps.map((step, i) => {
-                const next = si.steps[i + 1];
-                return { MetricIntervalUpperBound: roundBound(step.utilizationBelow - si.threshold), ...(next ? { MetricIntervalLowerBound: roundBound(next.utilizationBelow - si.threshold) } : {}), ScalingAdjustment: step.percentChange };
-              }),
-            },
-            Alarms: [{ AlarmName: `${name}-low-utilization`, AlarmARN: `arn:aws:cloudwatch:${this.options.region}:${this.options.account}:alarm:${name}-low-utilization` }],
-          },
+            Alarms: [alarmRef(policy.alarm.name)],
+          })),
         ];
       }),
     };
@@ -538,8 +466,26 @@ function capacityField(input: Raw, field: string): number | undefined {
   return value;
 }
 
-function roundBound(value: number): number {
-  return Number(value.toFixed(6));
+/** The alarm's queries: its inputs, then the expression it compares. */
+function alarmQueries(alarm: AlarmDescription): MetricDataQuery[] {
+  return [...alarm.metrics.map((m) => ({ ...metricStatQuery(m, alarm.periodSeconds), ReturnData: false })), { Id: alarm.expression.id, Expression: alarm.expression.expression, ReturnData: true }];
+}
+
+function metricStatQuery(metric: MetricStatQuery, periodSeconds?: number): { Id: string; MetricStat: NonNullable<MetricDataQuery['MetricStat']> } {
+  const period = metric.periodSeconds ?? periodSeconds;
+  return {
+    Id: metric.id,
+    MetricStat: {
+      Metric: { Namespace: metric.namespace, MetricName: metric.metricName, Dimensions: metric.dimensions.map((d) => ({ Name: d.name, Value: d.value })) },
+      ...(period === undefined ? {} : { Period: period }),
+      Stat: metric.stat,
+    },
+  };
+}
+
+/** Capacity after the step from `base`: ChangeInCapacity adds, PercentChangeInCapacity rounds as AWS does. */
+function adjusted(policy: StepScalingPolicy, step: StepAdjustment, base: number): number {
+  return base + (policy.adjustmentType === 'ChangeInCapacity' ? step.scalingAdjustment : percentAdjustment(base, step.scalingAdjustment));
 }
 
 function fmt(value: number): string {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { imagegenTopology } from '../../workflows/imagegen-topology';
+import { endpointScalingPolicies, type EndpointScalingPolicies } from '../../workflows/scaling-policies';
 import type { ScalingSpec } from '../../workflows/topology';
 import { SimulationInputError } from './errors';
 
@@ -136,11 +137,11 @@ export function parsePolicy(document: unknown, source = 'policy'): PolicySpec {
   return policy;
 }
 
-const scaling = imagegenScaling();
+const { scaling, policies } = imagegenScaling();
 const tt = scaling.targetTracking;
-const sz = scaling.scaleFromZero;
-const si = scaling.stepScaleIn;
-const so = scaling.stepScaleOut;
+const sz = policies.scaleFromZero;
+const so = policies.stepScaleOut;
+const si = policies.stepScaleIn;
 
 export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
   seed: {
@@ -157,7 +158,7 @@ export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
   },
   imagegen: {
     name: 'imagegen',
-    description: `the stack's policy: publish-utilization metric (arrivals + backlog over ${tt.drainSeconds} s, over capacity, FILL 0), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.steps.length} steps keyed on the backlog; step scale-out from ${so.threshold} after ${so.evaluationPeriods} datapoint, step scale-in below ${si.threshold} after ${si.evaluationPeriods}`,
+    description: `the stack's policy: publish-utilization metric (arrivals + backlog over ${tt.drainSeconds} s, over capacity, FILL 0), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.stepAdjustments.length} steps keyed on the backlog; step scale-out from ${so.alarm.threshold} after ${so.alarm.evaluationPeriods} datapoint, step scale-in below ${si.alarm.threshold} after ${si.alarm.evaluationPeriods}`,
     targetTracking: {
       metric: 'imagegen-utilization',
       targetValue: tt.targetValue,
@@ -167,32 +168,32 @@ export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
     },
     scaleFromZero: {
       metric: 'backlog-without-capacity',
-      evaluationPeriods: sz.evaluationPeriods,
-      threshold: sz.threshold,
-      steps: sz.steps.map((step) => ({ lowerBound: step.backlogAtLeast - sz.threshold, adjustment: step.adjustment })),
+      evaluationPeriods: sz.alarm.evaluationPeriods,
+      threshold: sz.alarm.threshold,
+      steps: sz.stepAdjustments.map((step) => ({ lowerBound: step.lowerBound ?? 0, adjustment: step.scalingAdjustment })),
       cooldownSeconds: sz.cooldownSeconds,
     },
     stepScaleOut: {
-      threshold: so.threshold,
-      evaluationPeriods: so.evaluationPeriods,
+      threshold: so.alarm.threshold,
+      evaluationPeriods: so.alarm.evaluationPeriods,
       cooldownSeconds: so.cooldownSeconds,
-      steps: so.steps.map((step) => ({ atLeast: step.utilizationAtLeast, percentChange: step.percentChange })),
+      steps: so.stepAdjustments.map((step) => ({ atLeast: step.startsAt, percentChange: step.scalingAdjustment })),
     },
     stepScaleIn: {
-      threshold: si.threshold,
-      evaluationPeriods: si.evaluationPeriods,
-      instancesAtLeast: si.instancesAtLeast,
+      threshold: si.alarm.threshold,
+      evaluationPeriods: si.alarm.evaluationPeriods,
+      instancesAtLeast: scaling.stepScaleIn.instancesAtLeast,
       cooldownSeconds: si.cooldownSeconds,
-      steps: si.steps.map((step) => ({ below: step.utilizationBelow, percentChange: step.percentChange })),
+      steps: si.stepAdjustments.map((step) => ({ below: step.startsAt, percentChange: step.scalingAdjustment })),
     },
   },
 };
 
-/** The scaling spec the stack deploys for imagegen's endpoint. */
-function imagegenScaling(): ScalingSpec {
+/** The scaling spec the stack deploys for imagegen's endpoint, and the policies derived from it. */
+function imagegenScaling(): { scaling: ScalingSpec; policies: EndpointScalingPolicies } {
   const endpoint = imagegenTopology().endpoints[0];
   if (!endpoint) throw new Error('the imagegen topology has no endpoint');
-  return endpoint.scaling;
+  return { scaling: endpoint.scaling, policies: endpointScalingPolicies(endpoint) };
 }
 
 /** A built-in name, or a path to a JSON policy file. */

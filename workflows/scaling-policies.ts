@@ -1,0 +1,246 @@
+/**
+ * The endpoint's Application Auto Scaling policies and their CloudWatch alarms, derived once from its
+ * ScalingSpec as plain data: the CDK construct renders them into the template, the local autoscaler
+ * evaluates them and answers DescribeScalingPolicies with them, the simulator runs them.
+ */
+import { SCALE_FROM_ZERO_EXPRESSION, STEP_SCALE_OUT_EXPRESSION, stepScaleInExpression, type EndpointSpec } from './topology';
+
+export const SCALABLE_DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
+
+export interface MetricDimension {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** A metric read by statistic; target tracking's carry no period (Application Auto Scaling picks it). */
+export interface MetricStatQuery {
+  readonly id: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: readonly MetricDimension[];
+  readonly stat: string;
+  readonly periodSeconds?: number;
+}
+
+export interface ExpressionQuery {
+  readonly id: string;
+  readonly expression: string;
+  readonly label: string;
+}
+
+export type ComparisonOperator = 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold';
+
+export interface AlarmDescription {
+  readonly name: string;
+  readonly description: string;
+  /** Inputs of the expression, not returned themselves. */
+  readonly metrics: readonly MetricStatQuery[];
+  /** The one returned series the alarm compares with its threshold. */
+  readonly expression: ExpressionQuery;
+  readonly periodSeconds: number;
+  readonly threshold: number;
+  readonly comparisonOperator: ComparisonOperator;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: 'notBreaching';
+}
+
+/** AWS StepAdjustment: bounds relative to the alarm threshold. */
+export interface StepAdjustment {
+  readonly lowerBound?: number;
+  readonly upperBound?: number;
+  readonly scalingAdjustment: number;
+  /** The alarm value at which this step starts, on its threshold side (absolute, unrounded). */
+  readonly startsAt: number;
+}
+
+export interface StepScalingPolicy {
+  readonly policyName: string;
+  readonly policyType: 'StepScaling';
+  readonly adjustmentType: 'ChangeInCapacity' | 'PercentChangeInCapacity';
+  readonly cooldownSeconds: number;
+  readonly metricAggregationType: 'Average';
+  readonly stepAdjustments: readonly StepAdjustment[];
+  readonly alarm: AlarmDescription;
+}
+
+export interface TargetTrackingPolicy {
+  readonly policyName: string;
+  readonly policyType: 'TargetTrackingScaling';
+  readonly targetValue: number;
+  readonly scaleOutCooldownSeconds: number;
+  readonly scaleInCooldownSeconds: number;
+  /** The metric-math form: the published metric, then the returned expression over it. */
+  readonly metric: MetricStatQuery;
+  readonly expression: ExpressionQuery;
+}
+
+export interface EndpointScalingPolicies {
+  readonly resourceId: string;
+  readonly targetTracking: TargetTrackingPolicy;
+  readonly scaleFromZero: StepScalingPolicy;
+  readonly stepScaleOut: StepScalingPolicy;
+  readonly stepScaleIn: StepScalingPolicy;
+}
+
+type ScalingEndpoint = Pick<EndpointSpec, 'name' | 'variantName' | 'scaling'>;
+
+export function endpointResourceId(endpoint: Pick<EndpointSpec, 'name' | 'variantName'>): string {
+  return `endpoint/${endpoint.name}/variant/${endpoint.variantName}`;
+}
+
+export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScalingPolicies {
+  const { name, scaling } = endpoint;
+  const tt = scaling.targetTracking;
+  const sz = scaling.scaleFromZero;
+  const so = scaling.stepScaleOut;
+  const si = scaling.stepScaleIn;
+  const endpointDimension: MetricDimension[] = [{ name: 'EndpointName', value: name }];
+  const utilization = (periodSeconds?: number): MetricStatQuery => ({
+    id: 'utilization',
+    namespace: tt.namespace,
+    metricName: tt.metricName,
+    dimensions: endpointDimension,
+    stat: 'Average',
+    ...(periodSeconds !== undefined && { periodSeconds }),
+  });
+  const alarm = (fields: Omit<AlarmDescription, 'datapointsToAlarm' | 'treatMissingData'>): AlarmDescription => ({
+    ...fields,
+    // Every datapoint must breach; the minutes an idle endpoint publishes nothing do not.
+    datapointsToAlarm: fields.evaluationPeriods,
+    treatMissingData: 'notBreaching',
+  });
+
+  return {
+    resourceId: endpointResourceId(endpoint),
+    targetTracking: {
+      policyName: `${name}-utilization`,
+      policyType: 'TargetTrackingScaling',
+      targetValue: tt.targetValue,
+      scaleOutCooldownSeconds: tt.scaleOutCooldownSeconds,
+      scaleInCooldownSeconds: tt.scaleInCooldownSeconds,
+      metric: utilization(),
+      // The missing minutes of an idle endpoint count as zero so scale-in is not blocked by INSUFFICIENT_DATA.
+      expression: { id: 'filled', expression: 'FILL(utilization, 0)', label: 'Utilization (missing = 0)' },
+    },
+    scaleFromZero: {
+      policyName: `${name}-scale-from-zero`,
+      policyType: 'StepScaling',
+      adjustmentType: 'ChangeInCapacity',
+      cooldownSeconds: sz.cooldownSeconds,
+      metricAggregationType: 'Average',
+      stepAdjustments: ascendingSteps(sz.threshold, sz.steps.map((s) => ({ at: s.backlogAtLeast, adjustment: s.adjustment }))),
+      alarm: alarm({
+        name: `${name}-has-backlog-without-capacity`,
+        description: `Requests wait for ${name} while it has no instances: adds ${sz.steps.map((st) => `${st.adjustment} at a backlog ≥ ${st.backlogAtLeast}`).join(', ')}`,
+        metrics: [
+          { id: 'hbwc', namespace: 'AWS/SageMaker', metricName: 'HasBacklogWithoutCapacity', dimensions: endpointDimension, stat: 'Average', periodSeconds: sz.periodSeconds },
+          { id: 'backlog', namespace: 'AWS/SageMaker', metricName: 'ApproximateBacklogSize', dimensions: endpointDimension, stat: 'Maximum', periodSeconds: sz.periodSeconds },
+        ],
+        expression: { id: 'fromZero', expression: SCALE_FROM_ZERO_EXPRESSION, label: 'Backlog while no instance serves' },
+        periodSeconds: sz.periodSeconds,
+        threshold: sz.threshold,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        evaluationPeriods: sz.evaluationPeriods,
+      }),
+    },
+    stepScaleOut: {
+      policyName: `${name}-step-scale-out`,
+      policyType: 'StepScaling',
+      adjustmentType: 'PercentChangeInCapacity',
+      cooldownSeconds: so.cooldownSeconds,
+      metricAggregationType: 'Average',
+      stepAdjustments: ascendingSteps(so.threshold, so.steps.map((s) => ({ at: s.utilizationAtLeast, adjustment: s.percentChange }))),
+      alarm: alarm({
+        name: `${name}-high-utilization`,
+        description: `${name} is far above its utilization target: adds ${so.steps.map((st) => `${st.percentChange} % from ${st.utilizationAtLeast}`).join(', ')}`,
+        metrics: [utilization(so.periodSeconds)],
+        expression: { id: 'highUtilization', expression: STEP_SCALE_OUT_EXPRESSION, label: 'Utilization (missing = 0)' },
+        periodSeconds: so.periodSeconds,
+        threshold: so.threshold,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        evaluationPeriods: so.evaluationPeriods,
+      }),
+    },
+    stepScaleIn: {
+      policyName: `${name}-step-scale-in`,
+      policyType: 'StepScaling',
+      adjustmentType: 'PercentChangeInCapacity',
+      cooldownSeconds: si.cooldownSeconds,
+      metricAggregationType: 'Average',
+      stepAdjustments: descendingSteps(si.threshold, si.steps.map((s) => ({ at: s.utilizationBelow, adjustment: s.percentChange }))),
+      alarm: alarm({
+        name: `${name}-low-utilization`,
+        description: `${name} is well below its utilization target with ≥ ${si.instancesAtLeast} instances: removes ${si.steps.map((st) => `${-st.percentChange} % below ${st.utilizationBelow}`).join(', ')}`,
+        metrics: [
+          utilization(si.periodSeconds),
+          {
+            id: 'instances',
+            namespace: '/aws/sagemaker/Endpoints',
+            metricName: 'CPUUtilization',
+            dimensions: [...endpointDimension, { name: 'VariantName', value: endpoint.variantName }],
+            stat: 'SampleCount',
+            periodSeconds: si.periodSeconds,
+          },
+        ],
+        expression: { id: 'lowUtilization', expression: stepScaleInExpression(si), label: 'Utilization while scale-in by steps may act' },
+        periodSeconds: si.periodSeconds,
+        threshold: si.threshold,
+        comparisonOperator: 'LessThanThreshold',
+        evaluationPeriods: si.evaluationPeriods,
+      }),
+    },
+  };
+}
+
+/** The three step policies, in the order the local autoscaler tries them. */
+export function stepPolicies(policies: EndpointScalingPolicies): readonly StepScalingPolicy[] {
+  return [policies.scaleFromZero, policies.stepScaleOut, policies.stepScaleIn];
+}
+
+/**
+ * The step a breaching alarm value falls in: the last whose start the value reaches (≥ above the
+ * threshold, < below it).
+ */
+export function stepFor(policy: StepScalingPolicy, value: number): StepAdjustment | undefined {
+  const below = policy.alarm.comparisonOperator === 'LessThanThreshold';
+  let step = policy.stepAdjustments[0];
+  for (const s of policy.stepAdjustments) if (below ? value < s.startsAt : value >= s.startsAt) step = s;
+  return step;
+}
+
+interface StepInput {
+  readonly at: number;
+  readonly adjustment: number;
+}
+
+/** Above the threshold: each step runs from its bound up to the next one's; the last is open above. */
+function ascendingSteps(threshold: number, steps: readonly StepInput[]): StepAdjustment[] {
+  return steps.map((step, i) => {
+    const next = steps[i + 1];
+    return {
+      lowerBound: roundBound(step.at - threshold),
+      ...(next && { upperBound: roundBound(next.at - threshold) }),
+      scalingAdjustment: step.adjustment,
+      startsAt: step.at,
+    };
+  });
+}
+
+/** Below the threshold: each step runs from its bound down to the next one's; the last is open below. */
+function descendingSteps(threshold: number, steps: readonly StepInput[]): StepAdjustment[] {
+  return steps.map((step, i) => {
+    const next = steps[i + 1];
+    return {
+      upperBound: roundBound(step.at - threshold),
+      ...(next && { lowerBound: roundBound(next.at - threshold) }),
+      scalingAdjustment: step.adjustment,
+      startsAt: step.at,
+    };
+  });
+}
+
+/** Bounds as AWS is given them: no floating-point dust such as -0.07500000000000001. */
+function roundBound(value: number): number {
+  return Number(value.toFixed(6));
+}
