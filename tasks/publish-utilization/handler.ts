@@ -1,30 +1,18 @@
 /** Scheduled every minute by EventBridge: publishes ImageGen/UtilizationRate for the endpoint. */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { requirePositiveNumber, requireString } from '../shared/config';
 import { publishUtilization, type PublishUtilizationConfig } from './publish-utilization';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`environment variable ${name} is required`);
-  return value;
-}
-
-function positiveNumber(name: string): number {
-  const value = Number(required(name));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`environment variable ${name} must be a positive number`);
-  return value;
-}
-
-const drain = process.env['DRAIN_SECONDS'];
-
 const config: PublishUtilizationConfig = {
-  endpointName: required('ENDPOINT_NAME'),
-  variantName: required('VARIANT_NAME'),
-  namespace: required('UTILIZATION_NAMESPACE'),
-  metricName: required('UTILIZATION_METRIC'),
-  concurrencyPerInstance: positiveNumber('CONCURRENCY_PER_INSTANCE'),
-  inferenceSeconds: positiveNumber('INFERENCE_SECONDS'),
+  endpointName: requireString('ENDPOINT_NAME'),
+  variantName: requireString('VARIANT_NAME'),
+  namespace: requireString('UTILIZATION_NAMESPACE'),
+  metricName: requireString('UTILIZATION_METRIC'),
+  concurrencyPerInstance: requirePositiveNumber('CONCURRENCY_PER_INSTANCE'),
+  inferenceSeconds: requirePositiveNumber('INFERENCE_SECONDS'),
   periodSeconds: 60,
-  ...(drain === undefined || drain === '' ? {} : { drainSeconds: positiveNumber('DRAIN_SECONDS') }),
+  // Optional: without it the whole backlog counts as the next minute's demand.
+  ...(process.env.DRAIN_SECONDS ? { drainSeconds: requirePositiveNumber('DRAIN_SECONDS') } : {}),
 };
 const cloudwatch = new CloudWatchClient({});
 

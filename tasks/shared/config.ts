@@ -25,6 +25,13 @@ export function requireInt(name: string, min: number, max: number, env: Env = pr
   return value;
 }
 
+export function requirePositiveNumber(name: string, env: Env = process.env): number {
+  const raw = requireString(name, env);
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`environment variable ${name} must be a positive number (got "${raw}")`);
+  return value;
+}
+
 /** `WIDTHxHEIGHT` pairs, comma separated, e.g. `1024x1024,768x1344`. */
 export function requireSizes(name: string, env: Env = process.env): readonly string[] {
   const raw = requireString(name, env);
