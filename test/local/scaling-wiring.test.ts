@@ -6,6 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { followExecutions } from '../../local/cli/follow';
 import { ManualClock } from '../../local/clock';
 import { LocalCloud } from '../../local/cloud';
 
@@ -69,5 +72,27 @@ describe('local scaling loop', () => {
     // Never earlier than AWS's low alarm allows: 15 one-minute datapoints after the target was created.
     expect(minutes).toBeGreaterThanOrEqual(15);
     expect(log.some((line) => /autoscaling: imagegen-sdxl 1 → 0 \(UtilizationRate 0 < 0\.675, 15\/15 datapoints\)/.test(line))).toBe(true);
+  });
+
+  it('scales from zero when a request arrives, and the request then completes', async () => {
+    const capacity = () => cloud.services.sagemaker.getCapacity('imagegen-sdxl', 'AllTraffic');
+    expect(capacity().desired).toBe(0);
+    const config = { endpoint: cloud.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const since = new Date(Date.now() - 1000);
+    const put = await new EventBridgeClient(config).send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: 'imagegen', Source: 'test', DetailType: 'Image Generation Requested', Detail: JSON.stringify({ requestId: 'from-zero', prompt: 'a koi pond', seed: 3 }) }],
+      }),
+    );
+    const eventId = put.Entries?.[0]?.EventId ?? '';
+    // The request waits in the endpoint's queue until the backlog-without-capacity alarm adds an instance.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(cloud.services.sagemaker.stats('imagegen-sdxl').queued).toBe(1);
+    for (let i = 0; i < 5 && capacity().current === 0; i++) await minute();
+    expect(capacity().current).toBeGreaterThanOrEqual(1);
+    expect(log.some((line) => /autoscaling: imagegen-sdxl 0 → [1-9]/.test(line))).toBe(true);
+
+    const finished = await followExecutions(new SFNClient(config), 'arn:aws:states:us-east-1:000000000000:stateMachine:imagegen-request', since, [eventId], 60_000);
+    expect(finished.get(eventId)?.status).toBe('SUCCEEDED');
   });
 });
