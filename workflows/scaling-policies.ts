@@ -104,11 +104,29 @@ export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScal
     stat: 'Average',
     ...(periodSeconds !== undefined && { periodSeconds }),
   });
-  const alarm = (fields: Omit<AlarmDescription, 'datapointsToAlarm' | 'treatMissingData'>): AlarmDescription => ({
-    ...fields,
-    // Every datapoint must breach; the minutes an idle endpoint publishes nothing do not.
-    datapointsToAlarm: fields.evaluationPeriods,
-    treatMissingData: 'notBreaching',
+  // Each step policy's alarm is evaluated at the policy's own threshold, periods and window.
+  const stepPolicy = (
+    suffix: string,
+    adjustmentType: StepScalingPolicy['adjustmentType'],
+    spec: { readonly threshold: number; readonly evaluationPeriods: number; readonly periodSeconds: number; readonly cooldownSeconds: number },
+    steps: readonly StepInput[],
+    alarm: Pick<AlarmDescription, 'name' | 'description' | 'metrics' | 'expression' | 'comparisonOperator'>,
+  ): StepScalingPolicy => ({
+    policyName: `${name}-${suffix}`,
+    policyType: 'StepScaling',
+    adjustmentType,
+    cooldownSeconds: spec.cooldownSeconds,
+    metricAggregationType: 'Average',
+    stepAdjustments: stepsFrom(spec.threshold, alarm.comparisonOperator === 'LessThanThreshold' ? 'below' : 'above', steps),
+    alarm: {
+      ...alarm,
+      periodSeconds: spec.periodSeconds,
+      threshold: spec.threshold,
+      evaluationPeriods: spec.evaluationPeriods,
+      // Every datapoint must breach; the minutes an idle endpoint publishes nothing do not.
+      datapointsToAlarm: spec.evaluationPeriods,
+      treatMissingData: 'notBreaching',
+    },
   });
 
   return {
@@ -123,14 +141,12 @@ export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScal
       // The missing minutes of an idle endpoint count as zero so scale-in is not blocked by INSUFFICIENT_DATA.
       expression: { id: 'filled', expression: 'FILL(utilization, 0)', label: 'Utilization (missing = 0)' },
     },
-    scaleFromZero: {
-      policyName: `${name}-scale-from-zero`,
-      policyType: 'StepScaling',
-      adjustmentType: 'ChangeInCapacity',
-      cooldownSeconds: sz.cooldownSeconds,
-      metricAggregationType: 'Average',
-      stepAdjustments: ascendingSteps(sz.threshold, sz.steps.map((s) => ({ at: s.backlogAtLeast, adjustment: s.adjustment }))),
-      alarm: alarm({
+    scaleFromZero: stepPolicy(
+      'scale-from-zero',
+      'ChangeInCapacity',
+      sz,
+      sz.steps.map((s) => ({ at: s.backlogAtLeast, adjustment: s.adjustment })),
+      {
         name: `${name}-has-backlog-without-capacity`,
         description: `Requests wait for ${name} while it has no instances: adds ${sz.steps.map((st) => `${st.adjustment} at a backlog ≥ ${st.backlogAtLeast}`).join(', ')}`,
         metrics: [
@@ -138,38 +154,28 @@ export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScal
           { id: 'backlog', namespace: 'AWS/SageMaker', metricName: 'ApproximateBacklogSize', dimensions: endpointDimension, stat: 'Maximum', periodSeconds: sz.periodSeconds },
         ],
         expression: { id: 'fromZero', expression: SCALE_FROM_ZERO_EXPRESSION, label: 'Backlog while no instance serves' },
-        periodSeconds: sz.periodSeconds,
-        threshold: sz.threshold,
         comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        evaluationPeriods: sz.evaluationPeriods,
-      }),
-    },
-    stepScaleOut: {
-      policyName: `${name}-step-scale-out`,
-      policyType: 'StepScaling',
-      adjustmentType: 'PercentChangeInCapacity',
-      cooldownSeconds: so.cooldownSeconds,
-      metricAggregationType: 'Average',
-      stepAdjustments: ascendingSteps(so.threshold, so.steps.map((s) => ({ at: s.utilizationAtLeast, adjustment: s.percentChange }))),
-      alarm: alarm({
+      },
+    ),
+    stepScaleOut: stepPolicy(
+      'step-scale-out',
+      'PercentChangeInCapacity',
+      so,
+      so.steps.map((s) => ({ at: s.utilizationAtLeast, adjustment: s.percentChange })),
+      {
         name: `${name}-high-utilization`,
         description: `${name} is far above its utilization target: adds ${so.steps.map((st) => `${st.percentChange} % from ${st.utilizationAtLeast}`).join(', ')}`,
         metrics: [utilization(so.periodSeconds)],
         expression: { id: 'highUtilization', expression: STEP_SCALE_OUT_EXPRESSION, label: 'Utilization (missing = 0)' },
-        periodSeconds: so.periodSeconds,
-        threshold: so.threshold,
         comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        evaluationPeriods: so.evaluationPeriods,
-      }),
-    },
-    stepScaleIn: {
-      policyName: `${name}-step-scale-in`,
-      policyType: 'StepScaling',
-      adjustmentType: 'PercentChangeInCapacity',
-      cooldownSeconds: si.cooldownSeconds,
-      metricAggregationType: 'Average',
-      stepAdjustments: descendingSteps(si.threshold, si.steps.map((s) => ({ at: s.utilizationBelow, adjustment: s.percentChange }))),
-      alarm: alarm({
+      },
+    ),
+    stepScaleIn: stepPolicy(
+      'step-scale-in',
+      'PercentChangeInCapacity',
+      si,
+      si.steps.map((s) => ({ at: s.utilizationBelow, adjustment: s.percentChange })),
+      {
         name: `${name}-low-utilization`,
         description: `${name} is well below its utilization target with ≥ ${si.instancesAtLeast} instances: removes ${si.steps.map((st) => `${-st.percentChange} % below ${st.utilizationBelow}`).join(', ')}`,
         metrics: [
@@ -184,12 +190,9 @@ export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScal
           },
         ],
         expression: { id: 'lowUtilization', expression: stepScaleInExpression(si), label: 'Utilization while scale-in by steps may act' },
-        periodSeconds: si.periodSeconds,
-        threshold: si.threshold,
         comparisonOperator: 'LessThanThreshold',
-        evaluationPeriods: si.evaluationPeriods,
-      }),
-    },
+      },
+    ),
   };
 }
 
@@ -214,26 +217,19 @@ interface StepInput {
   readonly adjustment: number;
 }
 
-/** Above the threshold: each step runs from its bound up to the next one's; the last is open above. */
-function ascendingSteps(threshold: number, steps: readonly StepInput[]): StepAdjustment[] {
+/**
+ * Steps on one side of the threshold: each runs from its own bound (nearest the threshold) to the
+ * next one's, the last is open-ended.
+ */
+function stepsFrom(threshold: number, side: 'above' | 'below', steps: readonly StepInput[]): StepAdjustment[] {
   return steps.map((step, i) => {
     const next = steps[i + 1];
+    const near = roundBound(step.at - threshold);
+    const far = next === undefined ? undefined : roundBound(next.at - threshold);
+    const [lowerBound, upperBound] = side === 'above' ? [near, far] : [far, near];
     return {
-      lowerBound: roundBound(step.at - threshold),
-      ...(next && { upperBound: roundBound(next.at - threshold) }),
-      scalingAdjustment: step.adjustment,
-      startsAt: step.at,
-    };
-  });
-}
-
-/** Below the threshold: each step runs from its bound down to the next one's; the last is open below. */
-function descendingSteps(threshold: number, steps: readonly StepInput[]): StepAdjustment[] {
-  return steps.map((step, i) => {
-    const next = steps[i + 1];
-    return {
-      upperBound: roundBound(step.at - threshold),
-      ...(next && { lowerBound: roundBound(next.at - threshold) }),
+      ...(lowerBound !== undefined && { lowerBound }),
+      ...(upperBound !== undefined && { upperBound }),
       scalingAdjustment: step.adjustment,
       startsAt: step.at,
     };

@@ -75,11 +75,8 @@ interface Target {
   max: number;
   lastScaleOut: number;
   lastScaleIn: number;
-  /** Step scale-out cooldown: until when, and the capacity before the scale-out that started it. */
-  stepCooldownUntil: number;
-  stepCooldownBase: number;
-  stepOutCooldownUntil: number;
-  stepOutCooldownBase: number;
+  /** Per step scale-out policy: until when its cooldown runs, and the capacity before the scale-out that started it. */
+  readonly stepOutCooldowns: Map<string, { until: number; base: number }>;
   stepScaleInUntil: number;
   readonly scheduled: Map<string, ScheduledAction>;
 }
@@ -100,7 +97,7 @@ export class AutoScalingService {
     for (const endpoint of options.endpoints) {
       const policies = endpointScalingPolicies(endpoint);
       const { resourceId } = policies;
-      const target: Target = { endpoint, policies, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, stepCooldownUntil: -Infinity, stepCooldownBase: 0, stepOutCooldownUntil: -Infinity, stepOutCooldownBase: 0, stepScaleInUntil: -Infinity, scheduled: new Map() };
+      const target: Target = { endpoint, policies, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, stepOutCooldowns: new Map(), stepScaleInUntil: -Infinity, scheduled: new Map() };
       for (const a of endpoint.scaling.scheduledActions) {
         target.scheduled.set(a.name, { name: a.name, schedule: a.schedule, timezone: a.timezone, min: a.minCapacity, max: a.maxCapacity, created: now, parsed: parseActionSchedule(a.schedule, a.timezone, now) });
       }
@@ -168,8 +165,9 @@ export class AutoScalingService {
     const { current, desired } = this.capacityOf(target);
     if (current !== desired) return; // endpoint Updating: SageMaker rejects capacity changes
     const end = Math.floor(now / PERIOD_MS) * PERIOD_MS;
-    if (this.scaleFromZero(target, end, now, desired)) return;
-    if (this.stepScaleOut(target, end, now, desired)) return;
+    // The scale-from-zero alarm acts from the first minute; the utilization ones once their whole window follows the target's creation.
+    if (this.stepScaleOut(target, target.policies.scaleFromZero, 'backlog without capacity', end, now, desired)) return;
+    if (this.alarmHasHistory(target, target.policies.stepScaleOut.alarm, end) && this.stepScaleOut(target, target.policies.stepScaleOut, 'high utilization', end, now, desired)) return;
     if (this.stepScaleIn(target, end, now, desired)) return;
     const tt = target.policies.targetTracking;
     const { metricName } = tt.metric;
@@ -194,40 +192,20 @@ export class AutoScalingService {
   }
 
   /**
-   * The scale-from-zero step policy: its alarm on the backlog while no instance serves picks the step
-   * by the datapoints' average. Within the cooldown a breach adds only what its step exceeds the
-   * scale-out that started the cooldown (AWS step-scaling semantics).
+   * A step scale-out policy (out of zero on the backlog, or far above the utilization target): its
+   * alarm picks the step by the datapoints' average. Within the cooldown a breach adds only what its
+   * step exceeds the scale-out that started the cooldown (AWS step-scaling semantics).
    */
-  private scaleFromZero(target: Target, end: number, now: number, desired: number): boolean {
-    const policy = target.policies.scaleFromZero;
+  private stepScaleOut(target: Target, policy: StepScalingPolicy, label: string, end: number, now: number, desired: number): boolean {
     const breach = this.breach(policy, end);
     if (!breach) return false;
-    const base = now < target.stepCooldownUntil ? target.stepCooldownBase : desired;
+    const cooldown = target.stepOutCooldowns.get(policy.policyName);
+    const base = cooldown && now < cooldown.until ? cooldown.base : desired;
     const next = adjusted(policy, breach.step, base);
     if (next <= desired) return false;
-    if (!this.change(target, desired, next, `backlog without capacity ${breach.cause}: step +${breach.step.scalingAdjustment}`)) return false;
+    if (!this.change(target, desired, next, `${label} ${breach.cause}: ${adjustmentText(policy, breach.step)}`)) return false;
     target.lastScaleOut = now;
-    target.stepCooldownUntil = now + policy.cooldownSeconds * 1000;
-    target.stepCooldownBase = base;
-    return true;
-  }
-
-  /**
-   * The step scale-out policy: its alarm on `FILL(utilization, 0)` adds the step's percentage
-   * (nothing at zero instances); cooldown as the scale-from-zero step.
-   */
-  private stepScaleOut(target: Target, end: number, now: number, desired: number): boolean {
-    const policy = target.policies.stepScaleOut;
-    if (!this.alarmHasHistory(target, policy.alarm, end)) return false;
-    const breach = this.breach(policy, end);
-    if (!breach) return false;
-    const base = now < target.stepOutCooldownUntil ? target.stepOutCooldownBase : desired;
-    const next = adjusted(policy, breach.step, base);
-    if (next <= desired) return false;
-    if (!this.change(target, desired, next, `high utilization ${breach.cause}: +${breach.step.scalingAdjustment} %`)) return false;
-    target.lastScaleOut = now;
-    target.stepOutCooldownUntil = now + policy.cooldownSeconds * 1000;
-    target.stepOutCooldownBase = base;
+    target.stepOutCooldowns.set(policy.policyName, { until: now + policy.cooldownSeconds * 1000, base });
     return true;
   }
 
@@ -241,7 +219,7 @@ export class AutoScalingService {
     if (!this.alarmHasHistory(target, policy.alarm, end)) return false;
     const breach = this.breach(policy, end);
     if (!breach) return false;
-    if (!this.change(target, desired, adjusted(policy, breach.step, desired), `low utilization ${breach.cause}: ${breach.step.scalingAdjustment} %`)) return false;
+    if (!this.change(target, desired, adjusted(policy, breach.step, desired), `low utilization ${breach.cause}: ${adjustmentText(policy, breach.step)}`)) return false;
     target.stepScaleInUntil = now + policy.cooldownSeconds * 1000;
     return true;
   }
@@ -481,6 +459,12 @@ function metricStatQuery(metric: MetricStatQuery, periodSeconds?: number): { Id:
       Stat: metric.stat,
     },
   };
+}
+
+/** As the cause names a step: `step +4` (ChangeInCapacity), `+200 %` or `-60 %` (PercentChangeInCapacity). */
+function adjustmentText(policy: StepScalingPolicy, step: StepAdjustment): string {
+  if (policy.adjustmentType === 'ChangeInCapacity') return `step +${step.scalingAdjustment}`;
+  return `${step.scalingAdjustment > 0 ? '+' : ''}${step.scalingAdjustment} %`;
 }
 
 /** Capacity after the step from `base`: ChangeInCapacity adds, PercentChangeInCapacity rounds as AWS does. */
