@@ -1,6 +1,6 @@
 /**
  * Local Application Auto Scaling for the emulated async endpoints: the policies the CDK stack
- * deploys (infra/constructs/endpoint-scaling.ts), evaluated every minute of Clock time —
+ * deploys (workflows/scaling-policies.ts, rendered by infra/constructs/endpoint-scaling.ts), evaluated every minute of Clock time —
  * - target tracking on the utilization metric read as `FILL(utilization, 0)`: 3 of 3 datapoints
  *   above target → ceil(current × metric ÷ target); 15 of 15 below 90 % of it → scale in the same
  *   way; scale-out and scale-in cooldowns; no scale-in while a scale-out cooldown runs;
