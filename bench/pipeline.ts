@@ -18,6 +18,8 @@ import { inParallel, percentile, round } from './stats';
 export interface PipelineResults {
   missThroughput: { requests: number; pipelinePerSecond: number; barePerSecond: number; ratio: number; goal: string };
   cacheHits: { requests: number; perSecond: number; p50Ms: number; p99Ms: number; goal: string };
+  /** Hits sent one at a time: the latency a single request sees without queueing. */
+  cacheHitAlone: { requests: number; p50Ms: number; p99Ms: number };
   orchestrationLatency: { requests: number; modelMs: number; p50Ms: number; p99Ms: number; goal: string };
 }
 
@@ -140,6 +142,9 @@ export async function benchPipeline(options: { missRequests?: number; hitRequest
       Array.from({ length: hitRequests }, (_, i) => ({ requestId: `bench-hit-${i}`, ...hitContent })),
     );
 
+    const alone: number[] = [];
+    for (let i = 0; i < 30; i++) alone.push(...(await runBatch(h, [{ requestId: `bench-hit-alone-${i}`, ...hitContent }])).latencies);
+
     const missResults = {
       requests: missRequests,
       pipelinePerSecond: round(missRequests / pipeline.seconds, 2),
@@ -171,6 +176,7 @@ export async function benchPipeline(options: { missRequests?: number; hitRequest
       return {
         missThroughput: missResults,
         cacheHits: hitResults,
+        cacheHitAlone: { requests: alone.length, p50Ms: round(percentile(alone, 50)), p99Ms: round(percentile(alone, 99)) },
         orchestrationLatency: {
           requests: latencyRequests,
           modelMs,

@@ -7,7 +7,7 @@
  *   npm run bench -- edge         one section (edge | pipeline | scaling)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCloud } from '../local/cloud';
@@ -27,7 +27,10 @@ interface Results {
 
 async function main(sections: readonly string[]): Promise<void> {
   const want = (name: string) => sections.length === 0 || sections.includes(name);
+  // A partial run (`npm run bench -- edge`) keeps the other sections of the previous results.
+  const previous = sections.length === 0 ? {} : await readPrevious();
   const results: Results = {
+    ...previous,
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
   };
@@ -51,9 +54,17 @@ async function main(sections: readonly string[]): Promise<void> {
     process.stderr.write('bench: scaling policies on the built-in traffic shapes…\n');
     results.scaling = await benchScaling(join(RESULTS, 'charts'));
   }
-  await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify({ ...results, scaling: results.scaling?.json }, null, 2)}\n`);
+  await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(RESULTS, 'latest.md'), markdown(results));
   process.stdout.write(markdown(results));
+}
+
+async function readPrevious(): Promise<Partial<Results>> {
+  try {
+    return JSON.parse(await readFile(join(RESULTS, 'latest.json'), 'utf8')) as Partial<Results>;
+  } catch {
+    return {};
+  }
 }
 
 function markdown(r: Results): string {
@@ -85,6 +96,7 @@ function markdown(r: Results): string {
       `| … ratio | ${m.ratio} | ${m.goal} |`,
       `| (b) cache hits: ${h.requests} requests, per second | ${h.perSecond} | ≥ 500/s |`,
       `| … latency p50 / p99 | ${h.p50Ms} / ${h.p99Ms} ms | p99 ≤ 100 ms |`,
+      `| … one at a time (${r.pipeline.cacheHitAlone.requests} requests), latency p50 / p99 | ${r.pipeline.cacheHitAlone.p50Ms} / ${r.pipeline.cacheHitAlone.p99Ms} ms | |`,
       `| (c) orchestration latency beyond model (${o.modelMs} ms) + post-process, p50 / p99 | ${o.p50Ms} / ${o.p99Ms} ms | ${o.goal} |`,
       '',
     );
