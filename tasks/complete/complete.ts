@@ -78,7 +78,9 @@ async function succeeded(n: InferenceNotification, inference: InferenceItem, dep
 
   const waiters = await queryWaiters(cacheKey, deps);
   const known = new Map<string, ImageRef>();
-  const loadOriginal = async () => (png ??= await getBytes(s3, config.bucket, key));
+  // Memoized as a promise: concurrent renditions share one download.
+  let download: Promise<Buffer> | undefined;
+  const loadOriginal = () => (png ? Promise.resolve(png) : (download ??= getBytes(s3, config.bucket, key)));
   // Render the union once; each waiter then picks its own list from `known`.
   await ensureRenditions(s3, config.bucket, cacheKey, original, unionRenditions(cacheKey, waiters.map((w) => w.renditions)), loadOriginal, known);
 

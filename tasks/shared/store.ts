@@ -81,24 +81,31 @@ export async function ensureRenditions(
   original: () => Promise<Buffer>,
   known: Map<string, ImageRef> = new Map(),
 ): Promise<ImageRef[]> {
-  const refs: ImageRef[] = [];
-  for (const r of renditions) {
+  // Renditions are independent: look up (and render) them concurrently; a key asked twice is done once.
+  const pending = new Map<string, Promise<ImageRef>>();
+  const refOf = (r: Rendition): Promise<ImageRef> => {
     const key = renditionKey(cacheKey, r);
-    let ref = known.get(key);
-    if (!ref) {
-      const head = await headObject(s3, bucket, key);
-      if (head) {
-        const height = head.height ?? scaledHeight(originalRef.width, originalRef.height, r.width);
-        ref = imageRef(bucket, key, r.format, head.width ?? r.width, height, head.bytes);
-      } else {
+    const done = known.get(key);
+    if (done) return Promise.resolve(done);
+    let promise = pending.get(key);
+    if (!promise) {
+      promise = (async () => {
+        const head = await headObject(s3, bucket, key);
+        if (head) {
+          const height = head.height ?? scaledHeight(originalRef.width, originalRef.height, r.width);
+          return imageRef(bucket, key, r.format, head.width ?? r.width, height, head.bytes);
+        }
         const out = await render(await original(), r);
-        ref = await putImage(s3, bucket, key, r.format, out.body, out.width, out.height);
-      }
-      known.set(key, ref);
+        return putImage(s3, bucket, key, r.format, out.body, out.width, out.height);
+      })().then((ref) => {
+        known.set(key, ref);
+        return ref;
+      });
+      pending.set(key, promise);
     }
-    refs.push(ref);
-  }
-  return refs;
+    return promise;
+  };
+  return Promise.all(renditions.map(refOf));
 }
 
 export { originalKey };
