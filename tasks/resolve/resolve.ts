@@ -17,7 +17,7 @@ import { InvalidRequestError, classify } from '../shared/errors';
 import { imageRef } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
 import { cacheKeyOf, contentHashOf, modelInput, normalize, type NormalizedRequest } from '../shared/request';
-import { ensureRenditions, getBytes, headObject, originalKey } from '../shared/store';
+import { ensureRenditions, getBytes, headObject, originalKey, type Head } from '../shared/store';
 import { sendSuccess } from '../shared/tokens';
 
 /** The state's Parameters: `{event.$: $, taskToken.$: $$.Task.Token, executionArn.$: $$.Execution.Id}`. */
@@ -56,9 +56,13 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
   const cacheKey = cacheKeyOf(config.modelId, request);
   const receivedAt = new Date(Date.parse(parsed.event.time)).toISOString();
 
+  // The claim and the first cache look-up are independent: run them together, but act on the
+  // look-up only once the claim has succeeded (a conflicting requestId must never be served).
+  const firstLook = lookUpCache(cacheKey, deps);
+  firstLook.catch(() => undefined);
   await claim(request, cacheKey, deps);
 
-  if (await serveFromCache(request, cacheKey, receivedAt, input.taskToken, deps)) {
+  if (await serveFromCache(request, cacheKey, receivedAt, input.taskToken, deps, await firstLook)) {
     metrics.addMetric('CacheHits', MetricUnit.Count, 1);
     return { outcome: 'hit', cacheKey };
   }
@@ -87,7 +91,7 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
   );
 
   // Complete writes the cache before reading waiters; re-checking after our write closes the gap.
-  if (await serveFromCache(request, cacheKey, receivedAt, input.taskToken, deps)) {
+  if (await serveFromCache(request, cacheKey, receivedAt, input.taskToken, deps, await lookUpCache(cacheKey, deps))) {
     await deps.ddb.send(new DeleteCommand({ TableName: config.tableName, Key: waiter, ConditionExpression: 'taskToken = :t', ExpressionAttributeValues: { ':t': input.taskToken } })).catch((e: unknown) => {
       if (!isConditionFailure(e)) throw e;
     });
@@ -147,6 +151,11 @@ async function claim(request: NormalizedRequest, cacheKey: string, deps: Resolve
   }
 }
 
+/** HEAD of the cached original: undefined on a miss. */
+function lookUpCache(cacheKey: string, deps: ResolveDeps): Promise<Head | undefined> {
+  return send(deps, 'checking the cache failed', () => headObject(deps.s3, deps.config.bucket, originalKey(cacheKey)));
+}
+
 /** On a cache hit, creates missing renditions and completes this execution's token. */
 async function serveFromCache(
   request: NormalizedRequest,
@@ -154,10 +163,10 @@ async function serveFromCache(
   receivedAt: string,
   taskToken: string,
   deps: ResolveDeps,
+  head: Head | undefined,
 ): Promise<boolean> {
   const { s3, config } = deps;
   const key = originalKey(cacheKey);
-  const head = await send(deps, 'checking the cache failed', () => headObject(s3, config.bucket, key));
   if (!head) return false;
   const original = imageRef(config.bucket, key, 'png', head.width ?? request.width, head.height ?? request.height, head.bytes);
   let bytes: Promise<Buffer> | undefined;
