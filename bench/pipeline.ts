@@ -113,7 +113,8 @@ async function bareImageWork(detail: { prompt: string; seed: number }): Promise<
   const png = await renderStandInImage(standInParams(detail));
   const t1 = performance.now();
   const original = await toPng(Buffer.from(png.toString('base64'), 'base64'));
-  for (const r of DEFAULT_RENDITIONS) await render(original.body, r);
+  // As the completion task does it: renditions rendered concurrently.
+  await Promise.all(DEFAULT_RENDITIONS.map((r) => render(original.body, r)));
   return { renderMs: t1 - t0, postMs: performance.now() - t1 };
 }
 
