@@ -32,6 +32,8 @@ ${cloudOptionHelp}`;
 
 export interface RequestOutcome {
   readonly requestId: string;
+  /** The request's prompt, when it had one (shown in the gallery). */
+  readonly prompt?: string;
   readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'NOT_STARTED';
   /** `succeeded`, or `failed (Code)`. */
   readonly expected: string;
@@ -171,12 +173,14 @@ async function outcomeOf(
 ): Promise<RequestOutcome> {
   const requestId = typeof request.detail.requestId === 'string' ? request.detail.requestId : '(no requestId)';
   const expected = request.expect.outcome === 'succeeded' ? 'succeeded' : `failed (${request.expect.code})`;
-  if (!execution) return { requestId, status: 'NOT_STARTED', expected, asExpected: false, files: [] };
+  const prompt = typeof request.detail.prompt === 'string' ? { prompt: request.detail.prompt.trim() } : {};
+  if (!execution) return { requestId, ...prompt, status: 'NOT_STARTED', expected, asExpected: false, files: [] };
   const status = execution.status as RequestOutcome['status'];
   const asExpected = meetsExpectation(request.expect, status, execution.error);
   if (status !== 'SUCCEEDED') {
     return {
       requestId,
+      ...prompt,
       status,
       expected,
       asExpected,
@@ -212,6 +216,7 @@ async function outcomeOf(
   }
   return {
     requestId,
+    ...prompt,
     status,
     expected,
     asExpected,

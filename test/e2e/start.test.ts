@@ -48,7 +48,7 @@ describe('imagegen start', () => {
     expect(stdout).toMatch(/request\s+status\s+cache\s+latency/);
     expect(stdout).toMatch(/21 requests: 20 succeeded .* 1 failed; 0 not as expected/);
     // The original plus each requested rendition (two by default) is on disk for every success.
-    const campaign = JSON.parse(readFileSync(join(ROOT, 'events/samples/campaign.json'), 'utf8')) as { requests: { detail: { renditions?: unknown[] } }[] };
+    const campaign = JSON.parse(readFileSync(join(ROOT, 'events/samples/campaign.json'), 'utf8')) as { requests: { detail: { prompt: string; renditions?: unknown[] } }[] };
     for (const [index, outcome] of summary.outcomes.entries()) {
       if (outcome.status !== 'SUCCEEDED') continue;
       expect(outcome.files).toHaveLength(1 + (campaign.requests[index]?.detail.renditions ?? [0, 0]).length);
@@ -65,6 +65,9 @@ describe('imagegen start', () => {
       await page.waitForLoadState('load');
       expect(await page.locator('section.card').count()).toBe(21);
       expect(await page.locator('section.card.failed').count()).toBe(1);
+      // Each card says what was asked for: the (trimmed) prompt, as text, not markup.
+      const prompts = await page.locator('section.card .prompt').allTextContents();
+      expect(prompts).toEqual(campaign.requests.map((r) => r.detail.prompt.trim()));
       await expect(page.locator('section.card.failed').textContent()).resolves.toMatch(/InvalidRequest/);
       // Images load lazily: bring each into view, as a reader scrolling the page would, and wait for it to decode.
       const images = page.locator('img');
