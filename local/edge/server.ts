@@ -2,8 +2,11 @@
  * The edge: one HTTP port in front of every emulated service, so `AWS_ENDPOINT_URL` points the
  * unmodified AWS SDK v3 (and the AWS CLI) at the local cloud. Requests are routed by the SigV4
  * signing name in the credential scope, which every signed request carries (Authorization header,
- * or `X-Amz-Credential` on a presigned URL). Unsigned requests go to the `unsignedDefault` service
- * (S3, so an object URL opens in a browser).
+ * or `X-Amz-Credential` on a presigned URL): it tells apart services that share a protocol (SNS and
+ * CloudWatch Query, the SageMaker runtime's REST and its control plane's JSON). Unsigned requests
+ * (curl, a browser) are routed by protocol instead — JSON by `X-Amz-Target`, Query by `Action` and
+ * `Version`, REST by path — and anything else goes to `unsignedDefault` (S3, so an object URL opens
+ * in a browser).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +38,33 @@ export function credentialScope(
   const parts = presigned?.split('/');
   if (parts && parts.length === 5 && parts[2] && parts[3]) return { region: parts[2], signingName: parts[3] };
   return undefined;
+}
+
+/** JSON protocols: the `X-Amz-Target` prefix → signing name. */
+const TARGET_PREFIXES: Readonly<Record<string, string>> = {
+  AWSStepFunctions: 'states',
+  AWSEvents: 'events',
+  DynamoDB_20120810: 'dynamodb',
+  GraniteServiceVersion20100801: 'monitoring',
+  AnyScaleFrontendService: 'application-autoscaling',
+  SageMaker: 'sagemaker',
+};
+/** Query protocols: the API `Version` → signing name. */
+const QUERY_VERSIONS: Readonly<Record<string, string>> = { '2010-03-31': 'sns', '2010-08-01': 'monitoring' };
+/** REST protocols: a path prefix → signing name. */
+const PATH_PREFIXES: readonly (readonly [string, string])[] = [
+  ['/endpoints/', 'sagemaker'],
+  ['/2015-03-31/functions', 'lambda'],
+];
+
+/** The signing name an unsigned request's protocol implies, if any. */
+export function protocolRoute(headers: IncomingMessage['headers'], path: string, query: URLSearchParams, body: Buffer): string | undefined {
+  const target = headers['x-amz-target'];
+  if (typeof target === 'string') return TARGET_PREFIXES[target.split('.')[0] ?? ''];
+  const contentType = headers['content-type'] ?? '';
+  const form = contentType.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body.toString('utf8')) : query;
+  if (form.has('Action')) return QUERY_VERSIONS[form.get('Version') ?? ''];
+  return PATH_PREFIXES.find(([prefix]) => path.startsWith(prefix))?.[1];
 }
 
 export class EdgeServer {
@@ -77,9 +107,10 @@ export class EdgeServer {
       }
       const scope = credentialScope(req.headers, url.searchParams);
       const signingName = scope?.signingName;
-      const service = this.routes.get(signingName ?? this.options.unsignedDefault ?? 's3');
+      const routedBy = signingName ?? protocolRoute(req.headers, url.pathname, url.searchParams, body) ?? this.options.unsignedDefault ?? 's3';
+      const service = this.routes.get(routedBy);
       if (!service) {
-        return send(res, jsonFailure(400, 'UnrecognizedClientException', `the local cloud does not emulate service "${signingName}"`));
+        return send(res, jsonFailure(400, 'UnrecognizedClientException', `the local cloud does not emulate service "${routedBy}"`));
       }
       const request: EdgeRequest = {
         method: req.method ?? 'GET',
