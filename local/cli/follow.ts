@@ -10,6 +10,7 @@ import {
   type ExecutionListItem,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { inParallel } from '../concurrency';
 import type { Progress } from './progress';
 
 export interface FinishedExecution {
@@ -74,14 +75,10 @@ async function describeAll(
   items: readonly ExecutionListItem[],
   use: (item: ExecutionListItem, described: DescribeExecutionCommandOutput) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as ExecutionListItem;
-      await use(item, await sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn })));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
+  await inParallel(items.length, 8, async (i) => {
+    const item = items[i] as ExecutionListItem;
+    await use(item, await sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn })));
+  });
 }
 
 /** Executions started since `since`; the API lists newest first, so paging stops at older ones. */

@@ -11,6 +11,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { LocalCloud } from '../cloud';
+import { inParallel } from '../concurrency';
 import { loadCampaign, meetsExpectation, syntheticCampaign, type CampaignBatch, type CampaignRequest } from './campaign';
 import { followExecutions, type FinishedExecution } from './follow';
 import { renderGallery } from './gallery';
@@ -134,26 +135,22 @@ async function sendBatch(
   const ids: (string | undefined)[] = new Array(requests.length);
   const chunks: number[][] = [];
   for (let i = 0; i < requests.length; i += 10) chunks.push(requests.slice(i, i + 10).map((_, j) => i + j));
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++] ?? [];
-      const entries: PutEventsRequestEntry[] = chunk.map((i) => ({
-        EventBusName: busName,
-        Source: source,
-        DetailType: 'Image Generation Requested',
-        Detail: JSON.stringify(requests[i]?.detail),
-      }));
-      const result = await client.send(new PutEventsCommand({ Entries: entries }));
-      result.Entries?.forEach((entry, j) => {
-        const index = chunk[j];
-        if (index === undefined) return;
-        if (entry.ErrorCode) throw new Error(`PutEvents rejected request #${index + 1}: ${entry.ErrorCode} ${entry.ErrorMessage ?? ''}`);
-        ids[index] = entry.EventId;
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+  await inParallel(chunks.length, concurrency, async (c) => {
+    const chunk = chunks[c] ?? [];
+    const entries: PutEventsRequestEntry[] = chunk.map((i) => ({
+      EventBusName: busName,
+      Source: source,
+      DetailType: 'Image Generation Requested',
+      Detail: JSON.stringify(requests[i]?.detail),
+    }));
+    const result = await client.send(new PutEventsCommand({ Entries: entries }));
+    result.Entries?.forEach((entry, j) => {
+      const index = chunk[j];
+      if (index === undefined) return;
+      if (entry.ErrorCode) throw new Error(`PutEvents rejected request #${index + 1}: ${entry.ErrorCode} ${entry.ErrorMessage ?? ''}`);
+      ids[index] = entry.EventId;
+    });
+  });
   return ids;
 }
 

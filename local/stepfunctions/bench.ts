@@ -5,6 +5,7 @@
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { systemClock } from '../clock';
+import { inParallel } from '../concurrency';
 import { EdgeServer } from '../edge/server';
 import type { EventBusPort, LambdaPort } from '../ports';
 import { runDirect } from './asl-runtime';
@@ -18,14 +19,6 @@ const noLambda: LambdaPort = {
   invokeAsync: () => undefined,
 };
 const noEvents: EventBusPort = { putEvents: () => Promise.reject(new Error('the benchmark machine has no Task states')) };
-
-async function inParallel(n: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < n) await work(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, n) }, worker));
-}
 
 export async function measureTrivialExecutions(n: number): Promise<{ apiPathPerSecond: number; directPerSecond: number }> {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
@@ -48,7 +41,7 @@ export async function measureTrivialExecutions(n: number): Promise<{ apiPathPerS
     await service.waitForExecution(warm.executionArn!, 10_000);
 
     let started = performance.now();
-    await inParallel(n, async (i) => {
+    await inParallel(n, CONCURRENCY, async (i) => {
       const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: `bench-${i}`, input: JSON.stringify({ i }) }));
       const done = await service.waitForExecution(out.executionArn!, 10_000);
       if (done.status !== 'SUCCEEDED') throw new Error(`execution bench-${i} ended ${done.status}`);
@@ -56,7 +49,7 @@ export async function measureTrivialExecutions(n: number): Promise<{ apiPathPerS
     const apiSeconds = (performance.now() - started) / 1000;
 
     started = performance.now();
-    await inParallel(n, async (i) => {
+    await inParallel(n, CONCURRENCY, async (i) => {
       await runDirect(DEFINITION, { i });
     });
     const directSeconds = (performance.now() - started) / 1000;
