@@ -173,18 +173,13 @@ async function outcomeOf(
   const prompt = typeof request.detail.prompt === 'string' ? { prompt: request.detail.prompt.trim() } : {};
   if (!execution) return { requestId, ...prompt, status: 'NOT_STARTED', expected, asExpected: false, files: [] };
   const status = execution.status as RequestOutcome['status'];
-  const asExpected = meetsExpectation(request.expect, status, execution.error);
+  const base = { requestId, ...prompt, status, expected, asExpected: meetsExpectation(request.expect, status, execution.error), executionArn: execution.arn };
   if (status !== 'SUCCEEDED') {
     return {
-      requestId,
-      ...prompt,
-      status,
-      expected,
-      asExpected,
+      ...base,
       latencyMs: execution.stopMs - execution.startMs,
       ...(execution.error === undefined ? {} : { errorCode: execution.error }),
       ...(execution.cause === undefined ? {} : { errorMessage: execution.cause }),
-      executionArn: execution.arn,
       files: [],
     };
   }
@@ -212,14 +207,9 @@ async function outcomeOf(
     files.push(file);
   }
   return {
-    requestId,
-    ...prompt,
-    status,
-    expected,
-    asExpected,
+    ...base,
     ...(output.cacheHit === undefined ? {} : { cacheHit: output.cacheHit }),
     ...(output.timings?.totalMs === undefined ? {} : { latencyMs: output.timings.totalMs }),
-    executionArn: execution.arn,
     files,
   };
 }
