@@ -1,6 +1,6 @@
 /** The EventBridge envelope of imagegen's result events (source `imagegen`), around a detail schema. */
 import { z } from 'zod';
-import { RESULT_SOURCE } from '../workflows/imagegen-topology';
+import { RESULT_SOURCE } from './contract';
 
 export function resultEventSchema<DetailType extends string, Detail extends z.ZodType>(detailType: DetailType, detail: Detail) {
   // Loose: EventBridge may add envelope fields (e.g. `replay-name`); the detail itself is strict.

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ERROR_CODES } from '../tasks/shared/errors';
+import { ERROR_CODES } from './contract';
 import { failedEventSchema, type FailedEvent } from './image-generation-failed/schema';
 import { parseRequestEvent, type RequestEvent } from './image-generation-requested/schema';
 import { succeededEventSchema, type SucceededEvent } from './image-generation-succeeded/schema';

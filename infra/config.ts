@@ -3,8 +3,8 @@
  * (`cdk.json` "context" or `cdk synth -c imagegen:<key>=<value>`). Values are validated once, here,
  * so a bad value fails synthesis with the key's name instead of failing a deployment later.
  */
-import type { ScheduledActionSpec } from '../workflows/topology';
-import { defaultConfig, type ImagegenConfig } from '../workflows/imagegen-topology';
+import type { ScheduledActionSpec } from '../topology/topology';
+import { defaultConfig, type ImagegenConfig } from '../topology/imagegen-topology';
 
 export const CONTEXT_PREFIX = 'imagegen:';
 

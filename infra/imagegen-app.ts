@@ -1,7 +1,7 @@
 import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { imagegenTopology } from '../workflows/imagegen-topology';
-import type { ScheduledActionSpec, Topology } from '../workflows/topology';
+import { imagegenTopology } from '../topology/imagegen-topology';
+import type { ScheduledActionSpec, Topology } from '../topology/topology';
 import { configFromContext, type InfraConfig } from './config';
 import { ImagegenStack } from './imagegen-stack';
 

@@ -19,7 +19,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { findResource, isRef, type RuleSpec, type TargetSpec, type Topology } from '../workflows/topology';
+import { findResource, isRef, type RuleSpec, type TargetSpec, type Topology } from '../topology/topology';
 import { MODEL_ARTIFACTS_URI, type InfraConfig } from './config';
 import { AsyncEndpoint } from './constructs/async-endpoint';
 import { EndpointScaling } from './constructs/endpoint-scaling';
@@ -27,6 +27,7 @@ import { Observability } from './constructs/observability';
 import { TaskFunction } from './constructs/task-function';
 import { acknowledgeFindings } from './nag';
 import { statementsFor } from './permissions';
+import type { RenderedResources } from './rendered-resources';
 import { markSupport, markTopology, TopologyRegistry } from './topology-registry';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -40,7 +41,7 @@ export interface ImagegenStackProps extends StackProps {
   readonly repoRoot?: string;
 }
 
-export class ImagegenStack extends Stack {
+export class ImagegenStack extends Stack implements RenderedResources {
   public readonly registry = new TopologyRegistry();
   public readonly buses = new Map<string, events.EventBus>();
   public readonly rules = new Map<string, events.Rule>();

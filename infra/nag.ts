@@ -4,8 +4,8 @@
  */
 import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { Topology } from '../workflows/topology';
-import type { ImagegenStack } from './imagegen-stack';
+import type { Topology } from '../topology/topology';
+import type { RenderedResources } from './rendered-resources';
 
 const PLUGIN = 'AwsSolutions';
 
@@ -18,7 +18,7 @@ function objectWildcard(stack: Stack, bucket: CfnResource, prefix: string): stri
   return `AwsSolutions-IAM5[Resource::<${stack.resolve(bucket.logicalId) as string}.Arn>/${prefix}*]`;
 }
 
-export function acknowledgeFindings(stack: ImagegenStack, topology: Topology): void {
+export function acknowledgeFindings(stack: RenderedResources, topology: Topology): void {
   for (const spec of topology.functions) {
     const fn = stack.functions.get(spec.name)!;
     const policy = fn.role.node.tryFindChild('DefaultPolicy')!;

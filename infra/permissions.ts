@@ -4,7 +4,7 @@
  * the CloudWatch metric actions, which IAM cannot scope to a resource.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Permission } from '../workflows/topology';
+import type { Permission } from '../topology/topology';
 import type { TopologyRegistry } from './topology-registry';
 
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];

@@ -3,7 +3,7 @@
  * (`Ref`/`Fn::GetAtt`) and each rendered resource carries its `<kind>/<name>` in metadata.
  */
 import type { CfnResource } from 'aws-cdk-lib';
-import type { Ref, ResourceKind } from '../workflows/topology';
+import type { Ref, ResourceKind } from '../topology/topology';
 
 /** Metadata key on every CloudFormation resource rendered from a topology element. */
 export const TOPOLOGY_METADATA_KEY = 'imagegen:topology';

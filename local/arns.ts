@@ -2,7 +2,7 @@
  * How the local cloud names things: ARNs in AWS's formats for one region and account, and the
  * resolution of topology `Ref`s to those ARNs or names.
  */
-import { isRef, type EnvValue, type Ref, type ResourceKind } from '../workflows/topology';
+import { isRef, type EnvValue, type Ref, type ResourceKind } from '../topology/topology';
 
 export interface Partition {
   readonly region: string;

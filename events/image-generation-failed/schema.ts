@@ -1,8 +1,7 @@
 /** `Image Generation Failed` (source `imagegen`). */
 import { z } from 'zod';
 import { resultEventSchema } from '../result-envelope';
-import { RESULT_SOURCE } from '../../workflows/imagegen-topology';
-import { ERROR_CODES } from '../../tasks/shared/errors';
+import { ERROR_CODES, RESULT_SOURCE } from '../contract';
 
 export const DETAIL_TYPE = 'Image Generation Failed';
 export const SOURCE = RESULT_SOURCE;

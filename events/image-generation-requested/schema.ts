@@ -3,7 +3,7 @@
  * The detail is strict: unknown fields are rejected, not dropped.
  */
 import { z } from 'zod';
-import { defaultConfig, REQUEST_DETAIL_TYPE, RESULT_SOURCE } from '../../workflows/imagegen-topology';
+import { DEFAULT_SUPPORTED_SIZES, REQUEST_DETAIL_TYPE, RESULT_SOURCE } from '../contract';
 import { describeIssues, shown } from '../issues';
 
 export const DETAIL_TYPE = REQUEST_DETAIL_TYPE;
@@ -91,7 +91,7 @@ const fields = {
 };
 
 /** The detail schema for a set of supported `WIDTHxHEIGHT` sizes (the first is the default). */
-export function requestDetailSchema(supportedSizes: readonly string[] = defaultConfig.supportedSizes) {
+export function requestDetailSchema(supportedSizes: readonly string[] = DEFAULT_SUPPORTED_SIZES) {
   const [defaultSize] = supportedSizes;
   return z
     .object(fields)
@@ -144,7 +144,7 @@ export interface RequestEvent {
 export type ParseResult = { ok: true; event: RequestEvent } | { ok: false; issues: string[] };
 
 /** Validates a whole request event; on failure, one actionable sentence per problem. */
-export function parseRequestEvent(input: unknown, supportedSizes: readonly string[] = defaultConfig.supportedSizes): ParseResult {
+export function parseRequestEvent(input: unknown, supportedSizes: readonly string[] = DEFAULT_SUPPORTED_SIZES): ParseResult {
   const size = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
   if (size > EVENT_MAX_BYTES) {
     return { ok: false, issues: [`the event must be at most ${EVENT_MAX_BYTES} bytes (256 KB) as JSON (got ${size})`] };

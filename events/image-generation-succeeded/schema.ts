@@ -1,7 +1,7 @@
 /** `Image Generation Succeeded` (source `imagegen`): the result detail, also the execution output. */
 import { z } from 'zod';
 import { resultEventSchema } from '../result-envelope';
-import { RESULT_SOURCE } from '../../workflows/imagegen-topology';
+import { RESULT_SOURCE } from '../contract';
 import { FORMATS } from '../image-generation-requested/schema';
 
 export const DETAIL_TYPE = 'Image Generation Succeeded';

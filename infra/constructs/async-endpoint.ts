@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { EndpointSpec, S3Location } from '../../workflows/topology';
+import type { EndpointSpec, S3Location } from '../../topology/topology';
 import { markTopology, type RenderedResource } from '../topology-registry';
 
 export interface AsyncEndpointProps {

@@ -2,8 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { endpointScalingPolicies, SCALABLE_DIMENSION, type AlarmDescription, type StepScalingPolicy } from '../../workflows/scaling-policies';
-import type { EndpointSpec } from '../../workflows/topology';
+import { endpointScalingPolicies, SCALABLE_DIMENSION, type AlarmDescription, type StepScalingPolicy } from '../../topology/scaling-policies';
+import type { EndpointSpec } from '../../topology/topology';
 
 export interface EndpointScalingProps {
   readonly spec: EndpointSpec;

@@ -3,12 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { Topology } from '../../workflows/topology';
+import type { Topology } from '../../topology/topology';
 import type { InfraConfig } from '../config';
-import type { ImagegenStack } from '../imagegen-stack';
+import type { RenderedResources } from '../rendered-resources';
 
 export interface ObservabilityProps {
-  readonly stack: ImagegenStack;
+  readonly stack: RenderedResources;
   readonly topology: Topology;
   readonly config: InfraConfig;
 }

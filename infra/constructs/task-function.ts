@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { buildSync } from 'esbuild';
 import { Construct } from 'constructs';
-import type { FunctionSpec } from '../../workflows/topology';
+import type { FunctionSpec } from '../../topology/topology';
 import { markSupport, markTopology } from '../topology-registry';
 
 /** Packages with native binaries: installed for linux-arm64 next to the bundle instead of inlined. */

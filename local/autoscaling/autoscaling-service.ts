@@ -18,8 +18,8 @@ import { AwsServiceError } from '../edge/errors';
 import { jsonService } from '../edge/json-protocol';
 import type { ServiceHandler } from '../edge/types';
 import type { EndpointCapacityPort } from '../ports';
-import { endpointScalingPolicies, SCALABLE_DIMENSION as DIMENSION, stepFor, stepPolicies, type AlarmDescription, type EndpointScalingPolicies, type MetricStatQuery, type StepAdjustment, type StepScalingPolicy } from '../../workflows/scaling-policies';
-import type { ScalingSpec } from '../../workflows/topology';
+import { endpointScalingPolicies, SCALABLE_DIMENSION as DIMENSION, stepFor, stepPolicies, type AlarmDescription, type EndpointScalingPolicies, type MetricStatQuery, type StepAdjustment, type StepScalingPolicy } from '../../topology/scaling-policies';
+import type { ScalingSpec } from '../../topology/topology';
 import { percentAdjustment } from './step-scaling';
 import { parseActionSchedule, type ActionSchedule } from './schedule';
 

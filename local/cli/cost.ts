@@ -1,6 +1,6 @@
 /** `imagegen cost`: orchestration cost per path (hit, miss, failure) from the ASL and the topology. */
 import { parseArgs } from 'node:util';
-import { imagegenTopology } from '../../workflows/imagegen-topology';
+import { imagegenTopology } from '../../topology/imagegen-topology';
 import { REPO_ROOT } from '../cloud';
 import { costReport, CostModelError, DEFAULT_ASSUMPTIONS, formatCostReport, type Assumptions } from '../cost/model';
 

@@ -1,5 +1,5 @@
 /** The `out/index.html` gallery: one card per request with its images, status and timing. */
-import type { RequestOutcome } from './start';
+import type { RequestOutcome } from './outcome';
 
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);

@@ -1,7 +1,7 @@
 /** `imagegen simulate`: a scaling policy against a traffic trace → latency, SLO attainment, cost. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { defaultConfig } from '../../workflows/imagegen-topology';
+import { defaultConfig } from '../../topology/imagegen-topology';
 import { instancePricePerHour, PRICES } from '../cost/prices';
 import { writeCharts } from '../simulate/charts';
 import { simulate, type SimulationConfig, type SimulationResult } from '../simulate/engine';

@@ -15,8 +15,11 @@ import { inParallel } from '../concurrency';
 import { loadCampaign, meetsExpectation, syntheticCampaign, type CampaignBatch, type CampaignRequest } from './campaign';
 import { followExecutions, type FinishedExecution } from './follow';
 import { renderGallery } from './gallery';
+import type { RequestOutcome } from './outcome';
 import { cloudOptionHelp, cloudOptions, cloudOptionSpec, number } from './options';
 import { Progress } from './progress';
+
+export type { RequestOutcome };
 
 const HELP = `usage: imagegen start [options]
 
@@ -30,22 +33,6 @@ events to the imagegen bus, and waits for every request to finish.
   --timeout-seconds N  give up waiting after N seconds (default 600)
 
 ${cloudOptionHelp}`;
-
-export interface RequestOutcome {
-  readonly requestId: string;
-  /** The request's prompt, when it had one (shown in the gallery). */
-  readonly prompt?: string;
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'NOT_STARTED';
-  /** `succeeded`, or `failed (Code)`. */
-  readonly expected: string;
-  readonly asExpected: boolean;
-  readonly cacheHit?: boolean;
-  readonly latencyMs?: number;
-  readonly errorCode?: string;
-  readonly errorMessage?: string;
-  readonly executionArn?: string;
-  readonly files: readonly string[];
-}
 
 export async function runStart(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Topology } from '../../workflows/topology';
+import type { Topology } from '../../topology/topology';
 import { CostModelError, walk, type AslDefinition, type StateEntered } from './asl-paths';
 import { PRICES, type PriceTable } from './prices';
 

@@ -15,7 +15,7 @@ import { systemClock, type Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import { jsonErrorResponse, jsonResponse } from '../edge/json-protocol';
 import type { EdgeRequest, EdgeResponse, ServiceHandler } from '../edge/types';
-import type { TableSpec } from '../../workflows/topology';
+import type { TableSpec } from '../../topology/topology';
 
 export interface DynamoDbServiceOptions {
   readonly dataDir: string;

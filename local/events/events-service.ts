@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BusSpec, RuleSpec, TargetSpec } from '../../workflows/topology';
+import type { BusSpec, RuleSpec, TargetSpec } from '../../topology/topology';
 import type { Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import { jsonService } from '../edge/json-protocol';

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { imagegenTopology } from '../../workflows/imagegen-topology';
-import { endpointScalingPolicies, type EndpointScalingPolicies } from '../../workflows/scaling-policies';
-import type { ScalingSpec } from '../../workflows/topology';
+import { imagegenTopology } from '../../topology/imagegen-topology';
+import { endpointScalingPolicies, type EndpointScalingPolicies } from '../../topology/scaling-policies';
+import type { ScalingSpec } from '../../topology/topology';
 import { SimulationInputError } from './errors';
 
 /**

@@ -9,7 +9,7 @@ import { AwsServiceError } from '../edge/errors';
 import { queryService, xmlMap, type QueryInput } from '../edge/query-protocol';
 import type { ServiceHandler } from '../edge/types';
 import type { LambdaPort, TopicPort } from '../ports';
-import type { TopicSpec } from '../../workflows/topology';
+import type { TopicSpec } from '../../topology/topology';
 
 export interface SnsServiceOptions {
   readonly region: string;

@@ -61,22 +61,6 @@ export interface RunHandle {
   abort(): void;
 }
 
-/** Node 20 has no `Promise.withResolvers`, which the library calls in every Task state. */
-function polyfillWithResolvers(): void {
-  const P = Promise as unknown as { withResolvers?: () => unknown };
-  if (typeof P.withResolvers === 'function') return;
-  P.withResolvers = function withResolvers<T>() {
-    let resolve!: (value: T) => void;
-    let reject!: (reason: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
-polyfillWithResolvers();
-
 /**
  * `States.TaskFailed` in Retry/Catch must not match `States.Timeout`; the library decides that with
  * `instanceof` on a class it does not export, so borrow its prototype once from a probe run whose

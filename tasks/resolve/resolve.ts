@@ -9,7 +9,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
-import { CALLBACK_TIMEOUT_SECONDS } from '../../workflows/imagegen-topology';
+import { CALLBACK_TIMEOUT_SECONDS } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
 import type { ResolveConfig } from '../shared/config';
 import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey } from '../shared/coordination';

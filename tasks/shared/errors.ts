@@ -3,17 +3,11 @@
  * Lambda function error shows the state machine as `Error`, so these strings are the contract
  * between the code and `workflows/imagegen-request.asl.json` (`Retry`/`Catch`) and report-failure.
  */
-export const INVALID_REQUEST = 'InvalidRequest';
-export const INFERENCE_FAILED = 'InferenceFailed';
-export const INFERENCE_TIMED_OUT = 'InferenceTimedOut';
-export const POST_PROCESSING_FAILED = 'PostProcessingFailed';
-export const INTERNAL = 'Internal';
+import { INFERENCE_FAILED, INVALID_REQUEST, POST_PROCESSING_FAILED } from '../../events/contract';
+
+export { ERROR_CODES, INFERENCE_FAILED, INFERENCE_TIMED_OUT, INTERNAL, INVALID_REQUEST, POST_PROCESSING_FAILED, type ErrorCode } from '../../events/contract';
 /** Retried by the workflow (`Retry` on Resolve) before anything is reported. */
 export const TRANSIENT = 'Transient';
-
-/** The `error.code` values of an `Image Generation Failed` event. */
-export const ERROR_CODES = [INVALID_REQUEST, INFERENCE_FAILED, INFERENCE_TIMED_OUT, POST_PROCESSING_FAILED, INTERNAL] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class InvalidRequestError extends Error {
   override readonly name = INVALID_REQUEST;

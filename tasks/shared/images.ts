@@ -5,7 +5,7 @@
 import sharp from 'sharp';
 import type { ImageFormat, Rendition } from '../../events/image-generation-requested/schema';
 import type { ImageRef } from '../../events/image-generation-succeeded/schema';
-import { prefixes } from '../../workflows/imagegen-topology';
+import { prefixes } from '../../topology/imagegen-topology';
 
 export const CONTENT_TYPES: Record<ImageFormat, string> = {
   png: 'image/png',

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRIC_NAMESPACE } from '../../workflows/imagegen-topology';
+import { METRIC_NAMESPACE } from '../../topology/imagegen-topology';
 
 export { MetricUnit };
 export type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];

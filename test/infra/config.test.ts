@@ -1,6 +1,6 @@
 import { configFromContext, ConfigError, defaultInfraConfig } from '../../infra/config';
 import { ecrRepositoryArn } from '../../infra/constructs/async-endpoint';
-import { defaultConfig } from '../../workflows/imagegen-topology';
+import { defaultConfig } from '../../topology/imagegen-topology';
 
 const fromContext = (context: Record<string, unknown>) => configFromContext((key) => context[key]);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { prefixes } from '../../workflows/imagegen-topology';
+import { prefixes } from '../../topology/imagegen-topology';
 import { allowedActions, allows, render, roleOfFunction, statementsOfRole } from './iam';
 import { logicalIdOf, synthesize, type Synthesized } from './synth';
 

@@ -3,7 +3,7 @@
  * `imagegen:topology` metadata), is wired as the topology says, and the template holds no resource
  * of those kinds that the topology does not have.
  */
-import type { ResourceKind, Topology } from '../../workflows/topology';
+import type { ResourceKind, Topology } from '../../topology/topology';
 import { logicalIdOf, synthesize, type Synthesized } from './synth';
 
 const RESOURCE_TYPES: Record<ResourceKind, string> = {

@@ -14,7 +14,7 @@ import { DescribeStateMachineCommand, ListStateMachinesCommand, SFNClient } from
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { LocalCloud, REPO_ROOT } from '../../local/cloud';
 import { arnOf, resolveRef, substituteDefinition } from '../../local/arns';
-import { imagegenTopology } from '../../workflows/imagegen-topology';
+import { imagegenTopology } from '../../topology/imagegen-topology';
 
 jest.setTimeout(60_000);
 

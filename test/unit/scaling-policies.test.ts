@@ -1,6 +1,6 @@
-import { imagegenTopology } from '../../workflows/imagegen-topology';
-import { endpointScalingPolicies, stepFor, stepPolicies } from '../../workflows/scaling-policies';
-import type { EndpointSpec } from '../../workflows/topology';
+import { imagegenTopology } from '../../topology/imagegen-topology';
+import { endpointScalingPolicies, stepFor, stepPolicies } from '../../topology/scaling-policies';
+import type { EndpointSpec } from '../../topology/topology';
 
 const endpoint = (): EndpointSpec => {
   const spec = imagegenTopology().endpoints[0];

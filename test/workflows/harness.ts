@@ -1,7 +1,7 @@
 /** Deps for the task cores over a FakeCloud, plus builders for model output and SNS events. */
 import sharp from 'sharp';
 import type { SNSEvent } from 'aws-lambda';
-import { defaultConfig } from '../../workflows/imagegen-topology';
+import { defaultConfig } from '../../topology/imagegen-topology';
 import type { ResolveDeps } from '../../tasks/resolve/resolve';
 import type { CompleteDeps } from '../../tasks/complete/complete';
 import type { ReportFailureDeps } from '../../tasks/report-failure/report-failure';

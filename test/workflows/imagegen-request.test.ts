@@ -11,21 +11,9 @@ import { reportFailure } from '../../tasks/report-failure/report-failure';
 import { loadSample } from '../../events/samples';
 import { succeededDetailSchema } from '../../events/image-generation-succeeded/schema';
 import { failedDetailSchema } from '../../events/image-generation-failed/schema';
-import { CALLBACK_TIMEOUT_SECONDS } from '../../workflows/imagegen-topology';
+import { CALLBACK_TIMEOUT_SECONDS } from '../../topology/imagegen-topology';
 import { FakeCloud } from './fake-cloud';
 import { TestClock, completeDeps, errorNotification, finishLastInference, reportDeps, resolveDeps, snsEvent, successNotification } from './harness';
-
-// aws-local-stepfunctions 3.0 needs Promise.withResolvers (Node 22+).
-const P = Promise as unknown as { withResolvers?: () => unknown };
-P.withResolvers ??= () => {
-  let res!: (v: unknown) => void;
-  let rej!: (e: unknown) => void;
-  const promise = new Promise((a, b) => {
-    res = a;
-    rej = b;
-  });
-  return { promise, resolve: res, reject: rej };
-};
 
 const ASL_FILE = join(__dirname, '../../workflows/imagegen-request.asl.json');
 const ARNS = {

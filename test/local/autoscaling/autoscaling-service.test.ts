@@ -2,8 +2,8 @@ import { ManualClock } from '../../../local/clock';
 import { CloudWatchService } from '../../../local/cloudwatch/cloudwatch-service';
 import { AutoScalingService } from '../../../local/autoscaling/autoscaling-service';
 import type { EndpointCapacityPort } from '../../../local/ports';
-import { imagegenTopology } from '../../../workflows/imagegen-topology';
-import type { ScalingSpec } from '../../../workflows/topology';
+import { imagegenTopology } from '../../../topology/imagegen-topology';
+import type { ScalingSpec } from '../../../topology/topology';
 
 const MINUTE = 60_000;
 const spec = imagegenTopology().endpoints[0]!;

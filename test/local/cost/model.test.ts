@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../../local/cloud';
 import { walk } from '../../../local/cost/asl-paths';
 import { costReport, PATHS } from '../../../local/cost/model';
-import { imagegenTopology } from '../../../workflows/imagegen-topology';
+import { imagegenTopology } from '../../../topology/imagegen-topology';
 
 const aslFile = join(REPO_ROOT, 'workflows/imagegen-request.asl.json');
 

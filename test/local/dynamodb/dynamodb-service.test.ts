@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../../local/clock';
 import { DynamoDbService } from '../../../local/dynamodb/dynamodb-service';
 import { EdgeServer } from '../../../local/edge/server';
-import type { TableSpec } from '../../../workflows/topology';
+import type { TableSpec } from '../../../topology/topology';
 
 const TABLE = 'imagegen-coordination';
 const tables: TableSpec[] = [{ name: TABLE, partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' }];

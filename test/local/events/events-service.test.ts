@@ -17,7 +17,7 @@ import {
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RuleSpec, TargetSpec } from '../../../workflows/topology';
+import type { RuleSpec, TargetSpec } from '../../../topology/topology';
 import { ManualClock } from '../../../local/clock';
 import { EdgeServer } from '../../../local/edge/server';
 import { EventBridgeService, entrySize } from '../../../local/events/events-service';

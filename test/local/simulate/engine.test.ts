@@ -3,7 +3,7 @@ import { percentAdjustment } from '../../../local/autoscaling/step-scaling';
 import { integrateTimeline, simulate, stepFor } from '../../../local/simulate/engine';
 import { BUILT_IN_POLICIES, loadPolicy, parsePolicy } from '../../../local/simulate/policies';
 import { generateShape, parseTraceCsv } from '../../../local/simulate/trace';
-import { imagegenTopology } from '../../../workflows/imagegen-topology';
+import { imagegenTopology } from '../../../topology/imagegen-topology';
 
 const config = defaultSimulationConfig({ maxCapacity: 50, startupSeconds: 120 });
 const steady = (seconds: number, rate: number) => Array.from({ length: seconds }, () => rate);

@@ -2,7 +2,10 @@
  * imagegen's topology: the one place its names and wiring are written down.
  * `infra/` renders it with CDK; `local/` runs it. Defaults match ../shared/design/contract.md.
  */
+import { DEFAULT_SUPPORTED_SIZES, REQUEST_DETAIL_TYPE, RESULT_SOURCE } from '../events/contract';
 import { ref, type Topology } from './topology';
+
+export { REQUEST_DETAIL_TYPE, RESULT_SOURCE };
 
 export interface ImagegenConfig {
   readonly busName: string;
@@ -39,7 +42,7 @@ export const defaultConfig: ImagegenConfig = {
   bucketName: 'imagegen-images',
   tableName: 'imagegen-coordination',
   modelId: 'stabilityai/stable-diffusion-xl-base-1.0@neuronx-1024x1024',
-  supportedSizes: ['1024x1024'],
+  supportedSizes: DEFAULT_SUPPORTED_SIZES,
   instanceType: 'ml.inf2.48xlarge',
   maxConcurrentInvocationsPerInstance: 12,
   minInstances: 0,
@@ -77,8 +80,6 @@ export const prefixes = {
   images: 'images/',
 } as const;
 
-export const REQUEST_DETAIL_TYPE = 'Image Generation Requested';
-export const RESULT_SOURCE = 'imagegen';
 export const METRIC_NAMESPACE = 'ImageGen';
 export const UTILIZATION_METRIC = 'UtilizationRate';
 
