@@ -4,6 +4,7 @@
  * responses are XML `<{Action}Response>` documents. Used by SNS and by older CloudWatch clients.
  */
 import { randomUUID } from 'node:crypto';
+import { escapeXml } from '../shared/xml';
 import { AwsServiceError } from './errors';
 import type { EdgeRequest, EdgeResponse, ServiceHandler } from './types';
 
@@ -101,17 +102,6 @@ export class QueryInput {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// XML writing
-
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
-
-/** Escapes text for element content or attribute values; drops characters XML 1.0 cannot carry. */
-export function escapeXml(text: string): string {
-  return text
-    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replace(/[&<>"'\r]/g, (c) => XML_ESCAPES[c] ?? c);
-}
 
 const LIST = Symbol('queryList');
 const MAP = Symbol('queryMap');

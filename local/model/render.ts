@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { addPngText } from './png-text';
+import { escapeXml } from '../shared/xml';
 
 export interface StandInParams {
   readonly prompt: string;
@@ -48,10 +49,6 @@ function generator(digest: Buffer): () => number {
     d = rotl(d, 11);
     return (result >>> 0) / 4294967296;
   };
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch] ?? ch);
 }
 
 /** Greedy word wrap to at most `maxLines`, ellipsising what does not fit. */

@@ -4,6 +4,10 @@ import { AwsServiceError } from '../edge/errors';
 
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
+/**
+ * Unlike the shared escapeXml (local/shared/xml.ts), keeps every character: an S3 key may hold control
+ * characters that XML 1.0 cannot carry, and clients read such keys back as they were written.
+ */
 export function escapeXml(value: string): string {
   return value.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
 }

@@ -1,6 +1,6 @@
 import { AwsServiceError } from '../../../local/edge/errors';
+import { escapeXml } from '../../../local/shared/xml';
 import {
-  escapeXml,
   handleQueryRequest,
   isQueryRequest,
   parseQueryString,
