@@ -16,12 +16,16 @@ import { render, toPng } from '../tasks/shared/images';
 import { inParallel, percentile, round } from './stats';
 
 export interface PipelineResults {
-  missThroughput: { requests: number; pipelinePerSecond: number; barePerSecond: number; ratio: number; goal: string };
+  /** `bareConcurrency`: images worked on at once outside the pipeline, as many as it post-processes at once. */
+  missThroughput: { requests: number; pipelinePerSecond: number; barePerSecond: number; bareConcurrency: number; ratio: number; goal: string };
   cacheHits: { requests: number; perSecond: number; p50Ms: number; p99Ms: number; goal: string };
   /** Hits sent one at a time: the latency a single request sees without queueing. */
   cacheHitAlone: { requests: number; p50Ms: number; p99Ms: number };
   orchestrationLatency: { requests: number; modelMs: number; p50Ms: number; p99Ms: number; goal: string };
 }
+
+/** Execution environments per function in the benchmarked cloud (the local cloud's default). */
+const LAMBDA_CONCURRENCY = 8;
 
 const DEFAULT_RENDITIONS = [
   { width: 512, format: 'webp' as const },
@@ -107,6 +111,14 @@ const standInParams = (detail: { prompt: string; seed: number }): StandInParams 
   seed: detail.seed,
 });
 
+/**
+ * What a request adds beyond the image work. The stand-in answers after max(inferenceMs, its render
+ * time) — the render is part of the model time, not added to it — and post-processing follows.
+ */
+export function orchestrationOverheadMs(latencyMs: number, modelMs: number, bare: { renderMs: number; postMs: number }): number {
+  return latencyMs - Math.max(modelMs, bare.renderMs) - bare.postMs;
+}
+
 /** The image work alone: what the model container and the completion task do per image. */
 async function bareImageWork(detail: { prompt: string; seed: number }): Promise<{ renderMs: number; postMs: number }> {
   const t0 = performance.now();
@@ -122,10 +134,12 @@ export async function benchPipeline(options: { missRequests?: number; hitRequest
   const missRequests = options.missRequests ?? 40;
   const hitRequests = options.hitRequests ?? 400;
   const latencyRequests = options.latencyRequests ?? 20;
-  const concurrency = 4;
+  // The pipeline post-processes at most this many images at once (Complete's execution environments;
+  // the endpoint's 12 slots render more), so the bare work gets the same parallelism.
+  const concurrency = LAMBDA_CONCURRENCY;
 
   // (a) and (b): a model with no artificial delay, so orchestration overhead is fully exposed.
-  const h = await harness(0);
+  const h = await harness(0, LAMBDA_CONCURRENCY);
   try {
     await runBatch(h, Array.from({ length: 4 }, (_, i) => missDetail('warm', i)));
     const misses = Array.from({ length: missRequests }, (_, i) => missDetail('miss', i));
@@ -150,6 +164,7 @@ export async function benchPipeline(options: { missRequests?: number; hitRequest
       requests: missRequests,
       pipelinePerSecond: round(missRequests / pipeline.seconds, 2),
       barePerSecond: round(missRequests / bareSeconds, 2),
+      bareConcurrency: concurrency,
       ratio: round(bareSeconds / pipeline.seconds, 3),
       goal: '≥ 0.85',
     };
@@ -172,7 +187,7 @@ export async function benchPipeline(options: { missRequests?: number; hitRequest
         const detail = missDetail('latency', i);
         const { latencies } = await runBatch(slow, [detail]);
         const bare = await bareImageWork(detail);
-        overheads.push((latencies[0] ?? NaN) - modelMs - bare.renderMs - bare.postMs);
+        overheads.push(orchestrationOverheadMs(latencies[0] ?? NaN, modelMs, bare));
       }
       return {
         missThroughput: missResults,
