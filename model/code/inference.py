@@ -157,8 +157,11 @@ def read_manifest(root: Path) -> Dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise ModelLoadError(f"{path} is not valid JSON: {error}") from error
-    if not isinstance(manifest, dict):
-        raise ModelLoadError(f"{path} must hold a JSON object")
+    well_formed = (
+        isinstance(manifest, dict) and isinstance(manifest.get("versions", {}), dict) and isinstance(manifest.get("sizes", []), list)
+    )
+    if not well_formed:
+        raise ModelLoadError(f"{path} must hold a JSON object whose versions is an object and sizes a list (model/compile.py writes it)")
     return manifest
 
 

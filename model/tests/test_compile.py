@@ -88,10 +88,11 @@ class Toolchain(unittest.TestCase):
         self.assertIn("sdk2.20.0", compiler.SERVING_IMAGE)
 
     def test_every_pin_is_exact(self):
-        path = Path(tempfile.mkdtemp()) / "requirements.txt"
-        path.write_text("diffusers>=0.28\n", encoding="utf-8")
-        with self.assertRaisesRegex(compiler.CompileError, "not pinned with =="):
-            compiler.read_pins(path)
+        with tempfile.TemporaryDirectory() as work:
+            path = Path(work) / "requirements.txt"
+            path.write_text("diffusers>=0.28\n", encoding="utf-8")
+            with self.assertRaisesRegex(compiler.CompileError, "not pinned with =="):
+                compiler.read_pins(path)
 
     def test_a_build_label_matches_its_version(self):
         found, problems = compiler.installed_versions({"neuronx-cc": "2.15.128.0"}, lambda name: "2.15.128.0+56dc5a86")
@@ -99,7 +100,9 @@ class Toolchain(unittest.TestCase):
 
     def test_another_toolchain_stops_the_compile_before_anything_is_exported(self):
         exporter = FakeExporter()
-        output = Path(tempfile.mkdtemp()) / "out"
+        work = tempfile.TemporaryDirectory()
+        self.addCleanup(work.cleanup)
+        output = Path(work.name) / "out"
 
         def installed(name):
             if name == "optimum-neuron":

@@ -169,6 +169,14 @@ class Loading(unittest.TestCase):
         with self.assertRaisesRegex(ModelLoadError, "no compiled pipeline"):
             self.load()
 
+    def test_a_malformed_manifest_fails_to_load(self):
+        write_export(self.root / "1024x1024", 1024, 1024)
+        for text in ("[]", '{"versions": ["0.0.25"]}', '{"sizes": "1024x1024"}', "{"):
+            with self.subTest(manifest=text):
+                (self.root / "imagegen-model.json").write_text(text, encoding="utf-8")
+                with self.assertRaisesRegex(ModelLoadError, "imagegen-model.json"):
+                    self.load()
+
     def test_a_different_toolchain_is_logged(self):
         write_export(self.root / "1024x1024", 1024, 1024)
         versions = {"neuronx-cc": "2.15.128.0", "optimum-neuron": "0.0.25", "diffusers": "0.28.2"}
