@@ -128,8 +128,9 @@ export function consoleRoute(options: ConsoleOptions): LocalRoute {
   return {
     prefix: CONSOLE_PATH.slice(0, -1),
     async handle(request) {
-      const raw = request.rawPath.slice(CONSOLE_PATH.length);
       if (request.rawPath === CONSOLE_PATH.slice(0, -1)) return redirect(CONSOLE_PATH);
+      if (!request.rawPath.startsWith(CONSOLE_PATH)) return problem(404, `no console page at ${request.rawPath}`);
+      const raw = request.rawPath.slice(CONSOLE_PATH.length);
       try {
         if (request.method === 'GET' || request.method === 'HEAD') return await get(raw, request.query);
         if (request.method === 'POST') return await post(raw, request);
