@@ -49,7 +49,7 @@ describe('executionFacts', () => {
   it('reads a failure through ReportFailure as an Image Generation Failed with the Fail state\'s code and message', () => {
     const events: HistoryEvent[] = [
       ...succeeded({ outcome: 'started' }).slice(0, 3),
-      { id: 4, type: 'TaskFailed', timestamp: at(2), taskFailedEventDetails: { error: 'InvalidRequest', cause: '{"errorMessage":"detail.steps must be an integer from 1 to 100 (got 250)"}' } },
+      { id: 4, type: 'TaskFailed', timestamp: at(2), taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error: 'InvalidRequest', cause: '{"errorMessage":"detail.steps must be an integer from 1 to 100 (got 250)"}' } },
       { id: 5, type: 'TaskStateExited', timestamp: at(2), stateExitedEventDetails: { name: 'Resolve' } },
       { id: 6, type: 'TaskStateEntered', timestamp: at(2), stateEnteredEventDetails: { name: 'ReportFailure' } },
       { id: 7, type: 'TaskStateExited', timestamp: at(3), stateExitedEventDetails: { name: 'ReportFailure' } },
