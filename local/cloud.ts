@@ -14,6 +14,9 @@ import { arnOf, resolveEnv, resolveRef, substituteDefinition, type Partition } f
 import { AutoScalingService } from './autoscaling/autoscaling-service';
 import { systemClock, type Clock } from './clock';
 import { CloudWatchService } from './cloudwatch/cloudwatch-service';
+import { consoleRoute } from './console/console-route';
+import { CONSOLE_PATH } from './console/pages/html';
+import { consoleTarget } from './console/target';
 import { DynamoDbService } from './dynamodb/dynamodb-service';
 import { EdgeServer } from './edge/server';
 import { EventBridgeService } from './events/events-service';
@@ -53,6 +56,8 @@ export interface LocalCloudOptions {
   readonly lambdaConcurrency?: number;
   /** Delays between Lambda async retries. @default [1000, 2000] */
   readonly lambdaAsyncRetryDelaysMs?: readonly number[];
+  /** Browser origins allowed to call the edge besides the console's own (`--allow-origin`). */
+  readonly allowedOrigins?: readonly string[];
   readonly log?: (line: string) => void;
 }
 
@@ -218,6 +223,8 @@ export class LocalCloud {
       port,
       region: partition.region,
       log,
+      localRoutes: [consoleRoute({ endpoint: url, region: partition.region, target: consoleTarget(topology, partition), log })],
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     });
     await edge.listen();
     closers.push(() => edge.close());
@@ -228,6 +235,11 @@ export class LocalCloud {
     events.start();
 
     return new LocalCloud(url, partition, topology, dataDir, { s3, dynamodb, sns, cloudwatch, lambda, sagemaker, autoscaling, stepFunctions, events }, closers);
+  }
+
+  /** The operator console's address. */
+  get consoleUrl(): string {
+    return `${this.url}${CONSOLE_PATH}`;
   }
 
   /** Stops every service, newest first. Safe to call twice. */

@@ -11,7 +11,8 @@ const USAGE = `usage: imagegen <command> [options]
 
 commands:
   start      boot the local cloud, send a campaign batch, write images and a gallery under out/
-  serve      run the local cloud on 127.0.0.1:4566 until Ctrl-C
+  serve      run the local cloud on 127.0.0.1:4566 until Ctrl-C; operator console at
+             http://127.0.0.1:4566/_imagegen/console/
   simulate   run a scaling policy against a traffic trace: latency, SLO attainment, cost
   cost       orchestration cost per request path, from the ASL and the topology
 

@@ -1,5 +1,6 @@
 /** Options shared by the commands that boot the local cloud. */
 import type { LocalCloudOptions } from '../cloud';
+import { normalizeOrigin } from '../edge/guard';
 
 export const cloudOptionSpec = {
   port: { type: 'string' },
@@ -9,6 +10,7 @@ export const cloudOptionSpec = {
   'inference-ms': { type: 'string' },
   'error-rate': { type: 'string' },
   'startup-seconds': { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
 } as const;
 
 export const cloudOptionHelp = `local cloud options:
@@ -18,9 +20,12 @@ export const cloudOptionHelp = `local cloud options:
   --model-url URL      a real SageMaker inference container instead of the stand-in
   --inference-ms N     stand-in model time per image (default 1500)
   --error-rate P       stand-in model failure probability 0..1 (default 0)
-  --startup-seconds N  emulated instance start-up time (default from the topology)`;
+  --startup-seconds N  emulated instance start-up time (default from the topology)
+  --allow-origin URL   a web origin (e.g. http://localhost:3000) allowed to call the local cloud
+                       from a browser, besides the console's own; repeatable. Requests from any
+                       other origin are refused with 403 (SDKs and the AWS CLI send none)`;
 
-type CloudOptionValues = { [K in keyof typeof cloudOptionSpec]?: string | undefined };
+type CloudOptionValues = { [K in Exclude<keyof typeof cloudOptionSpec, 'allow-origin'>]?: string | undefined } & { 'allow-origin'?: string[] | undefined };
 
 export function cloudOptions(values: CloudOptionValues, defaultPort: number): LocalCloudOptions {
   const standIn: { inferenceMs?: number; errorRate?: number } = {};
@@ -34,8 +39,17 @@ export function cloudOptions(values: CloudOptionValues, defaultPort: number): Lo
     ...(values['startup-seconds'] === undefined
       ? {}
       : { instanceStartupSeconds: number('--startup-seconds', values['startup-seconds'], 0, 3600) }),
+    ...(values['allow-origin'] === undefined ? {} : { allowedOrigins: values['allow-origin'].map(origin) }),
     standIn,
   };
+}
+
+function origin(text: string): string {
+  try {
+    return normalizeOrigin(text);
+  } catch (error) {
+    throw new Error(`--allow-origin: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 export function number(flag: string, text: string, min: number, max: number): number {

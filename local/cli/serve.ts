@@ -5,6 +5,9 @@ import { cloudOptions, cloudOptionSpec, cloudOptionHelp } from './options';
 
 const HELP = `usage: imagegen serve [options]
 
+Runs the local cloud until Ctrl-C. The "ready" line names its URL and the operator console's
+(http://127.0.0.1:4566/_imagegen/console/ by default).
+
 ${cloudOptionHelp}`;
 
 export async function runServe(argv: readonly string[]): Promise<number> {
@@ -19,14 +22,19 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(
-    `imagegen local cloud ready on ${cloud.url} in ${Date.now() - started} ms (region ${cloud.partition.region}, account ${cloud.partition.account}, data ${cloud.dataDir})\n` +
+    `imagegen local cloud ready on ${cloud.url} in ${Date.now() - started} ms (region ${cloud.partition.region}, account ${cloud.partition.account}, data ${cloud.dataDir}); console ${cloud.consoleUrl}\n` +
       `  point clients at it: AWS_ENDPOINT_URL=${cloud.url} AWS_REGION=${cloud.partition.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilInterrupted();
   process.stdout.write('shutting down…\n');
   await cloud.close();
   return 0;
+}
+
+/** Resolves on Ctrl-C (SIGINT) or SIGTERM. */
+export function untilInterrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 }

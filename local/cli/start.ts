@@ -18,6 +18,7 @@ import { renderGallery } from './gallery';
 import type { RequestOutcome } from './outcome';
 import { cloudOptionHelp, cloudOptions, cloudOptionSpec, number } from './options';
 import { Progress } from './progress';
+import { untilInterrupted } from './serve';
 
 export type { RequestOutcome };
 
@@ -31,6 +32,8 @@ events to the imagegen bus, and waits for every request to finish.
   --concurrency N      PutEvents calls in flight at once (default 4)
   --out DIR            where images, summary.json and index.html go (default out)
   --timeout-seconds N  give up waiting after N seconds (default 600)
+  --keep-serving       after the run, keep the local cloud up (Ctrl-C stops it) so its operator
+                       console can be used: executions, replays, the endpoint
 
 ${cloudOptionHelp}`;
 
@@ -44,6 +47,7 @@ export async function runStart(argv: readonly string[]): Promise<number> {
       concurrency: { type: 'string' },
       out: { type: 'string' },
       'timeout-seconds': { type: 'string' },
+      'keep-serving': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -69,7 +73,7 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     instanceStartupSeconds: options.instanceStartupSeconds ?? 2,
     log: () => undefined,
   });
-  say(`local cloud up on ${cloud.url} in ${Date.now() - bootStarted} ms (data in ${cloud.dataDir})`);
+  say(`local cloud up on ${cloud.url} in ${Date.now() - bootStarted} ms (data in ${cloud.dataDir}); console ${cloud.consoleUrl}`);
 
   try {
     const clientConfig = { endpoint: cloud.url, region: cloud.partition.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
@@ -106,6 +110,10 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     );
     say(`images and gallery: ${join(outDir, 'index.html')}`);
     for (const o of unexpected) say(`  unexpected: ${o.requestId} ended ${o.status}${o.errorCode ? ` (${o.errorCode})` : ''}, expected ${o.expected}${o.errorMessage ? `: ${o.errorMessage}` : ''}`);
+    if (values['keep-serving']) {
+      say(`\nlocal cloud still serving on ${cloud.url}; console ${cloud.consoleUrl} (Ctrl-C to stop)`);
+      await untilInterrupted();
+    }
     return unexpected.length === 0 ? 0 : 1;
   } finally {
     await cloud.close();

@@ -6,11 +6,13 @@
  * CloudWatch Query, the SageMaker runtime's REST and its control plane's JSON). Unsigned requests
  * (curl, a browser) are routed by protocol instead — JSON by `X-Amz-Target`, Query by `Action` and
  * `Version`, REST by path — and anything else goes to `unsignedDefault` (S3, so an object URL opens
- * in a browser).
+ * in a browser). Paths under `/_imagegen/` are the local cloud's own (health, console). Before any
+ * of that, the request guard refuses what a web page could forge (see ./guard.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EdgeRequest, EdgeResponse, ServiceHandler } from './types';
+import { corsHeaders, RequestGuard } from './guard';
+import type { EdgeRequest, EdgeResponse, LocalRoute, ServiceHandler } from './types';
 
 export interface EdgeOptions {
   readonly services: readonly ServiceHandler[];
@@ -21,6 +23,10 @@ export interface EdgeOptions {
   readonly region: string;
   /** Signing name that unsigned requests are given. @default 's3' */
   readonly unsignedDefault?: string;
+  /** Browser origins allowed besides the edge's own. */
+  readonly allowedOrigins?: readonly string[];
+  /** The local cloud's own pages under `/_imagegen/`, by path prefix. */
+  readonly localRoutes?: readonly LocalRoute[];
   readonly log?: (line: string) => void;
 }
 
@@ -70,6 +76,7 @@ export function protocolRoute(headers: IncomingMessage['headers'], path: string,
 export class EdgeServer {
   private readonly server: Server;
   private readonly routes = new Map<string, ServiceHandler>();
+  private guard: RequestGuard | undefined;
 
   constructor(private readonly options: EdgeOptions) {
     for (const service of options.services) {
@@ -85,6 +92,8 @@ export class EdgeServer {
       this.server.once('error', reject);
       this.server.listen(this.options.port ?? 4566, host, () => resolve());
     });
+    // Built once the port is known (0 picks one), before any request is dispatched.
+    this.guard = new RequestGuard({ host, port: (this.server.address() as AddressInfo).port, ...(this.options.allowedOrigins ? { allowedOrigins: this.options.allowedOrigins } : {}) });
     return this.url;
   }
 
@@ -100,34 +109,50 @@ export class EdgeServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const body = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://edge');
-      if (url.pathname === '/_imagegen/health') {
-        return send(res, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ready"}' });
+      const verdict = this.guard?.check(req.method ?? 'GET', req.headers, url) ?? { kind: 'refuse', reason: 'the edge is not listening yet' };
+      if (verdict.kind === 'refuse') {
+        this.options.log?.(`edge: refused ${req.method} ${url.pathname}: ${verdict.reason}`);
+        req.resume();
+        const refusal = jsonFailure(403, 'AccessDeniedException', verdict.reason);
+        return send(res, { ...refusal, headers: { ...refusal.headers, connection: 'close' } });
       }
-      const scope = credentialScope(req.headers, url.searchParams);
-      const signingName = scope?.signingName;
-      const routedBy = signingName ?? protocolRoute(req.headers, url.pathname, url.searchParams, body) ?? this.options.unsignedDefault ?? 's3';
-      const service = this.routes.get(routedBy);
-      if (!service) {
-        return send(res, jsonFailure(400, 'UnrecognizedClientException', `the local cloud does not emulate service "${routedBy}"`));
+      if (verdict.kind === 'preflight') {
+        req.resume();
+        return send(res, { status: 204, headers: this.guard?.preflightHeaders(verdict.origin, req.headers) ?? {} });
       }
-      const request: EdgeRequest = {
-        method: req.method ?? 'GET',
-        rawPath: (req.url ?? '/').split('?')[0] ?? '/',
-        query: url.searchParams,
-        headers: req.headers,
-        body,
-        signingName,
-        region: scope?.region ?? this.options.region,
-      };
-      const response = await service.handle(request);
-      send(res, response, req.method === 'HEAD');
+      const cors = verdict.corsOrigin === undefined ? {} : corsHeaders(verdict.corsOrigin);
+      const body = await readBody(req);
+      const response = await this.route(req, url, body);
+      send(res, { ...response, headers: { ...response.headers, ...cors } }, req.method === 'HEAD');
     } catch (error) {
       this.options.log?.(`edge: internal error: ${error instanceof Error ? error.stack : String(error)}`);
       if (!res.headersSent) send(res, jsonFailure(500, 'InternalFailure', 'the local cloud failed to handle the request'));
       else res.destroy();
     }
+  }
+
+  private async route(req: IncomingMessage, url: URL, body: Buffer): Promise<EdgeResponse> {
+    if (url.pathname === '/_imagegen/health') {
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ready"}' };
+    }
+    const scope = credentialScope(req.headers, url.searchParams);
+    const signingName = scope?.signingName;
+    const request: EdgeRequest = {
+      method: req.method ?? 'GET',
+      rawPath: (req.url ?? '/').split('?')[0] ?? '/',
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      signingName,
+      region: scope?.region ?? this.options.region,
+    };
+    const local = this.options.localRoutes?.find((r) => url.pathname.startsWith(r.prefix));
+    if (local) return local.handle(request);
+    const routedBy = signingName ?? protocolRoute(req.headers, url.pathname, url.searchParams, body) ?? this.options.unsignedDefault ?? 's3';
+    const service = this.routes.get(routedBy);
+    if (!service) return jsonFailure(400, 'UnrecognizedClientException', `the local cloud does not emulate service "${routedBy}"`);
+    return service.handle(request);
   }
 }
 

@@ -32,3 +32,10 @@ export interface ServiceHandler {
   readonly signingNames: readonly string[];
   handle(request: EdgeRequest): Promise<EdgeResponse>;
 }
+
+/** One of the local cloud's own HTTP surfaces (console, chaos), mounted on the edge by path prefix. */
+export interface LocalRoute {
+  /** e.g. `/_imagegen/console/` */
+  readonly prefix: string;
+  handle(request: EdgeRequest): Promise<EdgeResponse>;
+}
