@@ -11,7 +11,7 @@ import type { ServiceHandler } from '../edge/types';
 import { paginate, type PaginationRules } from '../shared/pagination';
 import type { Dispatcher } from './dispatcher';
 import { notFound, read, validation } from './errors';
-import { busArn, busNameOf, newRule, type Replay, type Rule, type Target } from './models';
+import { busArn, busNameOf, newRule, type Archive, type Replay, type Rule, type Target } from './models';
 import { compilePattern, matchesPattern, MAX_EVENT_PATTERN_LENGTH } from './pattern';
 import { putEvents, wireEntries } from './put-events';
 import { parseSchedule } from './schedule';
@@ -211,35 +211,26 @@ export class EventBridgeProvider {
     const name = read.requiredString(input, 'ArchiveName');
     const archive = this.deps.store.archive(name);
     if (!archive) throw notFound(`Archive ${name} does not exist.`);
-    return {
-      ArchiveArn: archive.arn,
-      ArchiveName: archive.name,
-      EventSourceArn: busArn(archive.bus, this.deps.partition),
-      EventPattern: archive.pattern.source,
-      State: 'ENABLED',
-      RetentionDays: archive.retentionDays,
-      SizeBytes: archive.sizeBytes,
-      EventCount: archive.events.length,
-      CreationTime: archive.creationTime / 1000,
-    };
+    return { ArchiveArn: archive.arn, ...this.archiveView(archive), EventPattern: archive.pattern.source };
   }
 
   private listArchives(input: Raw): unknown {
     const prefix = read.optionalString(input, 'NamePrefix') ?? '';
     const source = read.optionalString(input, 'EventSourceArn');
+    const archives = this.deps.store.archives().filter((a) => a.name.startsWith(prefix) && (!source || busArn(a.bus, this.deps.partition) === source));
+    return { Archives: archives.map((a) => this.archiveView(a)) };
+  }
+
+  /** The members ListArchives reports; DescribeArchive adds the ARN and the pattern. */
+  private archiveView(archive: Archive): Record<string, unknown> {
     return {
-      Archives: this.deps.store
-        .archives()
-        .filter((a) => a.name.startsWith(prefix) && (!source || busArn(a.bus, this.deps.partition) === source))
-        .map((a) => ({
-          ArchiveName: a.name,
-          EventSourceArn: busArn(a.bus, this.deps.partition),
-          State: 'ENABLED',
-          RetentionDays: a.retentionDays,
-          SizeBytes: a.sizeBytes,
-          EventCount: a.events.length,
-          CreationTime: a.creationTime / 1000,
-        })),
+      ArchiveName: archive.name,
+      EventSourceArn: busArn(archive.bus, this.deps.partition),
+      State: 'ENABLED',
+      RetentionDays: archive.retentionDays,
+      SizeBytes: archive.sizeBytes,
+      EventCount: archive.events.length,
+      CreationTime: archive.creationTime / 1000,
     };
   }
 

@@ -1,4 +1,4 @@
-import { EventBridgeClient, ListRulesCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeArchiveCommand, EventBridgeClient, ListArchivesCommand, ListRulesCommand, PutEventsCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +153,42 @@ describe('EventBridge List pagination', () => {
       expect(second.NextToken).toBeUndefined();
       await expect(client.send(new ListRulesCommand({ NextToken: '2' }))).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('NextToken') });
       await expect(client.send(new ListRulesCommand({ Limit: 101 }))).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining("'Limit'") });
+    } finally {
+      service.close();
+      client.destroy();
+      await edge.close();
+    }
+  });
+});
+
+describe('EventBridge archives on the wire', () => {
+  it('describes an archive with its ARN, pattern and count, and lists it by its source bus', async () => {
+    const service = new EventBridgeService({
+      ...PARTITION,
+      clock: new ManualClock(T0),
+      buses: [{ name: 'imagegen', archive: { name: 'requests', retentionDays: 7, eventPattern: { source: ['campaign'] } } }],
+      rules: [],
+      resolveTarget: () => 'unused',
+      stepFunctions: { startExecution: () => Promise.reject(new Error('unused')) },
+      lambda: { invoke: () => Promise.reject(new Error('unused')), invokeAsync: () => undefined },
+    });
+    const edge = new EdgeServer({ services: [service.handler], port: 0, region: PARTITION.region });
+    const client = new EventBridgeClient({ endpoint: await edge.listen(), region: PARTITION.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      await client.send(new PutEventsCommand({ Entries: [{ EventBusName: 'imagegen', Source: 'campaign', DetailType: 'x', Detail: '{}' }, { EventBusName: 'imagegen', Source: 'other', DetailType: 'x', Detail: '{}' }] }));
+      const described = await client.send(new DescribeArchiveCommand({ ArchiveName: 'requests' }));
+      expect(described).toMatchObject({
+        ArchiveArn: 'arn:aws:events:us-east-1:000000000000:archive/requests',
+        EventSourceArn: 'arn:aws:events:us-east-1:000000000000:event-bus/imagegen',
+        EventPattern: '{"source":["campaign"]}',
+        RetentionDays: 7,
+        EventCount: 1,
+        State: 'ENABLED',
+      });
+      expect(described.SizeBytes).toBeGreaterThan(0);
+      const listed = await client.send(new ListArchivesCommand({ EventSourceArn: 'arn:aws:events:us-east-1:000000000000:event-bus/imagegen' }));
+      expect(listed.Archives?.map((a) => [a.ArchiveName, a.EventCount])).toEqual([['requests', 1]]);
+      expect((await client.send(new ListArchivesCommand({ EventSourceArn: 'arn:aws:events:us-east-1:000000000000:event-bus/default' }))).Archives).toEqual([]);
     } finally {
       service.close();
       client.destroy();
