@@ -31,7 +31,7 @@ import {
   type LambdaFunction,
   type LambdaFunctionConfig,
 } from './models';
-import { LambdaProvider, tooLarge, type LambdaRuntime } from './provider';
+import { LambdaProvider, tooLarge, validateFunction, type LambdaRuntime } from './provider';
 import { MemoryLambdaStore, type LambdaStore } from './store';
 
 export { ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, type LambdaFunctionConfig } from './models';
@@ -96,6 +96,7 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
       throw new AwsServiceError('InvalidParameterValueException', `maxConcurrency must be an integer >= 1, got ${maxConcurrency}`);
     }
     for (const config of options.functions) {
+      validateFunction(config);
       const fn = defineFunction(config, options.rootDir, this.partition);
       if (this.deployed.has(config.name)) {
         throw new AwsServiceError('ResourceConflictException', `Function already exist: ${config.name}`, 409);

@@ -1,10 +1,9 @@
 /**
- * Lambda's domain: functions as configured (validated like CreateFunction), how a name, partial ARN
+ * Lambda's domain: functions as configured, how a name, partial ARN
  * or ARN refers to one, and the asynchronous invocations waiting for an attempt.
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Partition } from '../arns';
-import { AwsServiceError } from '../edge/errors';
 
 export interface LambdaFunctionConfig {
   /** 1-64 of `[A-Za-z0-9_-]`. */
@@ -50,18 +49,8 @@ export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
 export const RUNTIME = 'nodejs22.x';
 
-/** Set by Lambda; a function's configuration may not set them (CreateFunction rejects them). */
-const RESERVED_VARIABLES = [
-  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
-  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
-  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
-];
-const ENVIRONMENT_LIMIT_BYTES = 4096;
-
-/** A validated function; throws `InvalidParameterValueException` as CreateFunction would. */
+/** A function as deployed from its configuration (validated by the provider, as CreateFunction is). */
 export function defineFunction(config: LambdaFunctionConfig, rootDir: string, { region, account }: Partition): LambdaFunction {
-  validateFunction(config);
   return {
     config,
     arn: `arn:aws:lambda:${region}:${account}:function:${config.name}`,
@@ -69,26 +58,6 @@ export function defineFunction(config: LambdaFunctionConfig, rootDir: string, { 
     handlerSetting: `${config.entry.replace(/\.[cm]?[jt]s$/, '')}.${config.handler}`,
     maxAsyncRetries: config.maxAsyncRetries ?? 2,
   };
-}
-
-function validateFunction(config: LambdaFunctionConfig): void {
-  const invalid = (message: string) => new AwsServiceError('InvalidParameterValueException', `function ${config.name}: ${message}`);
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.name)) throw invalid('FunctionName must be 1-64 characters of [A-Za-z0-9_-]');
-  if (!Number.isInteger(config.memoryMb) || config.memoryMb < 128 || config.memoryMb > 10_240) throw invalid(`MemorySize must be an integer 128-10240, got ${config.memoryMb}`);
-  if (!Number.isInteger(config.timeoutSeconds) || config.timeoutSeconds < 1 || config.timeoutSeconds > 900) throw invalid(`Timeout must be an integer 1-900, got ${config.timeoutSeconds}`);
-  const retries = config.maxAsyncRetries ?? 2;
-  if (!Number.isInteger(retries) || retries < 0 || retries > 2) throw invalid(`MaximumRetryAttempts must be 0-2, got ${retries}`);
-  if (!/^[A-Za-z_$][\w$]*$/.test(config.handler)) throw invalid(`handler must be an export name, got "${config.handler}"`);
-  const reserved = Object.keys(config.environment).filter((key) => RESERVED_VARIABLES.includes(key));
-  if (reserved.length) {
-    throw invalid(
-      `Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`,
-    );
-  }
-  const bad = Object.keys(config.environment).find((key) => !/^[a-zA-Z]\w*$/.test(key));
-  if (bad !== undefined) throw invalid(`environment variable name "${bad}" must match [a-zA-Z]([a-zA-Z0-9_])+`);
-  const size = Buffer.byteLength(JSON.stringify(config.environment));
-  if (size > ENVIRONMENT_LIMIT_BYTES) throw invalid(`environment variables take ${size} bytes, more than the 4 KB limit`);
 }
 
 /**

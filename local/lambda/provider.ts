@@ -8,7 +8,16 @@ import { pathToFileURL } from 'node:url';
 import { AwsServiceError } from '../edge/errors';
 import type { EdgeRequest, EdgeResponse, ServiceHandler } from '../edge/types';
 import type { InvocationOutcome } from './function-pool';
-import { ASYNC_PAYLOAD_LIMIT, RUNTIME, SYNC_PAYLOAD_LIMIT, type LambdaFunction } from './models';
+import { ASYNC_PAYLOAD_LIMIT, RUNTIME, SYNC_PAYLOAD_LIMIT, type LambdaFunction, type LambdaFunctionConfig } from './models';
+
+/** Set by Lambda; a function's configuration may not set them (CreateFunction rejects them). */
+const RESERVED_VARIABLES = [
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+];
+const ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /** What the provider needs of the running service. */
 export interface LambdaRuntime {
@@ -143,6 +152,27 @@ export class LambdaProvider {
       LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${config.name}` },
     };
   }
+}
+
+/** Checks a function's configuration as CreateFunction does (`InvalidParameterValueException`). */
+export function validateFunction(config: LambdaFunctionConfig): void {
+  const invalid = (message: string) => new AwsServiceError('InvalidParameterValueException', `function ${config.name}: ${message}`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.name)) throw invalid('FunctionName must be 1-64 characters of [A-Za-z0-9_-]');
+  if (!Number.isInteger(config.memoryMb) || config.memoryMb < 128 || config.memoryMb > 10_240) throw invalid(`MemorySize must be an integer 128-10240, got ${config.memoryMb}`);
+  if (!Number.isInteger(config.timeoutSeconds) || config.timeoutSeconds < 1 || config.timeoutSeconds > 900) throw invalid(`Timeout must be an integer 1-900, got ${config.timeoutSeconds}`);
+  const retries = config.maxAsyncRetries ?? 2;
+  if (!Number.isInteger(retries) || retries < 0 || retries > 2) throw invalid(`MaximumRetryAttempts must be 0-2, got ${retries}`);
+  if (!/^[A-Za-z_$][\w$]*$/.test(config.handler)) throw invalid(`handler must be an export name, got "${config.handler}"`);
+  const reserved = Object.keys(config.environment).filter((key) => RESERVED_VARIABLES.includes(key));
+  if (reserved.length) {
+    throw invalid(
+      `Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`,
+    );
+  }
+  const bad = Object.keys(config.environment).find((key) => !/^[a-zA-Z]\w*$/.test(key));
+  if (bad !== undefined) throw invalid(`environment variable name "${bad}" must match [a-zA-Z]([a-zA-Z0-9_])+`);
+  const size = Buffer.byteLength(JSON.stringify(config.environment));
+  if (size > ENVIRONMENT_LIMIT_BYTES) throw invalid(`environment variables take ${size} bytes, more than the 4 KB limit`);
 }
 
 export function tooLarge(limit: number): AwsServiceError {
