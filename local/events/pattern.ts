@@ -15,6 +15,7 @@
  */
 import { AwsServiceError } from '../edge/errors';
 import { parseIp } from './ip-address';
+import { isObject, matchObject, type Json, type JsonObject, type LeafCondition, type LeafTest, type ObjectCondition } from './pattern-match';
 
 export { parseIp } from './ip-address';
 
@@ -24,24 +25,6 @@ export const MAX_EVENT_PATTERN_LENGTH = 4096;
 
 export function invalidPattern(reason: string): AwsServiceError {
   return new AwsServiceError('InvalidEventPatternException', `${REASON_PREFIX}${reason}`);
-}
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-type LeafTest = (value: Json) => boolean;
-
-interface LeafCondition {
-  readonly kind: 'leaf';
-  readonly tests: readonly LeafTest[];
-  /** `true`/`false` for `{"exists": …}` entries; they are evaluated on presence, not on values. */
-  readonly exists: readonly boolean[];
-}
-
-interface ObjectCondition {
-  readonly kind: 'object';
-  readonly fields: readonly (readonly [string, LeafCondition | ObjectCondition])[];
-  readonly or: readonly ObjectCondition[][];
 }
 
 /** A validated pattern, ready to match many events. */
@@ -78,9 +61,6 @@ export function matchesPattern(pattern: CompiledPattern, event: unknown): boolea
 export function eventMatchesPattern(pattern: string | object, event: unknown): boolean {
   return matchesPattern(compilePattern(pattern), event);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Compilation and validation
 
 function compileObject(pattern: JsonObject, path: string): ObjectCondition {
   const fields: [string, LeafCondition | ObjectCondition][] = [];
@@ -314,45 +294,6 @@ function wildcardRegex(pattern: string, path: string): RegExp {
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Matching
-
-function matchObject(condition: ObjectCondition, node: JsonObject): boolean {
-  for (const [key, field] of condition.fields) {
-    const value = Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
-    if (!matchField(field, value)) return false;
-  }
-  return condition.or.every((branches) => branches.some((branch) => matchObject(branch, node)));
-}
-
-function matchField(condition: LeafCondition | ObjectCondition, value: Json | undefined): boolean {
-  if (condition.kind === 'object') {
-    const nodes = objectNodes(value);
-    return nodes.length === 0 ? matchObject(condition, {}) : nodes.some((n) => matchObject(condition, n));
-  }
-  const leaves = leafValues(value);
-  if (condition.exists.some((wanted) => wanted === leaves.length > 0)) return true;
-  return leaves.some((leaf) => condition.tests.some((test) => test(leaf)));
-}
-
-/** Scalars (incl. null) at this position; arrays are flattened, objects contribute nothing. */
-function leafValues(value: Json | undefined): Json[] {
-  if (value === undefined) return [];
-  if (Array.isArray(value)) return value.flatMap((v) => leafValues(v));
-  if (isObject(value)) return [];
-  return [value];
-}
-
-function objectNodes(value: Json | undefined): JsonObject[] {
-  if (value === undefined) return [];
-  if (Array.isArray(value)) return value.flatMap((v) => objectNodes(v));
-  return isObject(value) ? [value] : [];
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function startsWith(value: string, prefix: string): boolean {
