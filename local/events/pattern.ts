@@ -14,6 +14,10 @@
  * - only `exists: false` can match a field that is absent.
  */
 import { AwsServiceError } from '../edge/errors';
+import { parseIp } from './ip-address';
+import { isObject, matchObject, type Json, type JsonObject, type LeafCondition, type LeafTest, type ObjectCondition } from './pattern-match';
+
+export { parseIp } from './ip-address';
 
 const REASON_PREFIX = 'Event pattern is not valid. Reason: ';
 /** The documented maximum length of an `EventPattern`. */
@@ -21,24 +25,6 @@ export const MAX_EVENT_PATTERN_LENGTH = 4096;
 
 export function invalidPattern(reason: string): AwsServiceError {
   return new AwsServiceError('InvalidEventPatternException', `${REASON_PREFIX}${reason}`);
-}
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-type LeafTest = (value: Json) => boolean;
-
-interface LeafCondition {
-  readonly kind: 'leaf';
-  readonly tests: readonly LeafTest[];
-  /** `true`/`false` for `{"exists": …}` entries; they are evaluated on presence, not on values. */
-  readonly exists: readonly boolean[];
-}
-
-interface ObjectCondition {
-  readonly kind: 'object';
-  readonly fields: readonly (readonly [string, LeafCondition | ObjectCondition])[];
-  readonly or: readonly ObjectCondition[][];
 }
 
 /** A validated pattern, ready to match many events. */
@@ -75,9 +61,6 @@ export function matchesPattern(pattern: CompiledPattern, event: unknown): boolea
 export function eventMatchesPattern(pattern: string | object, event: unknown): boolean {
   return matchesPattern(compilePattern(pattern), event);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Compilation and validation
 
 function compileObject(pattern: JsonObject, path: string): ObjectCondition {
   const fields: [string, LeafCondition | ObjectCondition][] = [];
@@ -285,54 +268,6 @@ function compileCidr(operand: Json, path: string): LeafTest {
   };
 }
 
-/** IPv4 dotted quad or IPv6 (with `::` compression and an optional trailing IPv4) as a bigint. */
-export function parseIp(text: string): { bits: 32 | 128; value: bigint } | undefined {
-  const v4 = parseIpv4(text);
-  if (v4 !== undefined) return { bits: 32, value: v4 };
-  if (!text.includes(':')) return undefined;
-  let groups: string[];
-  let tail: bigint | undefined;
-  let head = text;
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    tail = parseIpv4(text.slice(lastColon + 1));
-    if (tail === undefined) return undefined;
-    head = text.slice(0, lastColon + 1) + (text[lastColon - 1] === ':' ? '' : '0');
-  }
-  const doubles = head.split('::');
-  if (doubles.length > 2) return undefined;
-  const wanted = tail === undefined ? 8 : 7;
-  if (doubles.length === 2) {
-    const left = doubles[0] ? doubles[0].split(':') : [];
-    const right = doubles[1] ? doubles[1].split(':') : [];
-    const missing = wanted - left.length - right.length;
-    if (missing < 1) return undefined;
-    groups = [...left, ...Array<string>(missing).fill('0'), ...right];
-  } else {
-    groups = head.split(':');
-  }
-  if (tail !== undefined) groups = groups.slice(0, 6);
-  if (groups.length !== (tail === undefined ? 8 : 6)) return undefined;
-  let value = 0n;
-  for (const group of groups) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return undefined;
-    value = (value << 16n) | BigInt(parseInt(group, 16));
-  }
-  if (tail !== undefined) value = (value << 32n) | tail;
-  return { bits: 128, value };
-}
-
-function parseIpv4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0n;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    value = (value << 8n) | BigInt(part);
-  }
-  return value;
-}
-
 /** `*` matches any run of characters; `\*` is a literal star and `\\` a literal backslash. */
 function wildcardRegex(pattern: string, path: string): RegExp {
   let source = '';
@@ -359,45 +294,6 @@ function wildcardRegex(pattern: string, path: string): RegExp {
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Matching
-
-function matchObject(condition: ObjectCondition, node: JsonObject): boolean {
-  for (const [key, field] of condition.fields) {
-    const value = Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
-    if (!matchField(field, value)) return false;
-  }
-  return condition.or.every((branches) => branches.some((branch) => matchObject(branch, node)));
-}
-
-function matchField(condition: LeafCondition | ObjectCondition, value: Json | undefined): boolean {
-  if (condition.kind === 'object') {
-    const nodes = objectNodes(value);
-    return nodes.length === 0 ? matchObject(condition, {}) : nodes.some((n) => matchObject(condition, n));
-  }
-  const leaves = leafValues(value);
-  if (condition.exists.some((wanted) => wanted === leaves.length > 0)) return true;
-  return leaves.some((leaf) => condition.tests.some((test) => test(leaf)));
-}
-
-/** Scalars (incl. null) at this position; arrays are flattened, objects contribute nothing. */
-function leafValues(value: Json | undefined): Json[] {
-  if (value === undefined) return [];
-  if (Array.isArray(value)) return value.flatMap((v) => leafValues(v));
-  if (isObject(value)) return [];
-  return [value];
-}
-
-function objectNodes(value: Json | undefined): JsonObject[] {
-  if (value === undefined) return [];
-  if (Array.isArray(value)) return value.flatMap((v) => objectNodes(v));
-  return isObject(value) ? [value] : [];
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function startsWith(value: string, prefix: string): boolean {

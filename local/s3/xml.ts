@@ -1,6 +1,7 @@
 /** Small XML writing helpers for S3's REST-XML responses. */
 import { XMLParser } from 'fast-xml-parser';
 import { AwsServiceError } from '../edge/errors';
+import type { EdgeResponse } from '../edge/types';
 
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
@@ -42,4 +43,15 @@ export function parseXmlBody(body: Buffer): Record<string, unknown> {
 
 function malformedXml(): AwsServiceError {
   return new AwsServiceError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+}
+
+export function xmlResponse(body: string, status = 200): EdgeResponse {
+  return { status, headers: { 'content-type': 'application/xml' }, body };
+}
+
+/** The owner S3 reports on buckets and listed objects (the local cloud's one account). */
+export const OWNER = { id: '75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a', name: 'imagegen-local' };
+
+export function ownerXml(): string {
+  return `<Owner>${el('ID', OWNER.id)}${el('DisplayName', OWNER.name)}</Owner>`;
 }

@@ -10,9 +10,10 @@
  * - a synchronous, ordered event stream (the library's own event log is an async generator).
  */
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { statesTimeoutPrototype, taskError } from './asl-errors';
+import { NESTED_MACHINE_KEYS, referencePath, rewriteContextPaths } from './asl-paths';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-type JsonObject = { [key: string]: JsonValue };
 
 export type StateType = 'Task' | 'Parallel' | 'Map' | 'Pass' | 'Wait' | 'Choice' | 'Succeed' | 'Fail';
 
@@ -61,74 +62,9 @@ export interface RunHandle {
   abort(): void;
 }
 
-/**
- * `States.TaskFailed` in Retry/Catch must not match `States.Timeout`; the library decides that with
- * `instanceof` on a class it does not export, so borrow its prototype once from a probe run whose
- * task timer is fired by hand (no real waiting).
- */
-let timeoutPrototype: object | undefined;
-function statesTimeoutPrototype(): object {
-  if (timeoutPrototype) return timeoutPrototype;
-  const probe = new StateMachine(
-    { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:probe', End: true } } },
-    { validationOptions: { noValidate: true } },
-  );
-  const P = Promise as unknown as { withResolvers: () => { promise: Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void } };
-  const realWithResolvers = P.withResolvers;
-  const realSetTimeout = globalThis.setTimeout;
-  let fire: (() => void) | undefined;
-  let captured: unknown;
-  P.withResolvers = () => {
-    const inner = realWithResolvers.call(Promise);
-    return { ...inner, reject: (e: unknown) => ((captured = e), inner.reject(e)) };
-  };
-  globalThis.setTimeout = ((fn: () => void) => {
-    fire = fn;
-    return realSetTimeout(() => undefined, 0);
-  }) as unknown as typeof setTimeout;
-  try {
-    const run = probe.run(null, { overrides: { taskResourceLocalHandlers: { T: () => new Promise<never>(() => undefined) } } });
-    run.result.catch(() => undefined);
-  } finally {
-    P.withResolvers = realWithResolvers;
-    globalThis.setTimeout = realSetTimeout;
-  }
-  fire?.();
-  timeoutPrototype =
-    captured instanceof Error && captured.name === 'States.Timeout' ? Object.getPrototypeOf(captured) as object : Error.prototype;
-  return timeoutPrototype;
-}
-
-/** A task failure as Retry/Catch see it: `Error` = `error`, `Cause` = `cause` (either may be null). */
-export function taskError(error: string | undefined, cause: string | undefined): Error {
-  const e = new Error();
-  Object.defineProperty(e, 'name', { value: error ?? null, writable: true, configurable: true });
-  Object.defineProperty(e, 'message', { value: cause ?? null, writable: true, configurable: true });
-  return e;
-}
-
-/** `States.Timeout`: matched by `States.Timeout`/`States.ALL`, never by `States.TaskFailed`. */
-export function timeoutError(cause?: string): Error {
-  const e = Object.create(statesTimeoutPrototype()) as Error;
-  Object.defineProperty(e, 'name', { value: 'States.Timeout', writable: true, configurable: true });
-  Object.defineProperty(e, 'message', { value: cause ?? null, writable: true, configurable: true });
-  return e;
-}
-
-/** Ends an attempt when the run stops; neither retried nor caught. */
-export class RunStoppedError extends Error {
-  override readonly name = 'RunStopped';
-  readonly isRetryable = false;
-  readonly isCatchable = false;
-  constructor() {
-    super('the execution was stopped');
-  }
-}
-
 /** The library's `setTimeout` can hold at most 2^31-1 ms; real task timeouts are on the Clock. */
 const LIBRARY_TASK_TIMEOUT_SECONDS = 2_000_000;
 const WAIT_RESOURCE = 'arn:aws:lambda:us-east-1:000000000000:function:local-wait-state';
-const NESTED_MACHINE_KEYS = new Set(['Iterator', 'ItemProcessor', 'Branches']);
 const HOOK = Symbol.for('imagegen.asl-runtime.hook');
 
 interface StateInfo {
@@ -421,20 +357,6 @@ export function runDirect(definitionJson: string, input: JsonValue): Promise<Jso
 }
 const directCache = new Map<string, StateMachine>();
 
-function rewriteContextPaths(value: unknown, stateKey: string, key = ''): unknown {
-  if (typeof value === 'string') {
-    if (!(key.endsWith('.$') || key.endsWith('Path') || key === 'Variable')) return value;
-    return value.replace(/\$\$\.Execution\b/g, '$$$$.__execution').replace(/\$\$\.State\b/g, `$$$$.${stateKey}`);
-  }
-  if (Array.isArray(value)) return value.map((v) => rewriteContextPaths(v, stateKey, key));
-  if (isObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = NESTED_MACHINE_KEYS.has(k) ? v : rewriteContextPaths(v, stateKey, k);
-    return out;
-  }
-  return value;
-}
-
 /** Delay before retry `attempt` (1-based): IntervalSeconds × BackoffRate^(attempt-1), capped, jittered. */
 export function retryDelayMs(retrier: Record<string, unknown>, attempt: number): number {
   const interval = typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1;
@@ -443,20 +365,6 @@ export function retryDelayMs(retrier: Record<string, unknown>, attempt: number):
   if (typeof retrier.MaxDelaySeconds === 'number') seconds = Math.min(seconds, retrier.MaxDelaySeconds);
   if (retrier.JitterStrategy === 'FULL') seconds = Math.random() * seconds;
   return Math.round(seconds * 1000);
-}
-
-/** Evaluates a Reference Path (`$.a.b[0]['c d']`) against `input`; undefined when absent. */
-export function referencePath(input: JsonValue, path: string): JsonValue | undefined {
-  if (!path.startsWith('$')) return undefined;
-  const tokens = path.slice(1).match(/\.[^.[\]]+|\[\d+\]|\['[^']*'\]|\["[^"]*"\]/g) ?? [];
-  if (tokens.join('') !== path.slice(1)) return undefined;
-  let current: JsonValue | undefined = input;
-  for (const token of tokens) {
-    if (current === null || typeof current !== 'object' || current === undefined) return undefined;
-    const key = token.startsWith('.') ? token.slice(1) : token.startsWith('[') && /^\[\d+\]$/.test(token) ? Number(token.slice(1, -1)) : token.slice(2, -2);
-    current = Array.isArray(current) ? (typeof key === 'number' ? current[key] : undefined) : (current as JsonObject)[String(key)];
-  }
-  return current;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

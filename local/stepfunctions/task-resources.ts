@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../edge/errors';
 import type { EventBusPort, LambdaInvocationResult, LambdaPort } from '../ports';
-import { taskError, type JsonValue } from './asl-runtime';
+import { taskError } from './asl-errors';
+import type { JsonValue } from './asl-runtime';
 
 export type TaskResource =
   | { readonly kind: 'lambda:invoke'; readonly waitForTaskToken: boolean; readonly resourceType: 'lambda'; readonly resource: string }

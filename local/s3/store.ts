@@ -1,6 +1,7 @@
 /**
- * The S3 emulator's persistent state: objects as plain files under `<dataDir>/s3/<bucket>/<key>`,
- * each object's metadata in a JSON sidecar under `<dataDir>/s3-meta/<bucket>/objects/`.
+ * Where S3 keeps its state: objects as plain files under `<dataDir>/s3/<bucket>/<key>`, each
+ * object's metadata in a JSON sidecar under `<dataDir>/s3-meta/<bucket>/objects/`, multipart
+ * uploads in progress under `<dataDir>/s3-multipart/<uploadId>/`.
  *
  * Every write goes to a temp file on the same filesystem and is renamed into place, so a crash
  * leaves either the old or the new object, never a torn one. The data file is renamed before its
@@ -9,34 +10,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { collisionRelativePath, containedPath, keyToRelativePath } from './key-paths';
-
-export interface ObjectMeta {
-  readonly key: string;
-  /** Path of the data file relative to the bucket directory. */
-  readonly file: string;
-  readonly size: number;
-  /** Quoted, as S3 returns it. */
-  readonly etag: string;
-  /** Epoch ms. */
-  readonly lastModified: number;
-  readonly contentType: string;
-  /** Stored representation headers (content-encoding, cache-control, …), lower-cased names. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** `x-amz-meta-*` values, names without the prefix, lower-cased. */
-  readonly userMetadata: Readonly<Record<string, string>>;
-  /** Checksums the client sent, by header suffix (`crc32`, `sha256`, …), base64. */
-  readonly checksums: Readonly<Record<string, string>>;
-  readonly partsCount?: number;
-  /** The data file's mtime when the sidecar was written; a mismatch means the file changed since. */
-  readonly fileMtimeMs: number;
-}
-
-export type NewObject = Omit<ObjectMeta, 'key' | 'file' | 'size' | 'etag' | 'fileMtimeMs'> & {
-  readonly etag?: string;
-};
+import { compareUtf8, type MultipartUpload, type NewObject, type ObjectMeta, type PartInfo } from './models';
 
 interface BucketState {
   readonly creationDate: number;
@@ -48,9 +25,12 @@ export class FileObjectStore {
   private readonly buckets = new Map<string, BucketState>();
   private readonly locks = new Map<string, Promise<unknown>>();
   readonly tmpDir: string;
+  private readonly multipartDir: string;
 
   constructor(private readonly dataDir: string) {
     this.tmpDir = join(dataDir, 's3-tmp');
+    this.multipartDir = join(dataDir, 's3-multipart');
+    mkdirSync(this.multipartDir, { recursive: true });
     // Leftover temp files are writes that never committed.
     rmSync(this.tmpDir, { recursive: true, force: true });
     mkdirSync(this.tmpDir, { recursive: true });
@@ -172,6 +152,56 @@ export class FileObjectStore {
     });
   }
 
+  async createUpload(uploadId: string, upload: MultipartUpload): Promise<void> {
+    const dir = this.uploadDir(uploadId);
+    mkdirSync(dir, { recursive: true });
+    await writeFile(join(dir, 'upload.json'), JSON.stringify(upload));
+  }
+
+  /** The upload in progress under `uploadId`; undefined when there is none (never created, completed or aborted). */
+  async upload(uploadId: string): Promise<MultipartUpload | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.uploadDir(uploadId), 'upload.json'), 'utf8')) as MultipartUpload;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Part data, then its record, each renamed into place: completion checks the record's ETag. */
+  async putPart(uploadId: string, partNumber: number, payload: Buffer, info: PartInfo): Promise<void> {
+    const dir = this.uploadDir(uploadId);
+    await writeFile(join(dir, `${partNumber}.part.tmp`), payload);
+    await rename(join(dir, `${partNumber}.part.tmp`), join(dir, `${partNumber}.part`));
+    await writeFile(join(dir, `${partNumber}.json.tmp`), JSON.stringify(info));
+    await rename(join(dir, `${partNumber}.json.tmp`), join(dir, `${partNumber}.json`));
+  }
+
+  /** An uploaded part and its data file; undefined when the part was never (completely) uploaded. */
+  async part(uploadId: string, partNumber: number): Promise<{ info: PartInfo; file: string } | undefined> {
+    const dir = this.uploadDir(uploadId);
+    let info: PartInfo;
+    try {
+      info = JSON.parse(await readFile(join(dir, `${partNumber}.json`), 'utf8')) as PartInfo;
+    } catch {
+      return undefined;
+    }
+    const file = join(dir, `${partNumber}.part`);
+    return existsSync(file) ? { info, file } : undefined;
+  }
+
+  async deleteUpload(uploadId: string): Promise<void> {
+    await rm(this.uploadDir(uploadId), { recursive: true, force: true });
+  }
+
+  /** Upload ids in progress. */
+  pendingUploads(): Promise<string[]> {
+    return readdir(this.multipartDir);
+  }
+
+  private uploadDir(uploadId: string): string {
+    return join(this.multipartDir, uploadId);
+  }
+
   private async moveInto(tempPath: string, target: string): Promise<void> {
     await mkdir(dirname(target), { recursive: true });
     await rename(tempPath, target);
@@ -256,11 +286,6 @@ export class FileObjectStore {
     const digest = createHash('sha256').update(key).digest('hex');
     return join(this.metaDir(bucket), 'objects', digest.slice(0, 2), `${digest}.json`);
   }
-}
-
-/** S3 orders keys by their UTF-8 bytes, which differs from UTF-16 order for astral characters. */
-export function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function isPathConflict(error: unknown): boolean {

@@ -1,8 +1,16 @@
 /**
- * The metric data itself: one series of raw data points per (namespace, name, dimension set), and
- * the period aggregation that GetMetricData and GetMetricStatistics share. Points keep their raw
- * values (not pre-aggregated), so any statistic, percentiles included, can be asked later.
+ * CloudWatch's domain: one series of raw data points per metric (namespace, name, dimension set),
+ * retention, the period aggregation that GetMetricData and GetMetricStatistics share, and the
+ * statistics. Points keep their raw values (not pre-aggregated), so any statistic, percentiles
+ * included, can be asked later. No wire format here.
  */
+
+export const STANDARD_UNITS = [
+  'Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes', 'Bits', 'Kilobits',
+  'Megabits', 'Gigabits', 'Terabits', 'Percent', 'Count', 'Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second',
+  'Gigabytes/Second', 'Terabytes/Second', 'Bits/Second', 'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second',
+  'Terabits/Second', 'Count/Second', 'None',
+] as const;
 
 export interface Dimension {
   readonly Name: string;
@@ -64,7 +72,8 @@ export function metricKey(namespace: string, metricName: string, dimensions: rea
   return JSON.stringify([namespace, metricName, sortDimensions(dimensions).map((d) => [d.Name, d.Value])]);
 }
 
-export class MetricStore {
+/** Every metric's points, in memory. */
+export class Metrics {
   private readonly metrics = new Map<string, StoredMetric>();
 
   add(identity: MetricIdentity, point: StoredPoint): void {

@@ -1,0 +1,157 @@
+/**
+ * Moves accepted events on: archives them, matches them against the bus's rules, and delivers each
+ * target its input asynchronously, retried per the target's retry policy on the `Clock`. Replays
+ * and schedule firings go through the same delivery path.
+ */
+import type { Clock } from '../clock';
+import type { LambdaPort, StepFunctionsPort } from '../ports';
+import {
+  archiveKeeps,
+  matchingRules,
+  newDelivery,
+  nextRetryDelay,
+  replayedEvents,
+  type Archive,
+  type ArchivedEvent,
+  type Delivery,
+  type EventEnvelope,
+  type Replay,
+  type Rule,
+} from './models';
+import type { EventsStore } from './store';
+import { renderTargetInput } from './transform';
+
+export interface DispatcherDeps {
+  readonly clock: Clock;
+  readonly store: EventsStore;
+  readonly stepFunctions: StepFunctionsPort;
+  readonly lambda: LambdaPort;
+  readonly log: (line: string) => void;
+}
+
+class UnsupportedTargetError extends Error {
+  override readonly name = 'UnsupportedTargetError';
+}
+
+export class Dispatcher {
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly retryTimers = new Set<() => void>();
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  /** An event accepted on `bus`: archived, and owed to the targets of every rule it matches. */
+  publish(bus: string, event: EventEnvelope, ingestionTime: number, onlyRules?: ReadonlySet<string>): void {
+    const archived: { archive: Archive; record: ArchivedEvent }[] = this.deps.store
+      .archives()
+      .filter((archive) => archiveKeeps(archive, bus, event))
+      .map((archive) => ({ archive, record: { time: Date.parse(event.time), event } }));
+    const deliveries: Delivery[] = [];
+    for (const rule of matchingRules(this.deps.store.rules(), bus, event, onlyRules)) {
+      this.deps.log(`events: ${event.id} matched rule ${rule.name}`);
+      deliveries.push(...this.deliveriesFor(rule, event, ingestionTime));
+    }
+    this.deps.store.accept(archived, deliveries);
+    for (const delivery of deliveries) this.launch(delivery);
+  }
+
+  /** A schedule rule fired: its targets get the Scheduled Event (no pattern, no archive). */
+  fire(rule: Rule, event: EventEnvelope, at: number): void {
+    const deliveries = this.deliveriesFor(rule, event, at);
+    this.deps.store.accept([], deliveries);
+    for (const delivery of deliveries) this.launch(delivery);
+  }
+
+  /** Re-publishes the replay's window of archived events to its bus, then marks it COMPLETED. */
+  replay(replay: Replay): void {
+    replay.state = 'RUNNING';
+    this.deps.store.saveReplay(replay);
+    const only = replay.destination.FilterArns ? new Set(replay.destination.FilterArns) : undefined;
+    for (const { time, event } of replayedEvents(replay)) {
+      this.publish(replay.archive.bus, event, this.deps.clock.now(), only);
+      replay.eventLastReplayedTime = time;
+    }
+    replay.state = 'COMPLETED';
+    replay.replayEndTime = this.deps.clock.now();
+    this.deps.store.saveReplay(replay);
+    this.deps.log(`events: replay ${replay.name} completed`);
+  }
+
+  /** Resolves once no delivery attempt is running (scheduled retries are not waited for). */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Cancels pending retries. */
+  close(): void {
+    for (const cancel of this.retryTimers) cancel();
+    this.retryTimers.clear();
+  }
+
+  private deliveriesFor(rule: Rule, event: EventEnvelope, ingestionTime: number): Delivery[] {
+    const deliveries: Delivery[] = [];
+    for (const target of rule.targets.values()) {
+      try {
+        const input = renderTargetInput(target, event as unknown as Record<string, unknown>, { ruleArn: rule.arn, ruleName: rule.name, ingestionTime });
+        deliveries.push(newDelivery(rule, target, event, input, ingestionTime));
+      } catch (error) {
+        this.deps.log(`events: rule ${rule.name} target ${target.Id}: input could not be rendered (${String(error)}); event ${event.id} dropped`);
+      }
+    }
+    return deliveries;
+  }
+
+  /** The first attempt runs on the next turn: PutEvents answers before any target runs. */
+  private launch(delivery: Delivery): void {
+    this.inFlight++;
+    setImmediate(() => void this.attempt(delivery));
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    const { store, clock, log } = this.deps;
+    try {
+      await this.invoke(delivery.targetArn, delivery.input);
+      store.removeDelivery(delivery.id);
+      log(`events: delivered ${delivery.eventId} to ${delivery.targetArn} (rule ${delivery.ruleName}, attempt ${delivery.retries + 1})`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const delay = nextRetryDelay(delivery, clock.now());
+      if (error instanceof UnsupportedTargetError || delay === undefined) {
+        store.removeDelivery(delivery.id);
+        log(`events: giving up on ${delivery.eventId} for ${delivery.targetArn} after ${delivery.retries + 1} attempt(s): ${message}`);
+      } else {
+        log(`events: delivery of ${delivery.eventId} to ${delivery.targetArn} failed (${message}); retry in ${delay} ms`);
+        const next: Delivery = { ...delivery, retries: delivery.retries + 1 };
+        store.saveDelivery(next);
+        const cancel = clock.schedule(delay, () => {
+          this.retryTimers.delete(cancel);
+          this.inFlight++;
+          void this.attempt(next);
+        });
+        this.retryTimers.add(cancel);
+      }
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async invoke(arn: string, input: string): Promise<void> {
+    if (/^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:/.test(arn)) {
+      await this.deps.stepFunctions.startExecution({ stateMachineArn: arn, input });
+      return;
+    }
+    if (/^arn:[^:]+:lambda:[^:]*:[^:]*:function:/.test(arn)) {
+      let payload: unknown = input;
+      try {
+        payload = JSON.parse(input);
+      } catch {
+        // A non-JSON Input is passed through as text.
+      }
+      this.deps.lambda.invokeAsync(arn, payload);
+      return;
+    }
+    throw new UnsupportedTargetError(`target ${arn} is neither a state machine nor a Lambda function`);
+  }
+}
