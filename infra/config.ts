@@ -4,12 +4,18 @@
  * so a bad value fails synthesis with the key's name instead of failing a deployment later.
  */
 import type { ScheduledActionSpec } from '../topology/topology';
-import { defaultConfig, type ImagegenConfig } from '../topology/imagegen-topology';
+import { defaultConfig, deriveConcurrency, type ImagegenConfig } from '../topology/imagegen-topology';
+import { modelCopiesPerInstance, NEURON_INSTANCE_TYPES } from '../topology/instance-types';
 
 export const CONTEXT_PREFIX = 'imagegen:';
 
 /** Inferentia2 sizes the Neuron-compiled SDXL artifacts can run on. */
-export const INF2_INSTANCE_TYPES = ['ml.inf2.xlarge', 'ml.inf2.8xlarge', 'ml.inf2.24xlarge', 'ml.inf2.48xlarge'] as const;
+export const INF2_INSTANCE_TYPES = Object.keys(NEURON_INSTANCE_TYPES);
+
+/** Settings that follow from others and cannot be set on their own. */
+const DERIVED: Partial<Record<keyof ImagegenConfig, string>> = {
+  maxConcurrentInvocationsPerInstance: 'the model copies of imagegen:instanceType (its NeuronCores ÷ imagegen:neuronCoresPerModelCopy)',
+};
 
 export interface InfraConfig {
   /** Names, model and capacity, as the topology takes them. */
@@ -53,10 +59,13 @@ export function configFromContext(read: ContextReader): InfraConfig {
   for (const [name, fallback] of Object.entries(defaultConfig)) {
     const raw = read(key(name));
     if (raw === undefined) continue;
+    const derivedFrom = DERIVED[name as keyof ImagegenConfig];
+    if (derivedFrom) throw new ConfigError(`${key(name)} cannot be set: it is ${derivedFrom}`);
     overrides[name] = coerce(key(name), raw, fallback);
   }
-  const imagegen = { ...defaultConfig, ...overrides } as ImagegenConfig;
-  validateImagegen(imagegen);
+  const merged = { ...defaultConfig, ...overrides } as ImagegenConfig;
+  validateImagegen(merged);
+  const imagegen = deriveConcurrency(merged);
 
   const scheduledActions = parseScheduledActions(read(key('scheduledActions')));
   const optionalString = (k: string): string | undefined => {
@@ -134,7 +143,16 @@ function validateImagegen(c: ImagegenConfig): void {
   if (c.maxInstances < c.minInstances) {
     throw new ConfigError(`${k('maxInstances')} (${c.maxInstances}) must be ≥ ${k('minInstances')} (${c.minInstances})`);
   }
-  integer('maxConcurrentInvocationsPerInstance', 1, 1000);
+  integer('neuronCoresPerModelCopy', 1, 24);
+  try {
+    modelCopiesPerInstance(c.instanceType, c.neuronCoresPerModelCopy);
+  } catch (error) {
+    throw new ConfigError(`${k('neuronCoresPerModelCopy')}: ${(error as Error).message}`);
+  }
+  integer('modelServerTimeoutSeconds', 1, 3600);
+  integer('modelVolumeSizeGb', 1, 512);
+  integer('modelDataDownloadTimeoutSeconds', 60, 3600);
+  integer('containerStartupHealthCheckTimeoutSeconds', 60, 3600);
   integer('requestTtlSeconds', 60, 21600);
   integer('invocationTimeoutSeconds', 1, 3600);
   integer('scaleOutCooldownSeconds', 0, 3600);

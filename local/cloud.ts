@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { findResource, type Topology } from '../topology/topology';
+import { findResource, renderDefinitionValues, type Topology } from '../topology/topology';
 import { imagegenTopology } from '../topology/imagegen-topology';
 import { arnOf, resolveEnv, resolveRef, substituteDefinition, type Partition } from './arns';
 import { AutoScalingService } from './autoscaling/autoscaling-service';
@@ -190,7 +190,7 @@ export class LocalCloud {
         name: sm.name,
         type: sm.type,
         definition: substituteDefinition(
-          readFileSync(join(REPO_ROOT, sm.definitionFile), 'utf8'),
+          renderDefinitionValues(readFileSync(join(REPO_ROOT, sm.definitionFile), 'utf8'), sm.values),
           Object.fromEntries(Object.entries(sm.substitutions).map(([k, r]) => [k, resolveRef(r, partition)])),
         ),
       })),

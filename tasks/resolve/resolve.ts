@@ -9,7 +9,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
-import { CALLBACK_TIMEOUT_SECONDS } from '../../topology/imagegen-topology';
+import { callbackTimeoutSeconds } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
 import type { ResolveConfig } from '../shared/config';
 import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey } from '../shared/coordination';
@@ -84,7 +84,7 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
           renditions: request.renditions,
           ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
           createdAt: nowMs,
-          expiresAt: Math.ceil(nowMs / 1000) + CALLBACK_TIMEOUT_SECONDS + LEASE_SLACK_SECONDS,
+          expiresAt: Math.ceil(nowMs / 1000) + callbackTimeoutSeconds(config) + LEASE_SLACK_SECONDS,
         },
       }),
     ),
@@ -220,7 +220,7 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
 
 async function startInference(request: NormalizedRequest, cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<void> {
   const { config } = deps;
-  const expiresAt = Math.ceil(nowMs / 1000) + CALLBACK_TIMEOUT_SECONDS + LEASE_SLACK_SECONDS;
+  const expiresAt = Math.ceil(nowMs / 1000) + callbackTimeoutSeconds(config) + LEASE_SLACK_SECONDS;
   // Written before the call: the notification may arrive before InvokeEndpointAsync returns.
   await deps.ddb.send(
     new PutCommand({ TableName: config.tableName, Item: { ...inferenceKey(inferenceId), cacheKey, startedAt: nowMs, expiresAt } }),

@@ -10,7 +10,7 @@ const nightly = { name: 'nightly-off', schedule: 'cron(0 22 * * ? *)', timezone:
 
 let s: Synthesized;
 beforeAll(() => {
-  s = synthesize({ 'imagegen:scheduledActions': JSON.stringify([nightly]), 'imagegen:instanceType': 'ml.inf2.xlarge' });
+  s = synthesize({ 'imagegen:scheduledActions': JSON.stringify([nightly]) });
 }, 120_000);
 
 const resourcesOfType = (type: string) => Object.entries(s.json.Resources).filter(([, r]) => r.Type === type);
@@ -18,11 +18,18 @@ const functionStatements = (name: string) => statementsOfRole(s, roleOfFunction(
 const bucketArn = () => `\${${logicalIdOf(s, 'bucket', s.topology.buckets[0]!.name)}.Arn}`;
 
 describe('state machine', () => {
-  it('deploys the workflows/ ASL file verbatim, with the substitutions resolved to the topology resources', () => {
+  it('deploys the workflows/ ASL file with its numbers rendered and the substitutions resolved to the topology resources', () => {
     const spec = s.topology.stateMachines[0]!;
-    const asl = readFileSync(path.join(REPO, spec.definitionFile), 'utf8');
+    const asl = JSON.parse(readFileSync(path.join(REPO, spec.definitionFile), 'utf8'));
     const props = s.json.Resources[logicalIdOf(s, 'stateMachine', spec.name)]!.Properties!;
-    expect(JSON.parse(props.DefinitionString as string)).toEqual(JSON.parse(asl));
+    const deployed = JSON.parse(props.DefinitionString as string);
+    // The file says "${CallbackTimeoutSeconds}" (a JSON string); the deployed definition has the number.
+    expect(asl.States.Resolve.TimeoutSeconds).toBe('${CallbackTimeoutSeconds}');
+    expect(deployed.States.Resolve.TimeoutSeconds).toBe(spec.values!.CallbackTimeoutSeconds);
+    expect({ ...deployed, States: { ...deployed.States, Resolve: { ...deployed.States.Resolve, TimeoutSeconds: 'x' } } }).toEqual({
+      ...asl,
+      States: { ...asl.States, Resolve: { ...asl.States.Resolve, TimeoutSeconds: 'x' } },
+    });
 
     const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
     expect(Object.keys(substitutions).sort()).toEqual(Object.keys(spec.substitutions).sort());
@@ -278,19 +285,39 @@ describe('notification topics', () => {
 describe('SageMaker async endpoint', () => {
   const ep = () => s.topology.endpoints[0]!;
 
-  it('runs the Neuronx container on the model artifacts given as a stack parameter', () => {
+  it('runs the Neuronx container on the model artifacts given as a stack parameter, one model copy per 2 NeuronCores', () => {
     s.template.hasParameter('ModelArtifactsS3Uri', { Type: 'String', AllowedPattern: Match.stringLikeRegexp('tar') });
+    // ml.inf2.48xlarge: 12 Inferentia2 chips, 24 NeuronCores, so 12 workers.
     s.template.hasResourceProperties('AWS::SageMaker::Model', {
-      PrimaryContainer: { Image: ep().container.image, ModelDataUrl: { Ref: 'ModelArtifactsS3Uri' }, Environment: ep().container.environment },
+      PrimaryContainer: {
+        Image: ep().container.image,
+        ModelDataUrl: { Ref: 'ModelArtifactsS3Uri' },
+        Environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '12', NEURON_RT_NUM_CORES: '2', SAGEMAKER_MODEL_SERVER_TIMEOUT: '300' },
+      },
     });
   });
 
-  it('configures async inference: output and failure paths, both topics, concurrency, instance type from context', () => {
+  it('never names a Hub model: the toolkit would download HF_MODEL_ID instead of loading /opt/ml/model', () => {
+    const [, model] = resourcesOfType('AWS::SageMaker::Model')[0]!;
+    const environment = (model.Properties!.PrimaryContainer as { Environment: Record<string, string> }).Environment;
+    expect(Object.keys(environment)).not.toContain('HF_MODEL_ID');
+    expect(Object.keys(environment)).not.toContain('HF_TASK');
+  });
+
+  it('gives each instance a volume and the time to download the archive and start the container', () => {
+    s.template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [
+        Match.objectLike({ VolumeSizeInGB: 128, ModelDataDownloadTimeoutInSeconds: 1800, ContainerStartupHealthCheckTimeoutInSeconds: 1800 }),
+      ],
+    });
+  });
+
+  it('configures async inference: output and failure paths, both topics, one request per model copy', () => {
     const bucketId = logicalIdOf(s, 'bucket', ep().async.output.bucket);
     s.template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
-      ProductionVariants: [Match.objectLike({ VariantName: 'AllTraffic', InstanceType: 'ml.inf2.xlarge', InitialInstanceCount: 1 })],
+      ProductionVariants: [Match.objectLike({ VariantName: 'AllTraffic', InstanceType: 'ml.inf2.48xlarge', InitialInstanceCount: 1 })],
       AsyncInferenceConfig: {
-        ClientConfig: { MaxConcurrentInvocationsPerInstance: ep().maxConcurrentInvocationsPerInstance },
+        ClientConfig: { MaxConcurrentInvocationsPerInstance: 12 },
         OutputConfig: {
           S3OutputPath: { 'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${prefixes.asyncOutput}`]] },
           S3FailurePath: { 'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${prefixes.asyncFailures}`]] },

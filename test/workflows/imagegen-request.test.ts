@@ -11,7 +11,8 @@ import { reportFailure } from '../../tasks/report-failure/report-failure';
 import { loadSample } from '../../events/samples';
 import { succeededDetailSchema } from '../../events/image-generation-succeeded/schema';
 import { failedDetailSchema } from '../../events/image-generation-failed/schema';
-import { CALLBACK_TIMEOUT_SECONDS } from '../../topology/imagegen-topology';
+import { callbackTimeoutSeconds, defaultConfig, imagegenTopology } from '../../topology/imagegen-topology';
+import { renderDefinitionValues } from '../../topology/topology';
 import { FakeCloud } from './fake-cloud';
 import { TestClock, completeDeps, errorNotification, finishLastInference, reportDeps, resolveDeps, snsEvent, successNotification } from './harness';
 
@@ -23,7 +24,7 @@ const ARNS = {
 };
 
 function definition(timeoutSeconds?: number): { States: { Resolve: { TimeoutSeconds: number } } } {
-  let text = readFileSync(ASL_FILE, 'utf8');
+  let text = renderDefinitionValues(readFileSync(ASL_FILE, 'utf8'), imagegenTopology().stateMachines[0]!.values);
   for (const [k, v] of Object.entries(ARNS)) text = text.split(`\${${k}}`).join(v);
   expect(text).not.toContain('${');
   const def = JSON.parse(text);
@@ -109,8 +110,9 @@ describe('imagegen-request workflow', () => {
     (e: { cause?: { name: string; message: string } }) => ({ error: e.cause?.name, cause: e.cause?.message }),
   );
 
-  it('defines the callback timeout from the topology', () => {
-    expect(definition().States.Resolve.TimeoutSeconds).toBe(CALLBACK_TIMEOUT_SECONDS);
+  it('waits for the callback as long as SageMaker may hold the request: queue TTL + invocation timeout + slack', () => {
+    expect(definition().States.Resolve.TimeoutSeconds).toBe(callbackTimeoutSeconds(defaultConfig));
+    expect(callbackTimeoutSeconds(defaultConfig)).toBe(3600 + 900 + 600);
   });
 
   it('miss: one inference, then Notify with the result as detail and execution output (2 states)', async () => {
