@@ -148,6 +148,8 @@ export const SERVING_IMAGE =
 
 export const METRIC_NAMESPACE = 'ImageGen';
 export const UTILIZATION_METRIC = 'UtilizationRate';
+/** Inferences the endpoint accepted (a miss that won the image's lease), dimension `EndpointName` only. */
+export const ARRIVALS_METRIC = 'InferencesStarted';
 
 export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topology {
   const bucket = ref.name('bucket', config.bucketName);
@@ -273,11 +275,13 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
           VARIANT_NAME: names.variant,
           UTILIZATION_NAMESPACE: METRIC_NAMESPACE,
           UTILIZATION_METRIC: UTILIZATION_METRIC,
+          ARRIVALS_METRIC: ARRIVALS_METRIC,
           CONCURRENCY_PER_INSTANCE: String(config.maxConcurrentInvocationsPerInstance),
           INFERENCE_SECONDS: String(config.inferenceSeconds),
           DRAIN_SECONDS: String(config.drainSeconds),
         },
         permissions: [
+          { kind: 'endpoint', name: config.endpointName, access: 'describe' },
           { kind: 'metrics', access: 'read' },
           { kind: 'metrics', access: 'put', namespaces: [METRIC_NAMESPACE] },
         ],

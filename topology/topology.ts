@@ -101,7 +101,7 @@ export type Permission =
   | { readonly kind: 'bucket'; readonly name: string; readonly access: 'read' | 'write' | 'readWrite'; readonly prefixes: readonly string[] }
   | { readonly kind: 'table'; readonly name: string; readonly access: 'read' | 'readWrite' }
   | { readonly kind: 'bus'; readonly name: string; readonly access: 'putEvents' }
-  | { readonly kind: 'endpoint'; readonly name: string; readonly access: 'invokeAsync' }
+  | { readonly kind: 'endpoint'; readonly name: string; readonly access: 'invokeAsync' | 'describe' }
   | { readonly kind: 'stateMachine'; readonly name: string; readonly access: 'sendTaskResult' }
   | { readonly kind: 'metrics'; readonly access: 'read' | 'put'; readonly namespaces?: readonly string[] };
 

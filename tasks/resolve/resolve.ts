@@ -9,7 +9,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
-import { callbackTimeoutSeconds } from '../../topology/imagegen-topology';
+import { ARRIVALS_METRIC, callbackTimeoutSeconds } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
 import type { ResolveConfig } from '../shared/config';
 import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey } from '../shared/coordination';
@@ -31,7 +31,10 @@ export interface ResolveDeps {
   readonly config: ResolveConfig;
   readonly clock: { now(): number };
   readonly logger: LogSink;
+  /** Per-request counts for dashboards (Powertools adds its `service` dimension). */
   readonly metrics: MetricsSink;
+  /** The utilization publisher's input, emitted with exactly the dimension set it queries: `{EndpointName}`. */
+  readonly scalingMetrics: MetricsSink;
   /** InferenceId generator. @default randomUUID */
   readonly newId?: () => string;
 }
@@ -66,7 +69,6 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     metrics.addMetric('CacheHits', MetricUnit.Count, 1);
     return { outcome: 'hit', cacheKey };
   }
-  metrics.addMetric('CacheMisses', MetricUnit.Count, 1);
 
   const nowMs = deps.clock.now();
   const waiter = waiterKey(cacheKey, input.executionArn);
@@ -95,13 +97,17 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     await deps.ddb.send(new DeleteCommand({ TableName: config.tableName, Key: waiter, ConditionExpression: 'taskToken = :t', ExpressionAttributeValues: { ':t': input.taskToken } })).catch((e: unknown) => {
       if (!isConditionFailure(e)) throw e;
     });
+    // Served from the cache after all: the image landed while this request registered itself.
+    metrics.addMetric('CacheHits', MetricUnit.Count, 1);
     return { outcome: 'hit', cacheKey };
   }
+  metrics.addMetric('CacheMisses', MetricUnit.Count, 1);
 
   const inferenceId = (deps.newId ?? randomUUID)();
   const won = await takeLease(cacheKey, inferenceId, nowMs, deps);
   if (!won) {
     deps.logger.info('joined in-flight inference', { requestId: request.requestId, cacheKey });
+    metrics.addMetric('InferencesJoined', MetricUnit.Count, 1);
     return { outcome: 'joined', cacheKey };
   }
   try {
@@ -113,6 +119,9 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     );
     throw classify(error, 'starting the inference failed');
   }
+  // The endpoint accepted one more inference: the arrivals the utilization metric counts.
+  deps.scalingMetrics.addDimension('EndpointName', config.endpointName);
+  deps.scalingMetrics.addMetric(ARRIVALS_METRIC, MetricUnit.Count, 1);
   deps.logger.info('started inference', { requestId: request.requestId, cacheKey, inferenceId });
   return { outcome: 'started', cacheKey, inferenceId };
 }

@@ -184,7 +184,7 @@ describe('least privilege', () => {
     expect(families('imagegen-resolve')).toEqual(['cloudwatch', 'dynamodb', 'logs', 's3', 'sagemaker', 'states']);
     expect(families('imagegen-complete')).toEqual(['cloudwatch', 'dynamodb', 'logs', 's3', 'sqs', 'states']);
     expect(families('imagegen-report-failure')).toEqual(['cloudwatch', 'events', 'logs']);
-    expect(families('imagegen-publish-utilization')).toEqual(['cloudwatch', 'logs', 'sqs']);
+    expect(families('imagegen-publish-utilization')).toEqual(['cloudwatch', 'logs', 'sagemaker', 'sqs']);
     const sqs = functionStatements('imagegen-complete').filter((st) => allowedActions([st]).some((a) => a.startsWith('sqs:')));
     const dlqId = Object.entries(s.json.Resources).find(([, r]) => r.Metadata?.['imagegen:supports'] === 'function/imagegen-complete#async-dlq')![0];
     expect(sqs.map((st) => render(st.Resource))).toEqual([`\${${dlqId}.Arn}`]);
@@ -205,6 +205,13 @@ describe('least privilege', () => {
       expect(put.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': ['ImageGen'] } });
       expect(allowedActions(st).includes('cloudwatch:GetMetricData')).toBe(spec.name === 'imagegen-publish-utilization');
     }
+  });
+
+  it('lets publish-utilization describe the endpoint (its instance count) and nothing else of SageMaker', () => {
+    const st = functionStatements('imagegen-publish-utilization');
+    const describe = st.find((x) => x.Action === 'sagemaker:DescribeEndpoint')!;
+    expect(render(describe.Resource)).toBe('arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/imagegen-sdxl');
+    expect(allowedActions(st).filter((a) => a.startsWith('sagemaker:'))).toEqual(['sagemaker:DescribeEndpoint']);
   });
 
   it('lets report-failure put events on the imagegen bus only', () => {
@@ -538,7 +545,7 @@ describe('observability', () => {
   it('has a dashboard with requests, cache hit ratio, utilization, instances, backlog, latency percentiles and failures by code', () => {
     const [, dashboard] = resourcesOfType('AWS::CloudWatch::Dashboard')[0]!;
     const body = JSON.stringify(dashboard.Properties!.DashboardBody);
-    for (const needle of ['ExecutionsStarted', 'CacheHits', 'CacheMisses', 'UtilizationRate', 'CPUUtilization', 'SampleCount', 'ApproximateBacklogSize', 'p95', 'p50', 'stats count(*) by code']) {
+    for (const needle of ['ExecutionsStarted', 'CacheHits', 'CacheMisses', 'InferencesStarted', 'UtilizationRate', 'CPUUtilization', 'SampleCount', 'ApproximateBacklogSize', 'p95', 'p50', 'stats count(*) by code']) {
       expect(body).toContain(needle);
     }
   });
