@@ -146,8 +146,9 @@ async function claim(request: NormalizedRequest, cacheKey: string, deps: Resolve
           cacheKey,
           expiresAt: Math.ceil(deps.clock.now() / 1000) + CLAIM_TTL_SECONDS,
         },
-        ConditionExpression: 'attribute_not_exists(pk) OR contentHash = :h',
-        ExpressionAttributeValues: { ':h': contentHash },
+        // An expired claim counts as absent: DynamoDB's TTL may keep it for days after it expires.
+        ConditionExpression: 'attribute_not_exists(pk) OR contentHash = :h OR expiresAt < :now',
+        ExpressionAttributeValues: { ':h': contentHash, ':now': Math.floor(deps.clock.now() / 1000) },
       }),
     );
   } catch (error) {

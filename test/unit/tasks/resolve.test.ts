@@ -148,6 +148,16 @@ describe('resolve', () => {
     expect(cloud.invocations).toHaveLength(1);
   });
 
+  it('accepts a requestId with other content once its claim has expired, whether or not TTL has deleted it yet', async () => {
+    await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const claim = cloud.item('request#r1', 'claim')!;
+    clock.advance((Number(claim.expiresAt) + 1) * 1000 - clock.ms);
+    // DynamoDB deletes expired items "within a few days": the claim is still there.
+    expect(cloud.item('request#r1', 'claim')).toBeDefined();
+    await expect(resolve(input({ requestId: 'r1', prompt: 'a dog' }, 'arn:exec:e2', 't2'), resolveDeps(cloud, clock))).resolves.toMatchObject({ outcome: 'started' });
+    expect(cloud.item('request#r1', 'claim')).toMatchObject({ contentHash: expect.not.stringMatching(String(claim.contentHash)) });
+  });
+
   it('accepts the same requestId with the same content (a redelivery or replay)', async () => {
     await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
     await expect(resolve(input({ requestId: 'r1', prompt: 'a cat' }, 'arn:exec:e2', 't2'), resolveDeps(cloud, clock))).resolves.toMatchObject({ outcome: 'joined' });
