@@ -34,6 +34,11 @@ export interface InfraConfig {
   readonly logRetentionDays: number;
   /** Keep the images bucket and the coordination table when the stack is deleted. */
   readonly retainData: boolean;
+  /**
+   * Register the endpoint with Application Auto Scaling (target, policies, their alarms). Off only
+   * while changing the instance type, which SageMaker refuses for a registered variant (docs/operations.md).
+   */
+  readonly autoScaling: boolean;
 }
 
 export const defaultInfraConfig: InfraConfig = {
@@ -41,6 +46,7 @@ export const defaultInfraConfig: InfraConfig = {
   scheduledActions: [],
   logRetentionDays: 30,
   retainData: true,
+  autoScaling: true,
 };
 
 /** Reads one context value; `undefined` when absent. */
@@ -89,12 +95,14 @@ export function configFromContext(read: ContextReader): InfraConfig {
   }
   const logRetentionDays = coerce(key('logRetentionDays'), read(key('logRetentionDays')) ?? defaultInfraConfig.logRetentionDays, 0) as number;
   const retainData = coerceBoolean(key('retainData'), read(key('retainData')) ?? defaultInfraConfig.retainData);
+  const autoScaling = coerceBoolean(key('autoScaling'), read(key('autoScaling')) ?? defaultInfraConfig.autoScaling);
 
   return {
     imagegen,
     scheduledActions,
     logRetentionDays,
     retainData,
+    autoScaling,
     ...(modelArtifactsS3Uri !== undefined && { modelArtifactsS3Uri }),
     ...(bucketPhysicalName !== undefined && { bucketPhysicalName }),
     ...(containerImage !== undefined && { containerImage }),

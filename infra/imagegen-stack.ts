@@ -167,7 +167,7 @@ export class ImagegenStack extends Stack implements RenderedResources {
         ...(config.containerImage !== undefined && { image: config.containerImage }),
       });
       this.endpoints.set(spec.name, endpoint);
-      new EndpointScaling(this, `Scaling-${spec.name}`, { spec, endpoint: endpoint.endpoint });
+      if (config.autoScaling) new EndpointScaling(this, `Scaling-${spec.name}`, { spec, endpoint: endpoint.endpoint });
     }
     for (const spec of topology.topics) {
       const publishers = topology.endpoints

@@ -58,6 +58,7 @@ describe('configFromContext', () => {
     ['imagegen:bucketPhysicalName', 'Bad_Name', /bucketPhysicalName is not a valid S3 bucket name/],
     ['imagegen:alarmTopicArn', 'topic', /alarmTopicArn must be an SNS topic ARN/],
     ['imagegen:retainData', 'yes', /retainData must be true or false/],
+    ['imagegen:autoScaling', 'off', /autoScaling must be true or false/],
   ])('rejects %s = %j naming the key and the bound', (key, value, message) => {
     expect(() => fromContext({ [key]: value })).toThrow(message);
     expect(() => fromContext({ [key]: value })).toThrow(ConfigError);
