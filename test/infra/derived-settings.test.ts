@@ -4,7 +4,7 @@
  * workflow's callback timeout follows the queue TTL.
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { callbackTimeoutSeconds, defaultConfig } from '../../topology/imagegen-topology';
+import { callbackTimeoutSeconds, defaultConfig, SERVING_IMAGE } from '../../topology/imagegen-topology';
 import { logicalIdOf, synthesize, type Synthesized } from './synth';
 
 const resolveTimeout = (s: Synthesized) => {
@@ -31,6 +31,12 @@ describe('defaults (ml.inf2.48xlarge, queue TTL 3600 s)', () => {
       AsyncInferenceConfig: { ClientConfig: { MaxConcurrentInvocationsPerInstance: 12 } },
     });
     expect(environmentOf(s, 'imagegen-publish-utilization').CONCURRENCY_PER_INSTANCE).toBe('12');
+  });
+
+  it('serves the Hugging Face Neuron DLC of Neuron SDK 2.20, whose toolchain (optimum-neuron 0.0.25, neuronx-cc 2.15.128) the archive must be compiled with', () => {
+    // Another image needs the compile pins in model/ and docs/deploy.md changed with it.
+    expect(SERVING_IMAGE).toMatch(/\/huggingface-pytorch-inference-neuronx:2\.1\.2-transformers4\.43\.2-neuronx-py310-sdk2\.20\.0-ubuntu20\.04$/);
+    s.template.hasResourceProperties('AWS::SageMaker::Model', { PrimaryContainer: Match.objectLike({ Image: SERVING_IMAGE }) });
   });
 
   it('waits 3600 + 900 + 600 s for an inference', () => {
