@@ -1,6 +1,7 @@
 /** Scheduled every minute by EventBridge: publishes ImageGen/UtilizationRate for the endpoint. */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { ScheduledEvent } from 'aws-lambda';
-import { defaultClients } from '../shared/clients';
 import { requirePositiveNumber, requireString } from '../shared/config';
 import { publishUtilization, scheduledTime, type PublishUtilizationConfig } from './publish-utilization';
 
@@ -16,7 +17,9 @@ const config: PublishUtilizationConfig = {
   // Optional: without it the whole waiting backlog counts as the next minute's demand.
   ...(process.env.DRAIN_SECONDS ? { drainSeconds: requirePositiveNumber('DRAIN_SECONDS') } : {}),
 };
+// Built here, once per cold start, not in tasks/shared: the control-plane client is a megabyte the
+// other functions' bundles do not need.
+const clients = { cloudwatch: new CloudWatchClient({}), sagemaker: new SageMakerClient({}) };
 
 /** `now` is the event's scheduled time, not the moment the invocation happens to run. */
-export const handler = async (event: Partial<ScheduledEvent>) =>
-  publishUtilization(config, { cloudwatch: defaultClients().cloudwatch, sagemaker: defaultClients().sagemakerControl, now: () => scheduledTime(event) });
+export const handler = async (event: Partial<ScheduledEvent>) => publishUtilization(config, { ...clients, now: () => scheduledTime(event) });

@@ -8,18 +8,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 
 export interface Clients {
   readonly s3: S3Client;
   readonly sfn: SFNClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly sagemaker: SageMakerRuntimeClient;
-  /** SageMaker's control plane (DescribeEndpoint), not the runtime. */
-  readonly sagemakerControl: SageMakerClient;
   readonly events: EventBridgeClient;
-  readonly cloudwatch: CloudWatchClient;
 }
 
 export function createClients(env: Readonly<Record<string, string | undefined>> = process.env): Clients {
@@ -37,9 +32,7 @@ export function createClients(env: Readonly<Record<string, string | undefined>> 
       marshallOptions: { removeUndefinedValues: true },
     }),
     sagemaker: new SageMakerRuntimeClient({}),
-    sagemakerControl: new SageMakerClient({}),
     events: new EventBridgeClient({}),
-    cloudwatch: new CloudWatchClient({}),
   };
 }
 
