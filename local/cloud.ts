@@ -49,6 +49,8 @@ export interface LocalCloudOptions {
   readonly standIn?: { readonly inferenceMs?: number; readonly errorRate?: number };
   /** Overrides the topology's modelled instance start-up time (seconds). */
   readonly instanceStartupSeconds?: number;
+  /** Seconds after a minute closes before the endpoint's metrics of it are readable. @default as on AWS (see local/sagemaker/metrics.ts) */
+  readonly metricsLagSeconds?: number;
   /** Execution environments per function (concurrent invocations). @default 8 */
   readonly lambdaConcurrency?: number;
   /** Delays between Lambda async retries. @default [1000, 2000] */
@@ -145,6 +147,7 @@ export class LocalCloud {
       objects: s3,
       topics: sns,
       metrics: cloudwatch,
+      ...(options.metricsLagSeconds === undefined ? {} : { metricsLagSeconds: options.metricsLagSeconds }),
       endpoints: topology.endpoints.map((e) => ({
         name: e.name,
         variantName: e.variantName,
