@@ -4,12 +4,18 @@
  * so a bad value fails synthesis with the key's name instead of failing a deployment later.
  */
 import type { ScheduledActionSpec } from '../topology/topology';
-import { defaultConfig, type ImagegenConfig } from '../topology/imagegen-topology';
+import { defaultConfig, deriveConcurrency, type ImagegenConfig } from '../topology/imagegen-topology';
+import { modelCopiesPerInstance, NEURON_INSTANCE_TYPES } from '../topology/instance-types';
 
 export const CONTEXT_PREFIX = 'imagegen:';
 
 /** Inferentia2 sizes the Neuron-compiled SDXL artifacts can run on. */
-export const INF2_INSTANCE_TYPES = ['ml.inf2.xlarge', 'ml.inf2.8xlarge', 'ml.inf2.24xlarge', 'ml.inf2.48xlarge'] as const;
+export const INF2_INSTANCE_TYPES = Object.keys(NEURON_INSTANCE_TYPES);
+
+/** Settings that follow from others and cannot be set on their own. */
+const DERIVED: Partial<Record<keyof ImagegenConfig, string>> = {
+  maxConcurrentInvocationsPerInstance: 'the model copies of imagegen:instanceType (its NeuronCores ÷ imagegen:neuronCoresPerModelCopy)',
+};
 
 export interface InfraConfig {
   /** Names, model and capacity, as the topology takes them. */
@@ -28,6 +34,11 @@ export interface InfraConfig {
   readonly logRetentionDays: number;
   /** Keep the images bucket and the coordination table when the stack is deleted. */
   readonly retainData: boolean;
+  /**
+   * Register the endpoint with Application Auto Scaling (target, policies, their alarms). Off only
+   * while changing the instance type, which SageMaker refuses for a registered variant (docs/operations.md).
+   */
+  readonly autoScaling: boolean;
 }
 
 export const defaultInfraConfig: InfraConfig = {
@@ -35,6 +46,7 @@ export const defaultInfraConfig: InfraConfig = {
   scheduledActions: [],
   logRetentionDays: 30,
   retainData: true,
+  autoScaling: true,
 };
 
 /** Reads one context value; `undefined` when absent. */
@@ -53,10 +65,13 @@ export function configFromContext(read: ContextReader): InfraConfig {
   for (const [name, fallback] of Object.entries(defaultConfig)) {
     const raw = read(key(name));
     if (raw === undefined) continue;
+    const derivedFrom = DERIVED[name as keyof ImagegenConfig];
+    if (derivedFrom) throw new ConfigError(`${key(name)} cannot be set: it is ${derivedFrom}`);
     overrides[name] = coerce(key(name), raw, fallback);
   }
-  const imagegen = { ...defaultConfig, ...overrides } as ImagegenConfig;
-  validateImagegen(imagegen);
+  const merged = { ...defaultConfig, ...overrides } as ImagegenConfig;
+  validateImagegen(merged);
+  const imagegen = deriveConcurrency(merged);
 
   const scheduledActions = parseScheduledActions(read(key('scheduledActions')));
   const optionalString = (k: string): string | undefined => {
@@ -80,12 +95,14 @@ export function configFromContext(read: ContextReader): InfraConfig {
   }
   const logRetentionDays = coerce(key('logRetentionDays'), read(key('logRetentionDays')) ?? defaultInfraConfig.logRetentionDays, 0) as number;
   const retainData = coerceBoolean(key('retainData'), read(key('retainData')) ?? defaultInfraConfig.retainData);
+  const autoScaling = coerceBoolean(key('autoScaling'), read(key('autoScaling')) ?? defaultInfraConfig.autoScaling);
 
   return {
     imagegen,
     scheduledActions,
     logRetentionDays,
     retainData,
+    autoScaling,
     ...(modelArtifactsS3Uri !== undefined && { modelArtifactsS3Uri }),
     ...(bucketPhysicalName !== undefined && { bucketPhysicalName }),
     ...(containerImage !== undefined && { containerImage }),
@@ -134,7 +151,16 @@ function validateImagegen(c: ImagegenConfig): void {
   if (c.maxInstances < c.minInstances) {
     throw new ConfigError(`${k('maxInstances')} (${c.maxInstances}) must be ≥ ${k('minInstances')} (${c.minInstances})`);
   }
-  integer('maxConcurrentInvocationsPerInstance', 1, 1000);
+  integer('neuronCoresPerModelCopy', 1, 24);
+  try {
+    modelCopiesPerInstance(c.instanceType, c.neuronCoresPerModelCopy);
+  } catch (error) {
+    throw new ConfigError(`${k('neuronCoresPerModelCopy')}: ${(error as Error).message}`);
+  }
+  integer('modelServerTimeoutSeconds', 1, 3600);
+  integer('modelVolumeSizeGb', 1, 512);
+  integer('modelDataDownloadTimeoutSeconds', 60, 3600);
+  integer('containerStartupHealthCheckTimeoutSeconds', 60, 3600);
   integer('requestTtlSeconds', 60, 21600);
   integer('invocationTimeoutSeconds', 1, 3600);
   integer('scaleOutCooldownSeconds', 0, 3600);

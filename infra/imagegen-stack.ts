@@ -19,7 +19,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { findResource, isRef, type RuleSpec, type TargetSpec, type Topology } from '../topology/topology';
+import { findResource, isRef, renderDefinitionValues, type RuleSpec, type TargetSpec, type Topology } from '../topology/topology';
 import { MODEL_ARTIFACTS_URI, type InfraConfig } from './config';
 import { AsyncEndpoint } from './constructs/async-endpoint';
 import { EndpointScaling } from './constructs/endpoint-scaling';
@@ -167,7 +167,7 @@ export class ImagegenStack extends Stack implements RenderedResources {
         ...(config.containerImage !== undefined && { image: config.containerImage }),
       });
       this.endpoints.set(spec.name, endpoint);
-      new EndpointScaling(this, `Scaling-${spec.name}`, { spec, endpoint: endpoint.endpoint });
+      if (config.autoScaling) new EndpointScaling(this, `Scaling-${spec.name}`, { spec, endpoint: endpoint.endpoint });
     }
     for (const spec of topology.topics) {
       const publishers = topology.endpoints
@@ -211,7 +211,8 @@ export class ImagegenStack extends Stack implements RenderedResources {
 
     // State machines, from the same ASL file the local cloud runs.
     for (const spec of topology.stateMachines) {
-      const definition = readFileSync(path.resolve(repoRoot, spec.definitionFile), 'utf8');
+      // Numbers derived from the configuration are rendered here; ARNs go through DefinitionSubstitutions.
+      const definition = renderDefinitionValues(readFileSync(path.resolve(repoRoot, spec.definitionFile), 'utf8'), spec.values);
       const logGroup = new logs.LogGroup(this, `StateMachineLogs-${spec.name}`, {
         logGroupName: `/aws/vendedlogs/states/${spec.name}`,
         retention,

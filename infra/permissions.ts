@@ -45,7 +45,10 @@ function statementsForOne(p: Permission, registry: TopologyRegistry): iam.Policy
       return [new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [registry.get('bus', p.name).arn] })];
     case 'endpoint':
       return [
-        new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpointAsync'], resources: [registry.get('endpoint', p.name).arn] }),
+        new iam.PolicyStatement({
+          actions: [p.access === 'invokeAsync' ? 'sagemaker:InvokeEndpointAsync' : 'sagemaker:DescribeEndpoint'],
+          resources: [registry.get('endpoint', p.name).arn],
+        }),
       ];
     case 'stateMachine':
       return [

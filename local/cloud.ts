@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { findResource, type Topology } from '../topology/topology';
+import { findResource, renderDefinitionValues, type Topology } from '../topology/topology';
 import { imagegenTopology } from '../topology/imagegen-topology';
 import { arnOf, resolveEnv, resolveRef, substituteDefinition, type Partition } from './arns';
 import { AutoScalingService } from './autoscaling/autoscaling-service';
@@ -52,6 +52,8 @@ export interface LocalCloudOptions {
   readonly standIn?: { readonly inferenceMs?: number; readonly errorRate?: number };
   /** Overrides the topology's modelled instance start-up time (seconds). */
   readonly instanceStartupSeconds?: number;
+  /** Seconds after a minute closes before the endpoint's metrics of it are readable. @default as on AWS (see local/sagemaker/metrics.ts) */
+  readonly metricsLagSeconds?: number;
   /** Execution environments per function (concurrent invocations). @default 8 */
   readonly lambdaConcurrency?: number;
   /** Delays between Lambda async retries. @default [1000, 2000] */
@@ -150,6 +152,7 @@ export class LocalCloud {
       objects: s3,
       topics: sns,
       metrics: cloudwatch,
+      ...(options.metricsLagSeconds === undefined ? {} : { metricsLagSeconds: options.metricsLagSeconds }),
       endpoints: topology.endpoints.map((e) => ({
         name: e.name,
         variantName: e.variantName,
@@ -195,7 +198,7 @@ export class LocalCloud {
         name: sm.name,
         type: sm.type,
         definition: substituteDefinition(
-          readFileSync(join(REPO_ROOT, sm.definitionFile), 'utf8'),
+          renderDefinitionValues(readFileSync(join(REPO_ROOT, sm.definitionFile), 'utf8'), sm.values),
           Object.fromEntries(Object.entries(sm.substitutions).map(([k, r]) => [k, resolveRef(r, partition)])),
         ),
       })),

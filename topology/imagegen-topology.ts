@@ -3,6 +3,7 @@
  * `infra/` renders it with CDK; `local/` runs it. Defaults match ../shared/design/contract.md.
  */
 import { DEFAULT_SUPPORTED_SIZES, REQUEST_DETAIL_TYPE, RESULT_SOURCE } from '../events/contract';
+import { modelCopiesPerInstance, neuronInstanceType } from './instance-types';
 import { ref, type Topology } from './topology';
 
 export { REQUEST_DETAIL_TYPE, RESULT_SOURCE };
@@ -18,7 +19,21 @@ export interface ImagegenConfig {
   /** `WIDTHxHEIGHT` pairs the compiled model accepts (Neuron models have static shapes). */
   readonly supportedSizes: readonly string[];
   readonly instanceType: string;
+  /** NeuronCores each model copy (one model server worker) takes; must divide the instance's NeuronCores. */
+  readonly neuronCoresPerModelCopy: number;
+  /**
+   * Model copies per instance = the instance type's NeuronCores ÷ `neuronCoresPerModelCopy`; derived
+   * (see `deriveConcurrency`), never set on its own: the endpoint may not send more than there are copies.
+   */
   readonly maxConcurrentInvocationsPerInstance: number;
+  /** The model server's per-request timeout (`SAGEMAKER_MODEL_SERVER_TIMEOUT`). */
+  readonly modelServerTimeoutSeconds: number;
+  /** EBS volume per instance for the downloaded and extracted model archive (`VolumeSizeInGB`, 1–512). */
+  readonly modelVolumeSizeGb: number;
+  /** Time allowed to download and extract the model archive (`ModelDataDownloadTimeoutInSeconds`, 60–3600). */
+  readonly modelDataDownloadTimeoutSeconds: number;
+  /** Time allowed for the container to load the model and answer `/ping` (`ContainerStartupHealthCheckTimeoutInSeconds`, 60–3600). */
+  readonly containerStartupHealthCheckTimeoutSeconds: number;
   readonly minInstances: number;
   readonly maxInstances: number;
   /** How long a request may wait in the endpoint's queue (SageMaker RequestTTLSeconds, 60–21600). */
@@ -35,6 +50,9 @@ export interface ImagegenConfig {
   readonly instanceStartupSeconds: number;
 }
 
+const DEFAULT_INSTANCE_TYPE = 'ml.inf2.48xlarge';
+const DEFAULT_NEURON_CORES_PER_MODEL_COPY = 2;
+
 export const defaultConfig: ImagegenConfig = {
   busName: 'imagegen',
   stateMachineName: 'imagegen-request',
@@ -43,8 +61,16 @@ export const defaultConfig: ImagegenConfig = {
   tableName: 'imagegen-coordination',
   modelId: 'stabilityai/stable-diffusion-xl-base-1.0@neuronx-1024x1024',
   supportedSizes: DEFAULT_SUPPORTED_SIZES,
-  instanceType: 'ml.inf2.48xlarge',
-  maxConcurrentInvocationsPerInstance: 12,
+  instanceType: DEFAULT_INSTANCE_TYPE,
+  neuronCoresPerModelCopy: DEFAULT_NEURON_CORES_PER_MODEL_COPY,
+  maxConcurrentInvocationsPerInstance: modelCopiesPerInstance(DEFAULT_INSTANCE_TYPE, DEFAULT_NEURON_CORES_PER_MODEL_COPY),
+  // The first SDXL request on a fresh Neuron worker takes 45–60 s; the server's default is 60 s.
+  modelServerTimeoutSeconds: 300,
+  // A compiled SDXL archive is several GB per static shape, downloaded and then extracted beside itself.
+  modelVolumeSizeGb: 128,
+  modelDataDownloadTimeoutSeconds: 1800,
+  // Twelve workers each load the pipeline onto their NeuronCores before /ping answers.
+  containerStartupHealthCheckTimeoutSeconds: 1800,
   minInstances: 0,
   maxInstances: 4,
   requestTtlSeconds: 3600,
@@ -57,8 +83,44 @@ export const defaultConfig: ImagegenConfig = {
   instanceStartupSeconds: 300,
 };
 
-/** Seconds the workflow waits for an inference: queue TTL + invocation timeout + cold start. */
-export const CALLBACK_TIMEOUT_SECONDS = 5100;
+/**
+ * Beyond the endpoint's own limits (queue TTL + invocation timeout), the time a notification may
+ * still take to arrive: SNS and Lambda asynchronous retries, and the Complete task itself.
+ */
+export const CALLBACK_SLACK_SECONDS = 600;
+
+/**
+ * Seconds the workflow waits for an inference. SageMaker answers every request (result, error, or
+ * expiry after the queue TTL) within TTL + invocation timeout, so the workflow must wait that long
+ * plus the slack, and never less: it follows `requestTtlSeconds` when that is raised.
+ */
+export function callbackTimeoutSeconds(config: Pick<ImagegenConfig, 'requestTtlSeconds' | 'invocationTimeoutSeconds'>): number {
+  return config.requestTtlSeconds + config.invocationTimeoutSeconds + CALLBACK_SLACK_SECONDS;
+}
+
+/** The configuration with `maxConcurrentInvocationsPerInstance` derived from the instance type and cores per copy. */
+export function deriveConcurrency(config: ImagegenConfig): ImagegenConfig {
+  return { ...config, maxConcurrentInvocationsPerInstance: modelCopiesPerInstance(config.instanceType, config.neuronCoresPerModelCopy) };
+}
+
+/**
+ * The serving container's environment (Hugging Face Neuron inference DLC). No `HF_MODEL_ID` and no
+ * `HF_TASK`: the toolkit would treat any `HF_MODEL_ID` as a Hub repository to download, while the
+ * model is the archive SageMaker extracts to /opt/ml/model, whose `code/inference.py` loads it.
+ */
+export function containerEnvironment(config: ImagegenConfig): Record<string, string> {
+  const copies = modelCopiesPerInstance(config.instanceType, config.neuronCoresPerModelCopy);
+  if (copies !== config.maxConcurrentInvocationsPerInstance) {
+    throw new Error(
+      `maxConcurrentInvocationsPerInstance (${config.maxConcurrentInvocationsPerInstance}) must equal the model copies of ${config.instanceType} (${copies}): more requests than copies would queue inside the container`,
+    );
+  }
+  return {
+    SAGEMAKER_MODEL_SERVER_WORKERS: String(copies),
+    NEURON_RT_NUM_CORES: String(config.neuronCoresPerModelCopy),
+    SAGEMAKER_MODEL_SERVER_TIMEOUT: String(config.modelServerTimeoutSeconds),
+  };
+}
 
 export const names = {
   requestRule: 'imagegen-requests',
@@ -80,8 +142,14 @@ export const prefixes = {
   images: 'images/',
 } as const;
 
+/** The Hugging Face Neuron inference DLC (Neuron SDK 2.20); model/ pins its compile toolchain to this image. */
+export const SERVING_IMAGE =
+  '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference-neuronx:2.1.2-transformers4.43.2-neuronx-py310-sdk2.20.0-ubuntu20.04';
+
 export const METRIC_NAMESPACE = 'ImageGen';
 export const UTILIZATION_METRIC = 'UtilizationRate';
+/** Inferences the endpoint accepted (a miss that won the image's lease), dimension `EndpointName` only. */
+export const ARRIVALS_METRIC = 'InferencesStarted';
 
 export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topology {
   const bucket = ref.name('bucket', config.bucketName);
@@ -126,6 +194,7 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
           ReportFailureFunctionArn: ref.arn('function', names.reportFailureFunction),
           EventBusArn: ref.arn('bus', config.busName),
         },
+        values: { CallbackTimeoutSeconds: callbackTimeoutSeconds(config) },
       },
     ],
     functions: [
@@ -206,11 +275,13 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
           VARIANT_NAME: names.variant,
           UTILIZATION_NAMESPACE: METRIC_NAMESPACE,
           UTILIZATION_METRIC: UTILIZATION_METRIC,
+          ARRIVALS_METRIC: ARRIVALS_METRIC,
           CONCURRENCY_PER_INSTANCE: String(config.maxConcurrentInvocationsPerInstance),
           INFERENCE_SECONDS: String(config.inferenceSeconds),
           DRAIN_SECONDS: String(config.drainSeconds),
         },
         permissions: [
+          { kind: 'endpoint', name: config.endpointName, access: 'describe' },
           { kind: 'metrics', access: 'read' },
           { kind: 'metrics', access: 'put', namespaces: [METRIC_NAMESPACE] },
         ],
@@ -242,8 +313,13 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
         maxConcurrentInvocationsPerInstance: config.maxConcurrentInvocationsPerInstance,
         modelId: config.modelId,
         container: {
-          image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference-neuronx:2.1.2-transformers4.43.2-neuronx-py310-sdk2.20.0-ubuntu20.04',
-          environment: { HF_TASK: 'text-to-image', HF_MODEL_ID: '/opt/ml/model' },
+          image: SERVING_IMAGE,
+          environment: containerEnvironment(config),
+        },
+        startup: {
+          ...(neuronInstanceType(config.instanceType).ebsOnly && { volumeSizeGb: config.modelVolumeSizeGb }),
+          modelDataDownloadTimeoutSeconds: config.modelDataDownloadTimeoutSeconds,
+          containerStartupHealthCheckTimeoutSeconds: config.containerStartupHealthCheckTimeoutSeconds,
         },
         async: {
           input: { bucket: config.bucketName, prefix: prefixes.inputs },

@@ -69,6 +69,31 @@ export interface StateMachineSpec {
   readonly definitionFile: string;
   /** `${Key}` placeholders in the ASL and what replaces them. */
   readonly substitutions: Readonly<Record<string, Ref>>;
+  /**
+   * Numbers derived from the configuration, written in the ASL as the string `"${Key}"` (so the file
+   * stays JSON) and rendered as the bare number before deployment or local execution.
+   */
+  readonly values?: Readonly<Record<string, number>>;
+}
+
+export class DefinitionValueError extends Error {
+  override readonly name = 'DefinitionValueError';
+}
+
+/**
+ * Replaces each `"${Key}"` of `values`, quotes included, with the number: `"TimeoutSeconds": "${X}"`
+ * becomes `"TimeoutSeconds": 5100`. Every value must be used and be a positive integer; the ARN
+ * placeholders (`substitutions`) are left for the renderer.
+ */
+export function renderDefinitionValues(definition: string, values: Readonly<Record<string, number>> = {}): string {
+  let rendered = definition;
+  for (const [key, value] of Object.entries(values)) {
+    if (!Number.isSafeInteger(value) || value <= 0) throw new DefinitionValueError(`definition value ${key} must be a positive integer, got ${value}`);
+    const placeholder = `"\${${key}}"`;
+    if (!rendered.includes(placeholder)) throw new DefinitionValueError(`the definition has no ${placeholder} for the value ${key}`);
+    rendered = rendered.split(placeholder).join(String(value));
+  }
+  return rendered;
 }
 
 /** What a function may do, for least-privilege IAM and for documentation. */
@@ -76,7 +101,7 @@ export type Permission =
   | { readonly kind: 'bucket'; readonly name: string; readonly access: 'read' | 'write' | 'readWrite'; readonly prefixes: readonly string[] }
   | { readonly kind: 'table'; readonly name: string; readonly access: 'read' | 'readWrite' }
   | { readonly kind: 'bus'; readonly name: string; readonly access: 'putEvents' }
-  | { readonly kind: 'endpoint'; readonly name: string; readonly access: 'invokeAsync' }
+  | { readonly kind: 'endpoint'; readonly name: string; readonly access: 'invokeAsync' | 'describe' }
   | { readonly kind: 'stateMachine'; readonly name: string; readonly access: 'sendTaskResult' }
   | { readonly kind: 'metrics'; readonly access: 'read' | 'put'; readonly namespaces?: readonly string[] };
 
@@ -214,6 +239,13 @@ export interface EndpointSpec {
     /** Container image URI on AWS. */
     readonly image: string;
     readonly environment: Readonly<Record<string, string>>;
+  };
+  /** How long an instance may take to come up; SageMaker fails the deployment (or the scale-out) beyond these. */
+  readonly startup: {
+    /** EBS volume per instance (GB); absent for instance types with local storage, which reject it. */
+    readonly volumeSizeGb?: number;
+    readonly modelDataDownloadTimeoutSeconds: number;
+    readonly containerStartupHealthCheckTimeoutSeconds: number;
   };
   readonly async: {
     /** Where invokers stage request payloads; the endpoint may read it. @default none */

@@ -28,5 +28,8 @@ export interface WorkflowPayload {
 
 /** Resolve's Parameters. */
 export type ResolvePayload = Pick<WorkflowPayload, 'event' | 'taskToken' | 'executionArn'>;
-/** ReportFailure's Payload: the execution input (an event's fields) with `failure` added. */
+/**
+ * ReportFailure's Payload, with `failure` added by the Catch: after Resolve, the execution input (an
+ * event's fields); after Notify, Resolve's result (the success detail that could not be published).
+ */
 export type ReportFailurePayload = Partial<Pick<WorkflowPayload, 'failure'>> & { readonly detail?: unknown; readonly [field: string]: unknown };

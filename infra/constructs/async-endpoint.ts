@@ -103,6 +103,9 @@ export class AsyncEndpoint extends Construct {
           modelName: this.model.attrModelName,
           instanceType: spec.instanceType,
           initialInstanceCount: spec.initialInstanceCount,
+          ...(spec.startup.volumeSizeGb !== undefined && { volumeSizeInGb: spec.startup.volumeSizeGb }),
+          modelDataDownloadTimeoutInSeconds: spec.startup.modelDataDownloadTimeoutSeconds,
+          containerStartupHealthCheckTimeoutInSeconds: spec.startup.containerStartupHealthCheckTimeoutSeconds,
         },
       ],
       asyncInferenceConfig: {

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { ARRIVALS_METRIC } from '../../topology/imagegen-topology';
 import type { Topology } from '../../topology/topology';
 import type { InfraConfig } from '../config';
 import type { RenderedResources } from '../rendered-resources';
@@ -127,6 +128,15 @@ export class Observability extends Construct {
           ],
           leftAnnotations: [{ value: tt.targetValue, label: 'target' }],
           right: [
+            // The utilization input, by exactly the dimension set the publisher reads.
+            new cloudwatch.Metric({
+              namespace: tt.namespace,
+              metricName: ARRIVALS_METRIC,
+              dimensionsMap: { EndpointName: ep.name },
+              statistic: 'Sum',
+              period: MINUTE,
+              label: 'inferences started',
+            }),
             // Async endpoints publish no instance count; one CPU sample per instance per minute is one.
             new cloudwatch.Metric({
               namespace: '/aws/sagemaker/Endpoints',

@@ -26,6 +26,12 @@ import { parseActionSchedule, type ActionSchedule } from './schedule';
 const PERIOD_MS = 60_000;
 const SCALE_OUT_DATAPOINTS = 3;
 const SCALE_IN_DATAPOINTS = 15;
+/**
+ * CloudWatch retrieves more periods than an alarm evaluates (its "evaluation range") and, when recent
+ * ones are missing, evaluates the most recent real datapoints: that is how alarms on late metrics
+ * (SageMaker's arrive minutes after their period) still act.
+ */
+const EVALUATION_RANGE_EXTRA_PERIODS = 5;
 
 export interface AutoScalingEndpoint {
   readonly name: string;
@@ -252,13 +258,20 @@ export class AutoScalingService {
     return raw.map((v) => v ?? 0);
   }
 
-  /** `count` periods ending at `end`, oldest first; undefined where a period has no data. */
+  /**
+   * `count` datapoints as an alarm evaluates them, oldest first: the last `count` periods ending at
+   * `end`, or, when some are missing but the evaluation range holds `count` real ones, those; else
+   * undefined where a period has no data.
+   */
   private series(end: number, count: number, periodSeconds: number, queries: readonly MetricDataQuery[]): (number | undefined)[] {
-    const start = end - count * periodSeconds * 1000;
+    const periods = count + EVALUATION_RANGE_EXTRA_PERIODS;
+    const start = end - periods * periodSeconds * 1000;
     const result = this.options.metrics.getMetricData(queries, start, end, { scanBy: 'TimestampAscending' }).MetricDataResults[0];
     const byTime = new Map<number, number>();
     result?.Timestamps.forEach((t, i) => byTime.set(t.getTime(), result.Values[i] as number));
-    return Array.from({ length: count }, (_, i) => byTime.get(start + i * periodSeconds * 1000));
+    const range = Array.from({ length: periods }, (_, i) => byTime.get(start + i * periodSeconds * 1000));
+    const real = range.filter((v): v is number => v !== undefined);
+    return real.length >= count ? real.slice(-count) : range.slice(-count);
   }
 
   private capacityOf(target: Target): { current: number; desired: number } {

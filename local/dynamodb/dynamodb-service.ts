@@ -3,7 +3,10 @@
  * in a worker thread of its own (so its work runs beside the edge's, not on its event loop), with
  * requests forwarded to it unchanged. dynalite has no Time to Live, so this layer answers
  * `UpdateTimeToLive`/`DescribeTimeToLive` itself (state in `<dataDir>/dynamodb-ttl.json`) and
- * deletes expired items periodically, as DynamoDB's background TTL process does.
+ * deletes expired items in the background, as DynamoDB's TTL process does: late. DynamoDB deletes
+ * expired items "within a few days"; until then reads, queries and conditions still see them. The
+ * emulator keeps them at least `ttlDeletionLagMs` (two days by default), so code that relies on
+ * deletion fails here first.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
@@ -23,9 +26,14 @@ export interface DynamoDbServiceOptions {
   readonly tables: readonly TableSpec[];
   /** @default systemClock */
   readonly clock?: Clock;
-  /** How often expired items are deleted. @default 30000 */
+  /** How often the background process looks for items to delete. @default 30000 */
   readonly ttlSweepIntervalMs?: number;
+  /** How long an item stays after its TTL time before it is deleted. @default DEFAULT_TTL_DELETION_LAG_MS */
+  readonly ttlDeletionLagMs?: number;
 }
+
+/** Two days: AWS promises deletion only "within a few days" of expiry, and never at the moment of it. */
+export const DEFAULT_TTL_DELETION_LAG_MS = 2 * 24 * 3600 * 1000;
 
 /** Kept after TTL is disabled too, so a restart does not re-enable the topology's default. */
 interface TtlSetting {
@@ -119,7 +127,7 @@ export class DynamoDbService {
     await this.worker.terminate();
   }
 
-  /** Deletes every item whose TTL attribute (epoch seconds) is in the past; returns how many. */
+  /** Deletes every item whose TTL attribute (epoch seconds) passed more than the deletion lag ago; returns how many. */
   async sweepExpiredItems(): Promise<number> {
     if (this.sweeping) return this.sweeping;
     this.sweeping = this.sweep().finally(() => {
@@ -272,6 +280,7 @@ export class DynamoDbService {
 
   private async sweep(): Promise<number> {
     const nowSeconds = Math.floor(this.clock.now() / 1000);
+    const deleteBefore = Math.floor((this.clock.now() - (this.options.ttlDeletionLagMs ?? DEFAULT_TTL_DELETION_LAG_MS)) / 1000);
     let deleted = 0;
     for (const [tableName, setting] of this.ttl) {
       if (!setting.enabled) continue;
@@ -290,7 +299,7 @@ export class DynamoDbService {
           TableName: tableName,
           FilterExpression: '#ttl < :now AND #ttl >= :floor',
           ExpressionAttributeNames: { '#ttl': setting.attributeName },
-          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':floor': { N: String(nowSeconds - FIVE_YEARS_SECONDS) } },
+          ExpressionAttributeValues: { ':now': { N: String(deleteBefore) }, ':floor': { N: String(nowSeconds - FIVE_YEARS_SECONDS) } },
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         });
         for (const item of page.Items ?? []) {

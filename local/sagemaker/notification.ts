@@ -78,6 +78,21 @@ export function failedNotification(input: InferenceResultInput, failureReason: s
   };
 }
 
+/**
+ * What SageMaker publishes to both async topics after CreateEndpoint, UpdateEndpoint and
+ * UpdateEndpointWeightsAndCapacities, to check that it may publish there ("Create an asynchronous
+ * inference endpoint": "The notification can simply be ignored"). These three fields, nothing else.
+ */
+export interface TestNotification {
+  readonly eventVersion: '1.0';
+  readonly eventSource: 'aws:sagemaker';
+  readonly eventName: 'TestNotification';
+}
+
+export function testNotification(): TestNotification {
+  return { eventVersion: '1.0', eventSource: 'aws:sagemaker', eventName: 'TestNotification' };
+}
+
 /** Failure reasons. The model-error wording is AWS's documented text; the others are UNVERIFIED. */
 export const failureReasons = {
   modelServerError: (status: number): string =>

@@ -15,7 +15,7 @@ import { imageRef, toPng, unionRenditions } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
 import { ensureRenditions, getBytes, headObject, originalKey, parseS3Uri, putImage } from '../shared/store';
 import { sendFailure, sendSuccess } from '../shared/tokens';
-import { parseNotification, reportedInferenceMs, type InferenceNotification } from './notification';
+import { parseMessage, reportedInferenceMs, type InferenceNotification } from './notification';
 
 export interface CompleteDeps {
   readonly s3: S3Client;
@@ -27,23 +27,31 @@ export interface CompleteDeps {
   readonly metrics: MetricsSink;
 }
 
-export interface CompleteSummary {
-  readonly inferenceId: string;
-  readonly outcome: 'succeeded' | 'failed' | 'post-processing-failed' | 'stale' | 'unknown-inference';
-  /** Tokens completed by this run (closed tokens not counted). */
-  readonly completed: number;
-}
-
+export type CompleteSummary =
+  | {
+      readonly inferenceId: string;
+      readonly outcome: 'succeeded' | 'failed' | 'post-processing-failed' | 'stale' | 'unknown-inference';
+      /** Tokens completed by this run (closed tokens not counted). */
+      readonly completed: number;
+    }
+  | { readonly outcome: 'test-notification'; readonly completed: 0 };
 
 export async function complete(event: SNSEvent, deps: CompleteDeps): Promise<CompleteSummary[]> {
   const summaries: CompleteSummary[] = [];
   for (const record of event.Records ?? []) {
-    summaries.push(await completeOne(parseNotification(record.Sns.Message), deps));
+    const message = parseMessage(record.Sns.Message);
+    if (message.kind === 'test') {
+      // Sent after every deployment and capacity change; throwing would retry it into the DLQ.
+      deps.logger.info('ignoring SageMaker test notification', { topicArn: record.Sns.TopicArn, messageId: record.Sns.MessageId });
+      summaries.push({ outcome: 'test-notification', completed: 0 });
+    } else {
+      summaries.push(await completeOne(message.notification, deps));
+    }
   }
   return summaries;
 }
 
-export async function completeOne(n: InferenceNotification, deps: CompleteDeps): Promise<CompleteSummary> {
+export async function completeOne(n: InferenceNotification, deps: CompleteDeps): Promise<InferenceSummary> {
   const { ddb, config } = deps;
   const got = await ddb.send(new GetCommand({ TableName: config.tableName, Key: inferenceKey(n.inferenceId), ConsistentRead: true }));
   const inference = got.Item as InferenceItem | undefined;
@@ -57,7 +65,9 @@ export async function completeOne(n: InferenceNotification, deps: CompleteDeps):
   return failed(n.inferenceId, inference.cacheKey, INFERENCE_FAILED, reason, 'failed', deps);
 }
 
-async function succeeded(n: InferenceNotification, inference: InferenceItem, deps: CompleteDeps): Promise<CompleteSummary> {
+type InferenceSummary = Extract<CompleteSummary, { inferenceId: string }>;
+
+async function succeeded(n: InferenceNotification, inference: InferenceItem, deps: CompleteDeps): Promise<InferenceSummary> {
   const { s3, config } = deps;
   const { cacheKey } = inference;
   const key = originalKey(cacheKey);
@@ -173,9 +183,9 @@ async function failed(
   cacheKey: string,
   error: string,
   cause: string,
-  outcome: CompleteSummary['outcome'],
+  outcome: InferenceSummary['outcome'],
   deps: CompleteDeps,
-): Promise<CompleteSummary> {
+): Promise<InferenceSummary> {
   const markedAt = deps.clock.now();
   if (!(await failLease(deps.ddb, deps.config.tableName, cacheKey, inferenceId, markedAt))) {
     deps.logger.info('ignoring a notification for a superseded attempt', { inferenceId, cacheKey });

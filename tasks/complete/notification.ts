@@ -1,6 +1,8 @@
 /**
- * The SageMaker async inference notification carried in `Records[].Sns.Message` (aws-facts §2).
- * Loose: SageMaker may add fields, and the error shape's failure location is not pinned down.
+ * The SageMaker messages carried in `Records[].Sns.Message`: an async inference result (aws-facts §2;
+ * loose, as SageMaker may add fields and the error shape's failure location is not pinned down), or
+ * the TestNotification SageMaker sends to both topics after creating or updating the endpoint and
+ * after every capacity change, which carries no inference and is to be ignored.
  */
 import { z } from 'zod';
 
@@ -18,16 +20,21 @@ export const notificationSchema = z.looseObject({
 });
 export type InferenceNotification = z.infer<typeof notificationSchema>;
 
-export function parseNotification(message: string): InferenceNotification {
+export const testNotificationSchema = z.looseObject({ eventSource: z.literal('aws:sagemaker'), eventName: z.literal('TestNotification') });
+
+export type SageMakerMessage = { readonly kind: 'result'; readonly notification: InferenceNotification } | { readonly kind: 'test' };
+
+export function parseMessage(message: string): SageMakerMessage {
   let json: unknown;
   try {
     json = JSON.parse(message);
   } catch {
     throw new Error(`SNS message is not JSON: ${message.slice(0, 200)}`);
   }
+  if (testNotificationSchema.safeParse(json).success) return { kind: 'test' };
   const parsed = notificationSchema.safeParse(json);
   if (!parsed.success) throw new Error(`SNS message is not an async inference notification: ${parsed.error.message}`);
-  return parsed.data;
+  return { kind: 'result', notification: parsed.data };
 }
 
 /** Milliseconds SageMaker reports between receiving and finishing the request, when both are present. */

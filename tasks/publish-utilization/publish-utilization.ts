@@ -1,9 +1,15 @@
 /**
- * Core of the scheduled publish-utilization task: read the last period's endpoint metrics, compute
- * utilization, publish `UtilizationRate` with an explicit value every time (zeros included), so the
- * target-tracking alarm never sees a gap.
+ * Core of the scheduled publish-utilization task: every minute, publish `UtilizationRate` for the
+ * endpoint with an explicit value (zeros included), so the target-tracking alarm never sees a gap.
+ *
+ * SageMaker's per-minute metrics land in CloudWatch minutes after their period, so the minute that
+ * just closed usually has no datapoint yet. The publisher therefore evaluates the latest minute
+ * whose endpoint metrics have landed (ApproximateBacklogSize is published every minute, zeros
+ * included) and reads the arrivals and latency of that same minute. The instance count comes from
+ * DescribeEndpoint, which is authoritative and never late: a missing CPU sample is not zero instances.
  */
-import { GetMetricDataCommand, PutMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, PutMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { computeUtilization, type Utilization } from './utilization';
 
 export interface PublishUtilizationConfig {
@@ -11,16 +17,22 @@ export interface PublishUtilizationConfig {
   readonly variantName: string;
   readonly namespace: string;
   readonly metricName: string;
+  /** Inferences the endpoint accepted, in `namespace` with the dimension `EndpointName` only. */
+  readonly arrivalsMetric: string;
   readonly concurrencyPerInstance: number;
   /** Fallback seconds per image when the endpoint reported no ModelLatency in the window. */
   readonly inferenceSeconds: number;
   readonly periodSeconds: number;
-  /** Seconds over which the backlog counts as demand. @default DEFAULT_DRAIN_SECONDS (one period) */
+  /** Seconds over which the waiting backlog counts as demand. @default DEFAULT_DRAIN_SECONDS (one period) */
   readonly drainSeconds?: number;
+  /** Periods searched back for the latest minute whose endpoint metrics have landed. @default DEFAULT_LOOKBACK_PERIODS */
+  readonly lookbackPeriods?: number;
 }
 
 export interface PublishUtilizationDeps {
   readonly cloudwatch: Pick<CloudWatchClient, 'send'>;
+  readonly sagemaker: Pick<SageMakerClient, 'send'>;
+  /** The scheduled time being published (EventBridge sets the event's `time` to it). */
   readonly now: () => Date;
 }
 
@@ -29,37 +41,32 @@ export interface PublishedUtilization extends Utilization {
   readonly arrivals: number;
   readonly backlog: number;
   readonly inferenceSeconds: number;
+  /** The published datapoint's time: the scheduled minute. */
   readonly timestamp: string;
+  /** The minute the inputs describe; absent when the endpoint reported nothing in the lookback. */
+  readonly evaluatedMinute?: string;
 }
 
+export class EndpointVariantError extends Error {
+  override readonly name = 'EndpointVariantError';
+}
+
+/** Enough to outlast SageMaker's metric delay several times over. */
+export const DEFAULT_LOOKBACK_PERIODS = 10;
+
 export async function publishUtilization(config: PublishUtilizationConfig, deps: PublishUtilizationDeps): Promise<PublishedUtilization> {
-  const end = alignToPeriod(deps.now(), config.periodSeconds);
-  const start = new Date(end.getTime() - config.periodSeconds * 1000);
-  const endpoint = [{ Name: 'EndpointName', Value: config.endpointName }];
-  const variant = [...endpoint, { Name: 'VariantName', Value: config.variantName }];
-  const stat = (id: string, namespace: string, metricName: string, dimensions: typeof endpoint, statName: string): MetricDataQuery => ({
-    Id: id,
-    MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: dimensions }, Period: config.periodSeconds, Stat: statName },
-    ReturnData: true,
-  });
-  const result = await deps.cloudwatch.send(
-    new GetMetricDataCommand({
-      StartTime: start,
-      EndTime: end,
-      MetricDataQueries: [
-        stat('instances', '/aws/sagemaker/Endpoints', 'CPUUtilization', variant, 'SampleCount'),
-        stat('arrivals', config.namespace, 'CacheMisses', endpoint, 'Sum'),
-        stat('backlog', 'AWS/SageMaker', 'ApproximateBacklogSize', endpoint, 'Maximum'),
-        stat('latency', 'AWS/SageMaker', 'ModelLatency', variant, 'Average'),
-      ],
-    }),
-  );
-  const latest = (id: string): number | undefined => result.MetricDataResults?.find((r) => r.Id === id)?.Values?.[0];
-  const latencyMicros = latest('latency');
+  const periodMs = config.periodSeconds * 1000;
+  const end = new Date(Math.floor(deps.now().getTime() / periodMs) * periodMs);
+  const start = new Date(end.getTime() - (config.lookbackPeriods ?? DEFAULT_LOOKBACK_PERIODS) * periodMs);
+  const [instances, series] = await Promise.all([instancesInService(config, deps), readSeries(config, deps, start, end)]);
+
+  const backlogMinutes = [...series.backlog.keys()].sort((a, b) => b - a);
+  const evaluated = backlogMinutes[0];
+  const latencyMicros = evaluated === undefined ? undefined : (series.latency.get(evaluated) ?? latestAtOrBefore(series.latency, evaluated));
   const inputs = {
-    instances: latest('instances') ?? 0,
-    arrivals: latest('arrivals') ?? 0,
-    backlog: latest('backlog') ?? 0,
+    instances,
+    arrivals: evaluated === undefined ? 0 : (series.arrivals.get(evaluated) ?? 0),
+    backlog: evaluated === undefined ? 0 : (series.backlog.get(evaluated) ?? 0),
     inferenceSeconds: latencyMicros && latencyMicros > 0 ? latencyMicros / 1e6 : config.inferenceSeconds,
   };
   const utilization = computeUtilization({
@@ -74,7 +81,7 @@ export async function publishUtilization(config: PublishUtilizationConfig, deps:
       MetricData: [
         {
           MetricName: config.metricName,
-          Dimensions: endpoint,
+          Dimensions: [{ Name: 'EndpointName', Value: config.endpointName }],
           Timestamp: end,
           Value: utilization.value,
           Unit: 'None',
@@ -83,10 +90,68 @@ export async function publishUtilization(config: PublishUtilizationConfig, deps:
       ],
     }),
   );
-  return { ...utilization, ...inputs, timestamp: end.toISOString() };
+  return {
+    ...utilization,
+    ...inputs,
+    timestamp: end.toISOString(),
+    ...(evaluated === undefined ? {} : { evaluatedMinute: new Date(evaluated).toISOString() }),
+  };
 }
 
-function alignToPeriod(date: Date, periodSeconds: number): Date {
-  const periodMs = periodSeconds * 1000;
-  return new Date(Math.floor(date.getTime() / periodMs) * periodMs);
+/** The time a scheduled event was scheduled for; the clock when invoked by hand without one. */
+export function scheduledTime(event: { readonly time?: unknown } | undefined, clock: () => Date = () => new Date()): Date {
+  const time = typeof event?.time === 'string' ? Date.parse(event.time) : Number.NaN;
+  return Number.isFinite(time) ? new Date(time) : clock();
+}
+
+async function instancesInService(config: PublishUtilizationConfig, deps: PublishUtilizationDeps): Promise<number> {
+  const described = await deps.sagemaker.send(new DescribeEndpointCommand({ EndpointName: config.endpointName }));
+  const variant = described.ProductionVariants?.find((v) => v.VariantName === config.variantName);
+  if (!variant) throw new EndpointVariantError(`endpoint ${config.endpointName} has no production variant ${config.variantName} (VARIANT_NAME)`);
+  // Absent while the variant is being created: nothing serves yet.
+  return variant.CurrentInstanceCount ?? 0;
+}
+
+interface Series {
+  readonly backlog: Map<number, number>;
+  readonly arrivals: Map<number, number>;
+  readonly latency: Map<number, number>;
+}
+
+async function readSeries(config: PublishUtilizationConfig, deps: PublishUtilizationDeps, start: Date, end: Date): Promise<Series> {
+  const endpoint = [{ Name: 'EndpointName', Value: config.endpointName }];
+  const variant = [...endpoint, { Name: 'VariantName', Value: config.variantName }];
+  const stat = (id: keyof Series, namespace: string, metricName: string, dimensions: typeof endpoint, statName: string): MetricDataQuery => ({
+    Id: id,
+    MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: dimensions }, Period: config.periodSeconds, Stat: statName },
+    ReturnData: true,
+  });
+  const queries = [
+    // The backlog that stayed all minute: what arrived and was served within it is in the arrivals.
+    stat('backlog', 'AWS/SageMaker', 'ApproximateBacklogSize', endpoint, 'Minimum'),
+    stat('arrivals', config.namespace, config.arrivalsMetric, endpoint, 'Sum'),
+    stat('latency', 'AWS/SageMaker', 'ModelLatency', variant, 'Average'),
+  ];
+  const series: Series = { backlog: new Map(), arrivals: new Map(), latency: new Map() };
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.cloudwatch.send(new GetMetricDataCommand({ StartTime: start, EndTime: end, MetricDataQueries: queries, ...(nextToken ? { NextToken: nextToken } : {}) }));
+    for (const result of page.MetricDataResults ?? []) addPoints(series, result);
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return series;
+}
+
+function addPoints(series: Series, result: MetricDataResult): void {
+  const target = series[result.Id as keyof Series] as Map<number, number> | undefined;
+  if (!target) return;
+  (result.Timestamps ?? []).forEach((t, i) => {
+    const value = result.Values?.[i];
+    if (value !== undefined) target.set(t.getTime(), value);
+  });
+}
+
+function latestAtOrBefore(points: Map<number, number>, time: number): number | undefined {
+  const times = [...points.keys()].filter((t) => t <= time).sort((a, b) => b - a);
+  return times[0] === undefined ? undefined : points.get(times[0]);
 }

@@ -2,29 +2,32 @@
  * The utilization metric that drives the endpoint's target-tracking policy.
  *
  *   capacity (images per period) = instances × concurrency per instance × period ÷ seconds per image
- *   demand   (images per period) = new inference requests in the period
- *                                  + backlog still waiting × period ÷ drain horizon
+ *   waiting                      = backlog − instances × concurrency per instance (never below 0)
+ *   demand   (images per period) = inferences started in the period + waiting × period ÷ drain horizon
  *   utilization                  = demand ÷ capacity
  *
- * Counting the backlog is what lets utilization exceed 1 when work piles up. The drain horizon says
- * how soon the backlog should be cleared: one period (the default) asks for all of it in the next
- * minute; a longer horizon asks for less capacity, so it scales out less on a step of traffic and
- * holds less after a spike (docs/scaling.md measures both). At zero instances the
- * capacity of ONE instance is used instead, so demand shows up as a positive value (never "no data"):
- * the seed's `IF(m1 != 0, …)` produced no data there, and target tracking could never act on it.
+ * AWS's backlog counts requests being processed as well as queued ones, and the ones being processed
+ * arrived in this period or an earlier one, already counted as arrivals then: only what the instances
+ * in service cannot start right away is extra demand. Counting it is what lets utilization exceed 1
+ * when work piles up. The drain horizon says how soon the waiting backlog should be cleared: one
+ * period (the default) asks for all of it in the next minute; a longer horizon asks for less capacity,
+ * so it scales out less on a step of traffic and holds less after a spike (docs/scaling.md measures
+ * both). At zero instances the capacity of ONE instance is used instead, so demand shows up as a
+ * positive value (never "no data"): the seed's `IF(m1 != 0, …)` produced no data there, and target
+ * tracking could never act on it.
  */
 export interface UtilizationInput {
-  /** Instances in service (SampleCount of the per-instance CPUUtilization metric). */
+  /** Instances in service (DescribeEndpoint's CurrentInstanceCount). */
   readonly instances: number;
-  /** Inference requests that arrived in the period (cache misses that started an inference). */
+  /** Inferences started in the period (misses that won the image's lease and were accepted by the endpoint). */
   readonly arrivals: number;
-  /** Requests waiting in the endpoint's queue at the end of the period. */
+  /** Requests queued or being processed (ApproximateBacklogSize) that stayed through the period. */
   readonly backlog: number;
   /** Seconds per image: measured ModelLatency when available, else the configured estimate. */
   readonly inferenceSeconds: number;
   readonly concurrencyPerInstance: number;
   readonly periodSeconds: number;
-  /** Seconds over which the backlog should be cleared (≥ periodSeconds). @default DEFAULT_DRAIN_SECONDS */
+  /** Seconds over which the waiting backlog should be cleared (≥ periodSeconds). @default DEFAULT_DRAIN_SECONDS */
   readonly drainSeconds?: number;
 }
 
@@ -35,6 +38,8 @@ export interface Utilization {
   readonly value: number;
   readonly capacityPerPeriod: number;
   readonly demandPerPeriod: number;
+  /** The part of the backlog the instances in service cannot start right away. */
+  readonly waiting: number;
 }
 
 export class UtilizationInputError extends Error {
@@ -53,8 +58,9 @@ export function computeUtilization(input: UtilizationInput): Utilization {
   if (drainSeconds < input.periodSeconds) throw new UtilizationInputError(`drainSeconds must be ≥ periodSeconds (${input.periodSeconds}) (got ${drainSeconds})`);
   const instances = Math.max(input.instances, 1);
   const capacityPerPeriod = (instances * input.concurrencyPerInstance * input.periodSeconds) / input.inferenceSeconds;
-  const demandPerPeriod = input.arrivals + (input.backlog * input.periodSeconds) / drainSeconds;
-  return { value: demandPerPeriod / capacityPerPeriod, capacityPerPeriod, demandPerPeriod };
+  const waiting = Math.max(0, input.backlog - input.instances * input.concurrencyPerInstance);
+  const demandPerPeriod = input.arrivals + (waiting * input.periodSeconds) / drainSeconds;
+  return { value: demandPerPeriod / capacityPerPeriod, capacityPerPeriod, demandPerPeriod, waiting };
 }
 
 /**

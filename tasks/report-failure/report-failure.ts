@@ -18,7 +18,10 @@ import {
 } from '../shared/errors';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
 
-/** The state input at the Catch: the request event plus `failure` (ResultPath `$.failure`). */
+/**
+ * The state input at a Catch, plus `failure` (ResultPath `$.failure`): the request event when Resolve
+ * failed, the success detail when Notify could not publish it.
+ */
 export type FailureInput = ReportFailurePayload;
 
 export interface FailureReport {
@@ -93,9 +96,23 @@ function readable(detail: unknown): Pick<FailedDetail, 'requestId' | 'metadata'>
   return out;
 }
 
+/** Notify's input is Resolve's result: a success detail carries its cache key and image. */
+function isUnpublishedResult(input: FailureInput | undefined): boolean {
+  return typeof input?.cacheKey === 'string' && typeof input.image === 'object' && input.image !== null;
+}
+
+/** The image exists and is cached, but its success event could not be put on the bus. */
+export function unpublishedResult(input: FailureInput): FailureReport {
+  const error = input.failure?.Error ?? 'unknown';
+  const cause = causeMessage(input.failure?.Cause);
+  const message = `the image was generated (cacheKey ${String(input.cacheKey)}) but its success event could not be published (${error}${cause ? `: ${cause}` : ''}); it is cached, send the request again to receive it`;
+  return { code: INTERNAL, message: message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message };
+}
+
 export async function reportFailure(input: FailureInput, deps: ReportFailureDeps): Promise<FailureReport> {
-  const report = mapFailure(input?.failure);
-  const detail: FailedDetail = { ...readable(input?.detail), error: report };
+  const unpublished = isUnpublishedResult(input);
+  const report = unpublished ? unpublishedResult(input) : mapFailure(input?.failure);
+  const detail: FailedDetail = { ...readable(unpublished ? input : input?.detail), error: report };
   const out = await deps.events.send(
     new PutEventsCommand({
       Entries: [

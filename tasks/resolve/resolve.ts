@@ -9,7 +9,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
-import { CALLBACK_TIMEOUT_SECONDS } from '../../topology/imagegen-topology';
+import { ARRIVALS_METRIC, callbackTimeoutSeconds } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
 import type { ResolveConfig } from '../shared/config';
 import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey } from '../shared/coordination';
@@ -31,7 +31,10 @@ export interface ResolveDeps {
   readonly config: ResolveConfig;
   readonly clock: { now(): number };
   readonly logger: LogSink;
+  /** Per-request counts for dashboards (Powertools adds its `service` dimension). */
   readonly metrics: MetricsSink;
+  /** The utilization publisher's input, emitted with exactly the dimension set it queries: `{EndpointName}`. */
+  readonly scalingMetrics: MetricsSink;
   /** InferenceId generator. @default randomUUID */
   readonly newId?: () => string;
 }
@@ -66,7 +69,6 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     metrics.addMetric('CacheHits', MetricUnit.Count, 1);
     return { outcome: 'hit', cacheKey };
   }
-  metrics.addMetric('CacheMisses', MetricUnit.Count, 1);
 
   const nowMs = deps.clock.now();
   const waiter = waiterKey(cacheKey, input.executionArn);
@@ -84,7 +86,7 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
           renditions: request.renditions,
           ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
           createdAt: nowMs,
-          expiresAt: Math.ceil(nowMs / 1000) + CALLBACK_TIMEOUT_SECONDS + LEASE_SLACK_SECONDS,
+          expiresAt: Math.ceil(nowMs / 1000) + callbackTimeoutSeconds(config) + LEASE_SLACK_SECONDS,
         },
       }),
     ),
@@ -95,13 +97,17 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     await deps.ddb.send(new DeleteCommand({ TableName: config.tableName, Key: waiter, ConditionExpression: 'taskToken = :t', ExpressionAttributeValues: { ':t': input.taskToken } })).catch((e: unknown) => {
       if (!isConditionFailure(e)) throw e;
     });
+    // Served from the cache after all: the image landed while this request registered itself.
+    metrics.addMetric('CacheHits', MetricUnit.Count, 1);
     return { outcome: 'hit', cacheKey };
   }
+  metrics.addMetric('CacheMisses', MetricUnit.Count, 1);
 
   const inferenceId = (deps.newId ?? randomUUID)();
   const won = await takeLease(cacheKey, inferenceId, nowMs, deps);
   if (!won) {
     deps.logger.info('joined in-flight inference', { requestId: request.requestId, cacheKey });
+    metrics.addMetric('InferencesJoined', MetricUnit.Count, 1);
     return { outcome: 'joined', cacheKey };
   }
   try {
@@ -113,6 +119,9 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     );
     throw classify(error, 'starting the inference failed');
   }
+  // The endpoint accepted one more inference: the arrivals the utilization metric counts.
+  deps.scalingMetrics.addDimension('EndpointName', config.endpointName);
+  deps.scalingMetrics.addMetric(ARRIVALS_METRIC, MetricUnit.Count, 1);
   deps.logger.info('started inference', { requestId: request.requestId, cacheKey, inferenceId });
   return { outcome: 'started', cacheKey, inferenceId };
 }
@@ -137,8 +146,9 @@ async function claim(request: NormalizedRequest, cacheKey: string, deps: Resolve
           cacheKey,
           expiresAt: Math.ceil(deps.clock.now() / 1000) + CLAIM_TTL_SECONDS,
         },
-        ConditionExpression: 'attribute_not_exists(pk) OR contentHash = :h',
-        ExpressionAttributeValues: { ':h': contentHash },
+        // An expired claim counts as absent: DynamoDB's TTL may keep it for days after it expires.
+        ConditionExpression: 'attribute_not_exists(pk) OR contentHash = :h OR expiresAt < :now',
+        ExpressionAttributeValues: { ':h': contentHash, ':now': Math.floor(deps.clock.now() / 1000) },
       }),
     );
   } catch (error) {
@@ -220,7 +230,7 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
 
 async function startInference(request: NormalizedRequest, cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<void> {
   const { config } = deps;
-  const expiresAt = Math.ceil(nowMs / 1000) + CALLBACK_TIMEOUT_SECONDS + LEASE_SLACK_SECONDS;
+  const expiresAt = Math.ceil(nowMs / 1000) + callbackTimeoutSeconds(config) + LEASE_SLACK_SECONDS;
   // Written before the call: the notification may arrive before InvokeEndpointAsync returns.
   await deps.ddb.send(
     new PutCommand({ TableName: config.tableName, Item: { ...inferenceKey(inferenceId), cacheKey, startedAt: nowMs, expiresAt } }),

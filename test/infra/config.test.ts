@@ -18,9 +18,23 @@ describe('configFromContext', () => {
       'imagegen:retainData': 'false',
       'imagegen:logRetentionDays': '90',
     });
-    expect(c.imagegen).toEqual({ ...defaultConfig, instanceType: 'ml.inf2.8xlarge', minInstances: 1, maxInstances: 10, supportedSizes: ['1024x1024', '768x768'] });
+    expect(c.imagegen).toEqual({
+      ...defaultConfig,
+      instanceType: 'ml.inf2.8xlarge',
+      // One Inferentia2 chip: 2 NeuronCores, one model copy of 2 cores.
+      maxConcurrentInvocationsPerInstance: 1,
+      minInstances: 1,
+      maxInstances: 10,
+      supportedSizes: ['1024x1024', '768x768'],
+    });
     expect(c.retainData).toBe(false);
     expect(c.logRetentionDays).toBe(90);
+  });
+
+  it('derives the concurrency from the instance type and the NeuronCores per model copy', () => {
+    expect(defaultConfig).toMatchObject({ instanceType: 'ml.inf2.48xlarge', neuronCoresPerModelCopy: 2, maxConcurrentInvocationsPerInstance: 12 });
+    expect(fromContext({ 'imagegen:instanceType': 'ml.inf2.24xlarge' }).imagegen.maxConcurrentInvocationsPerInstance).toBe(6);
+    expect(fromContext({ 'imagegen:neuronCoresPerModelCopy': '4' }).imagegen.maxConcurrentInvocationsPerInstance).toBe(6);
   });
 
   it('accepts JSON-typed context from cdk.json', () => {
@@ -32,7 +46,11 @@ describe('configFromContext', () => {
     ['imagegen:instanceType', 'ml.g5.2xlarge', /instanceType must be one of ml\.inf2\.xlarge/],
     ['imagegen:maxInstances', 'many', /maxInstances must be a number/],
     ['imagegen:minInstances', '-1', /minInstances must be an integer in 0–1000/],
-    ['imagegen:maxConcurrentInvocationsPerInstance', '0', /maxConcurrentInvocationsPerInstance must be an integer in 1–1000/],
+    ['imagegen:maxConcurrentInvocationsPerInstance', '12', /maxConcurrentInvocationsPerInstance cannot be set: it is the model copies of imagegen:instanceType/],
+    ['imagegen:neuronCoresPerModelCopy', '5', /neuronCoresPerModelCopy: 5 NeuronCores per model copy does not divide the 24 NeuronCores of ml\.inf2\.48xlarge/],
+    ['imagegen:modelVolumeSizeGb', '600', /modelVolumeSizeGb must be an integer in 1–512/],
+    ['imagegen:modelDataDownloadTimeoutSeconds', '30', /modelDataDownloadTimeoutSeconds must be an integer in 60–3600/],
+    ['imagegen:containerStartupHealthCheckTimeoutSeconds', '7200', /containerStartupHealthCheckTimeoutSeconds must be an integer in 60–3600/],
     ['imagegen:requestTtlSeconds', '30', /requestTtlSeconds must be an integer in 60–21600/],
     ['imagegen:utilizationTarget', '1.5', /utilizationTarget must be in \(0, 1\]/],
     ['imagegen:supportedSizes', '1024', /supportedSizes entries must be WIDTHxHEIGHT/],
@@ -40,6 +58,7 @@ describe('configFromContext', () => {
     ['imagegen:bucketPhysicalName', 'Bad_Name', /bucketPhysicalName is not a valid S3 bucket name/],
     ['imagegen:alarmTopicArn', 'topic', /alarmTopicArn must be an SNS topic ARN/],
     ['imagegen:retainData', 'yes', /retainData must be true or false/],
+    ['imagegen:autoScaling', 'off', /autoScaling must be true or false/],
   ])('rejects %s = %j naming the key and the bound', (key, value, message) => {
     expect(() => fromContext({ [key]: value })).toThrow(message);
     expect(() => fromContext({ [key]: value })).toThrow(ConfigError);

@@ -10,7 +10,7 @@ const nightly = { name: 'nightly-off', schedule: 'cron(0 22 * * ? *)', timezone:
 
 let s: Synthesized;
 beforeAll(() => {
-  s = synthesize({ 'imagegen:scheduledActions': JSON.stringify([nightly]), 'imagegen:instanceType': 'ml.inf2.xlarge' });
+  s = synthesize({ 'imagegen:scheduledActions': JSON.stringify([nightly]) });
 }, 120_000);
 
 const resourcesOfType = (type: string) => Object.entries(s.json.Resources).filter(([, r]) => r.Type === type);
@@ -18,11 +18,18 @@ const functionStatements = (name: string) => statementsOfRole(s, roleOfFunction(
 const bucketArn = () => `\${${logicalIdOf(s, 'bucket', s.topology.buckets[0]!.name)}.Arn}`;
 
 describe('state machine', () => {
-  it('deploys the workflows/ ASL file verbatim, with the substitutions resolved to the topology resources', () => {
+  it('deploys the workflows/ ASL file with its numbers rendered and the substitutions resolved to the topology resources', () => {
     const spec = s.topology.stateMachines[0]!;
-    const asl = readFileSync(path.join(REPO, spec.definitionFile), 'utf8');
+    const asl = JSON.parse(readFileSync(path.join(REPO, spec.definitionFile), 'utf8'));
     const props = s.json.Resources[logicalIdOf(s, 'stateMachine', spec.name)]!.Properties!;
-    expect(JSON.parse(props.DefinitionString as string)).toEqual(JSON.parse(asl));
+    const deployed = JSON.parse(props.DefinitionString as string);
+    // The file says "${CallbackTimeoutSeconds}" (a JSON string); the deployed definition has the number.
+    expect(asl.States.Resolve.TimeoutSeconds).toBe('${CallbackTimeoutSeconds}');
+    expect(deployed.States.Resolve.TimeoutSeconds).toBe(spec.values!.CallbackTimeoutSeconds);
+    expect({ ...deployed, States: { ...deployed.States, Resolve: { ...deployed.States.Resolve, TimeoutSeconds: 'x' } } }).toEqual({
+      ...asl,
+      States: { ...asl.States, Resolve: { ...asl.States.Resolve, TimeoutSeconds: 'x' } },
+    });
 
     const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
     expect(Object.keys(substitutions).sort()).toEqual(Object.keys(spec.substitutions).sort());
@@ -177,7 +184,7 @@ describe('least privilege', () => {
     expect(families('imagegen-resolve')).toEqual(['cloudwatch', 'dynamodb', 'logs', 's3', 'sagemaker', 'states']);
     expect(families('imagegen-complete')).toEqual(['cloudwatch', 'dynamodb', 'logs', 's3', 'sqs', 'states']);
     expect(families('imagegen-report-failure')).toEqual(['cloudwatch', 'events', 'logs']);
-    expect(families('imagegen-publish-utilization')).toEqual(['cloudwatch', 'logs', 'sqs']);
+    expect(families('imagegen-publish-utilization')).toEqual(['cloudwatch', 'logs', 'sagemaker', 'sqs']);
     const sqs = functionStatements('imagegen-complete').filter((st) => allowedActions([st]).some((a) => a.startsWith('sqs:')));
     const dlqId = Object.entries(s.json.Resources).find(([, r]) => r.Metadata?.['imagegen:supports'] === 'function/imagegen-complete#async-dlq')![0];
     expect(sqs.map((st) => render(st.Resource))).toEqual([`\${${dlqId}.Arn}`]);
@@ -198,6 +205,13 @@ describe('least privilege', () => {
       expect(put.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': ['ImageGen'] } });
       expect(allowedActions(st).includes('cloudwatch:GetMetricData')).toBe(spec.name === 'imagegen-publish-utilization');
     }
+  });
+
+  it('lets publish-utilization describe the endpoint (its instance count) and nothing else of SageMaker', () => {
+    const st = functionStatements('imagegen-publish-utilization');
+    const describe = st.find((x) => x.Action === 'sagemaker:DescribeEndpoint')!;
+    expect(render(describe.Resource)).toBe('arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/imagegen-sdxl');
+    expect(allowedActions(st).filter((a) => a.startsWith('sagemaker:'))).toEqual(['sagemaker:DescribeEndpoint']);
   });
 
   it('lets report-failure put events on the imagegen bus only', () => {
@@ -278,19 +292,39 @@ describe('notification topics', () => {
 describe('SageMaker async endpoint', () => {
   const ep = () => s.topology.endpoints[0]!;
 
-  it('runs the Neuronx container on the model artifacts given as a stack parameter', () => {
+  it('runs the Neuronx container on the model artifacts given as a stack parameter, one model copy per 2 NeuronCores', () => {
     s.template.hasParameter('ModelArtifactsS3Uri', { Type: 'String', AllowedPattern: Match.stringLikeRegexp('tar') });
+    // ml.inf2.48xlarge: 12 Inferentia2 chips, 24 NeuronCores, so 12 workers.
     s.template.hasResourceProperties('AWS::SageMaker::Model', {
-      PrimaryContainer: { Image: ep().container.image, ModelDataUrl: { Ref: 'ModelArtifactsS3Uri' }, Environment: ep().container.environment },
+      PrimaryContainer: {
+        Image: ep().container.image,
+        ModelDataUrl: { Ref: 'ModelArtifactsS3Uri' },
+        Environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '12', NEURON_RT_NUM_CORES: '2', SAGEMAKER_MODEL_SERVER_TIMEOUT: '300' },
+      },
     });
   });
 
-  it('configures async inference: output and failure paths, both topics, concurrency, instance type from context', () => {
+  it('never names a Hub model: the toolkit would download HF_MODEL_ID instead of loading /opt/ml/model', () => {
+    const [, model] = resourcesOfType('AWS::SageMaker::Model')[0]!;
+    const environment = (model.Properties!.PrimaryContainer as { Environment: Record<string, string> }).Environment;
+    expect(Object.keys(environment)).not.toContain('HF_MODEL_ID');
+    expect(Object.keys(environment)).not.toContain('HF_TASK');
+  });
+
+  it('gives each instance a volume and the time to download the archive and start the container', () => {
+    s.template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [
+        Match.objectLike({ VolumeSizeInGB: 128, ModelDataDownloadTimeoutInSeconds: 1800, ContainerStartupHealthCheckTimeoutInSeconds: 1800 }),
+      ],
+    });
+  });
+
+  it('configures async inference: output and failure paths, both topics, one request per model copy', () => {
     const bucketId = logicalIdOf(s, 'bucket', ep().async.output.bucket);
     s.template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
-      ProductionVariants: [Match.objectLike({ VariantName: 'AllTraffic', InstanceType: 'ml.inf2.xlarge', InitialInstanceCount: 1 })],
+      ProductionVariants: [Match.objectLike({ VariantName: 'AllTraffic', InstanceType: 'ml.inf2.48xlarge', InitialInstanceCount: 1 })],
       AsyncInferenceConfig: {
-        ClientConfig: { MaxConcurrentInvocationsPerInstance: ep().maxConcurrentInvocationsPerInstance },
+        ClientConfig: { MaxConcurrentInvocationsPerInstance: 12 },
         OutputConfig: {
           S3OutputPath: { 'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${prefixes.asyncOutput}`]] },
           S3FailurePath: { 'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${prefixes.asyncFailures}`]] },
@@ -511,7 +545,7 @@ describe('observability', () => {
   it('has a dashboard with requests, cache hit ratio, utilization, instances, backlog, latency percentiles and failures by code', () => {
     const [, dashboard] = resourcesOfType('AWS::CloudWatch::Dashboard')[0]!;
     const body = JSON.stringify(dashboard.Properties!.DashboardBody);
-    for (const needle of ['ExecutionsStarted', 'CacheHits', 'CacheMisses', 'UtilizationRate', 'CPUUtilization', 'SampleCount', 'ApproximateBacklogSize', 'p95', 'p50', 'stats count(*) by code']) {
+    for (const needle of ['ExecutionsStarted', 'CacheHits', 'CacheMisses', 'InferencesStarted', 'UtilizationRate', 'CPUUtilization', 'SampleCount', 'ApproximateBacklogSize', 'p95', 'p50', 'stats count(*) by code']) {
       expect(body).toContain(needle);
     }
   });

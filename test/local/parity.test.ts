@@ -15,6 +15,7 @@ import { ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient } from '@
 import { LocalCloud, REPO_ROOT } from '../../local/cloud';
 import { arnOf, resolveRef, substituteDefinition } from '../../local/arns';
 import { imagegenTopology } from '../../topology/imagegen-topology';
+import { renderDefinitionValues } from '../../topology/topology';
 
 jest.setTimeout(60_000);
 
@@ -67,7 +68,7 @@ describe('local cloud ⇔ topology', () => {
     for (const spec of topology.stateMachines) {
       const described = await client.send(new DescribeStateMachineCommand({ stateMachineArn: arnOf('stateMachine', spec.name, cloud.partition) }));
       const expected = substituteDefinition(
-        readFileSync(join(REPO_ROOT, spec.definitionFile), 'utf8'),
+        renderDefinitionValues(readFileSync(join(REPO_ROOT, spec.definitionFile), 'utf8'), spec.values),
         Object.fromEntries(Object.entries(spec.substitutions).map(([k, r]) => [k, resolveRef(r, cloud.partition)])),
       );
       expect(JSON.parse(described.definition ?? '{}')).toEqual(JSON.parse(expected));

@@ -44,7 +44,7 @@ export const resolveConfig = {
   invocationTimeoutSeconds: defaultConfig.invocationTimeoutSeconds,
 };
 
-export function resolveDeps(cloud: FakeCloud, clock: TestClock, metrics = new MetricsRecorder()): ResolveDeps {
+export function resolveDeps(cloud: FakeCloud, clock: TestClock, metrics = new MetricsRecorder(), scalingMetrics = new MetricsRecorder()): ResolveDeps {
   let n = 0;
   return {
     s3: cloud.s3,
@@ -55,6 +55,7 @@ export function resolveDeps(cloud: FakeCloud, clock: TestClock, metrics = new Me
     clock,
     logger: silentLogger,
     metrics,
+    scalingMetrics,
     newId: () => `inference-${++n}-${Math.random().toString(16).slice(2, 10)}`,
   };
 }

@@ -11,7 +11,8 @@ import { reportFailure } from '../../tasks/report-failure/report-failure';
 import { loadSample } from '../../events/samples';
 import { succeededDetailSchema } from '../../events/image-generation-succeeded/schema';
 import { failedDetailSchema } from '../../events/image-generation-failed/schema';
-import { CALLBACK_TIMEOUT_SECONDS } from '../../topology/imagegen-topology';
+import { callbackTimeoutSeconds, defaultConfig, imagegenTopology } from '../../topology/imagegen-topology';
+import { renderDefinitionValues } from '../../topology/topology';
 import { FakeCloud } from './fake-cloud';
 import { TestClock, completeDeps, errorNotification, finishLastInference, reportDeps, resolveDeps, snsEvent, successNotification } from './harness';
 
@@ -23,7 +24,7 @@ const ARNS = {
 };
 
 function definition(timeoutSeconds?: number): { States: { Resolve: { TimeoutSeconds: number } } } {
-  let text = readFileSync(ASL_FILE, 'utf8');
+  let text = renderDefinitionValues(readFileSync(ASL_FILE, 'utf8'), imagegenTopology().stateMachines[0]!.values);
   for (const [k, v] of Object.entries(ARNS)) text = text.split(`\${${k}}`).join(v);
   expect(text).not.toContain('${');
   const def = JSON.parse(text);
@@ -52,11 +53,16 @@ describe('imagegen-request workflow', () => {
   let clock: TestClock;
   let n = 0;
   const notified: unknown[] = [];
+  /** When set, every Notify attempt fails with it, as putEvents does when EventBridge rejects the entry. */
+  let notifyError: Error | undefined;
+  let notifyAttempts = 0;
 
   beforeEach(() => {
     cloud = new FakeCloud();
     clock = new TestClock();
     notified.length = 0;
+    notifyError = undefined;
+    notifyAttempts = 0;
   });
 
   function start(detail: object, sm = machine): Run {
@@ -67,6 +73,8 @@ describe('imagegen-request workflow', () => {
     const execution = sm.run(event as never, {
       context: { Execution: { Id: executionArn }, Task: { Token: token } } as never,
       overrides: {
+        // The Retry policies run as written, without their waits.
+        retryIntervalOverrides: { Notify: 0 },
         taskResourceLocalHandlers: {
           Resolve: async (input: any) => {
             expect(input.FunctionName).toBe(ARNS.ResolveFunctionArn);
@@ -80,6 +88,8 @@ describe('imagegen-request workflow', () => {
             return (await callback) as never;
           },
           Notify: async (input: any) => {
+            notifyAttempts += 1;
+            if (notifyError) throw notifyError;
             notified.push(...input.Entries);
             return { Entries: [{ EventId: 'e' }], FailedEntryCount: 0 };
           },
@@ -109,8 +119,9 @@ describe('imagegen-request workflow', () => {
     (e: { cause?: { name: string; message: string } }) => ({ error: e.cause?.name, cause: e.cause?.message }),
   );
 
-  it('defines the callback timeout from the topology', () => {
-    expect(definition().States.Resolve.TimeoutSeconds).toBe(CALLBACK_TIMEOUT_SECONDS);
+  it('waits for the callback as long as SageMaker may hold the request: queue TTL + invocation timeout + slack', () => {
+    expect(definition().States.Resolve.TimeoutSeconds).toBe(callbackTimeoutSeconds(defaultConfig));
+    expect(callbackTimeoutSeconds(defaultConfig)).toBe(3600 + 900 + 600);
   });
 
   it('miss: one inference, then Notify with the result as detail and execution output (2 states)', async () => {
@@ -177,6 +188,27 @@ describe('imagegen-request workflow', () => {
     expect(await failureOf(run)).toEqual({ error: 'InferenceFailed', cause: 'ClientError: Received server error (500) from model.' });
     expect(JSON.parse(cloud.published[0]!.Detail!)).toMatchObject({ requestId: 'w-err', error: { code: 'InferenceFailed' } });
     expect(await run.states).toEqual(['Resolve', 'ReportFailure', 'Failed']);
+  });
+
+  it('Notify failure: after its retries the producer still hears Image Generation Failed, naming the cached image (4 states)', async () => {
+    notifyError = Object.assign(new Error('EventBridge rejected the entry: InternalFailure'), { name: 'EventBridge.FailedEntry' });
+    const run = start({ requestId: 'w-unpublished', prompt: 'a quay', metadata: { m: 3 } });
+    await waitFor(() => cloud.invocations.length === 1);
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
+    const failure = await failureOf(run);
+    expect(failure.error).toBe('Internal');
+    expect(failure.cause).toMatch(/^the image was generated \(cacheKey [0-9a-f]{64}\) but its success event could not be published \(EventBridge\.FailedEntry: EventBridge rejected the entry: InternalFailure\); it is cached, send the request again/);
+    // One attempt and the five retries of the definition, then the Catch.
+    expect(notifyAttempts).toBe(6);
+    expect(cloud.published).toHaveLength(1);
+    expect(cloud.published[0]).toMatchObject({ Source: 'imagegen', DetailType: 'Image Generation Failed' });
+    expect(failedDetailSchema.parse(JSON.parse(cloud.published[0]!.Detail!))).toEqual({
+      requestId: 'w-unpublished',
+      error: { code: 'Internal', message: failure.cause },
+      metadata: { m: 3 },
+    });
+    expect(await run.states).toEqual(['Resolve', 'Notify', 'ReportFailure', 'Failed']);
   });
 
   it('callback timeout: States.Timeout becomes InferenceTimedOut (3 states)', async () => {

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../../local/clock';
-import { DynamoDbService } from '../../../local/dynamodb/dynamodb-service';
+import { DEFAULT_TTL_DELETION_LAG_MS, DynamoDbService } from '../../../local/dynamodb/dynamodb-service';
 import { EdgeServer } from '../../../local/edge/server';
 import type { TableSpec } from '../../../topology/topology';
 
@@ -98,9 +98,10 @@ describe('DynamoDbService through the edge', () => {
     await expect(raw.send(new DescribeTimeToLiveCommand({ TableName: 'no-such-table' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
-  it('sweeps items whose TTL is in the past, keeping future and non-numeric ones', async () => {
+  it('deletes an expired item only after the deletion lag, keeping future and non-numeric ones', async () => {
     const nowSeconds = Math.floor(clock.now() / 1000);
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'past', expiresAt: nowSeconds - 1 } }));
+    const lagSeconds = DEFAULT_TTL_DELETION_LAG_MS / 1000;
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'past', expiresAt: nowSeconds - lagSeconds - 1 } }));
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'future', expiresAt: nowSeconds + 30 } }));
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'text', expiresAt: '0' } }));
     // Milliseconds by mistake: DynamoDB reads it as far in the future and keeps the item.
@@ -111,7 +112,17 @@ describe('DynamoDbService through the edge', () => {
     const left = await doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'ttl' } }));
     expect(left.Items?.map((i) => i.sk).sort()).toEqual(['ancient', 'future', 'millis', 'text']);
 
-    // The periodic sweep (every 60 s here) runs on the service clock.
+    // Expired, but not for long: reads and conditions still see it, sweep after sweep (every 60 s here).
+    await clock.advance(3600_000);
+    await service.sweepExpiredItems();
+    expect((await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'ttl', sk: 'future' } }))).Item).toMatchObject({ expiresAt: nowSeconds + 30 });
+    await expect(
+      doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'ttl', sk: 'future' }, ConditionExpression: 'attribute_not_exists(pk)' })),
+    ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+
+    // Past the lag, the next periodic sweep on the service clock deletes it.
+    await clock.advance(DEFAULT_TTL_DELETION_LAG_MS);
+    await new Promise((resolve) => setTimeout(resolve, 100));
     await clock.advance(60_000);
     for (let i = 0; i < 100; i++) {
       const item = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'ttl', sk: 'future' } }));

@@ -10,9 +10,9 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
   let h: Harness | undefined;
   let fake: FakeContainer | undefined;
 
-  async function setup(reply: Parameters<typeof fakeContainer>[0], endpoint: Parameters<typeof startHarness>[1] = {}): Promise<Harness> {
+  async function setup(reply: Parameters<typeof fakeContainer>[0], endpoint: Parameters<typeof startHarness>[1] = {}, lagSeconds: Parameters<typeof startHarness>[2] = 0): Promise<Harness> {
     fake = await fakeContainer(reply);
-    h = await startHarness(fake.url, endpoint);
+    h = await startHarness(fake.url, endpoint, lagSeconds);
     await h.objects.putObject('imagegen-images', 'inputs/x.json', Buffer.from('{"inputs":"x"}'), 'application/json');
     return h;
   }
@@ -41,8 +41,8 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
     expect(harness.service.stats(ENDPOINT)).toMatchObject({ queued: 2, instances: { inService: 0, pending: 1, desired: 1 } });
     await harness.clock.advance(1_000);
     expect(harness.service.getCapacity(ENDPOINT, VARIANT)).toEqual({ current: 1, desired: 1 });
-    await waitFor(() => harness.topics.messages.length === 2, 'both notifications');
-    expect(harness.topics.messages.every((m) => m.topicArn === SUCCESS_TOPIC)).toBe(true);
+    await waitFor(() => harness.topics.results.length === 2, 'both notifications');
+    expect(harness.topics.results.every((m) => m.topicArn === SUCCESS_TOPIC)).toBe(true);
     expect(harness.service.stats(ENDPOINT)).toMatchObject({ queued: 0, inFlight: 0, processed: 2 });
   });
 
@@ -77,7 +77,7 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
     expect(harness.service.getCapacity(ENDPOINT, VARIANT)).toEqual({ current: 2, desired: 1 });
     expect(harness.service.stats(ENDPOINT)).toMatchObject({ queued: 1, inFlight: 2 });
     open();
-    await waitFor(() => harness.topics.messages.length === 3, 'all notifications');
+    await waitFor(() => harness.topics.results.length === 3, 'all notifications');
     expect(harness.service.getCapacity(ENDPOINT, VARIANT)).toEqual({ current: 1, desired: 1 });
     harness.service.setDesiredInstanceCount(ENDPOINT, VARIANT, 0);
     expect(harness.service.getCapacity(ENDPOINT, VARIANT)).toEqual({ current: 0, desired: 0 });
@@ -132,17 +132,18 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
   describe('metrics', () => {
     const value = (harness: Harness, namespace: string, name: string): number[] => harness.metrics.find(namespace, name).map((d) => d.value);
 
-    it('publishes explicit zeros every minute while idle', async () => {
+    it('publishes explicit zeros every minute while idle, each datapoint stamped with the start of its minute', async () => {
       const harness = await setup(ok());
       harness.service.start();
+      const minuteStart = harness.clock.now();
       await harness.clock.advance(59_999);
       expect(harness.metrics.batches).toHaveLength(0);
       await harness.clock.advance(1);
       for (const name of ['ApproximateBacklogSize', 'ApproximateBacklogSizePerInstance', 'ApproximateAgeOfOldestRequest', 'HasBacklogWithoutCapacity']) {
         const [datum] = harness.metrics.find(SAGEMAKER_NAMESPACE, name);
-        expect(datum).toEqual(expect.objectContaining({ value: 0, dimensions: { EndpointName: ENDPOINT }, timestamp: harness.clock.now() }));
+        expect(datum).toEqual(expect.objectContaining({ value: 0, dimensions: { EndpointName: ENDPOINT }, timestamp: minuteStart }));
       }
-      for (const name of ['Invocations', 'InvocationsProcessed', 'InvocationFailures', 'ExpiredRequests']) {
+      for (const name of ['InvocationsProcessed', 'InvocationFailures', 'ExpiredRequests']) {
         const [datum] = harness.metrics.find(SAGEMAKER_NAMESPACE, name);
         expect(datum).toEqual(expect.objectContaining({ value: 0, dimensions: { EndpointName: ENDPOINT, VariantName: VARIANT } }));
       }
@@ -150,6 +151,43 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
       expect(value(harness, INSTANCE_NAMESPACE, 'CPUUtilization')).toEqual([0]);
       await harness.clock.advance(60_000);
       expect(value(harness, SAGEMAKER_NAMESPACE, 'ApproximateBacklogSize')).toEqual([0, 0]);
+    });
+
+    it('publishes no Invocations metric: async endpoints do not (a real-time endpoint metric)', async () => {
+      const harness = await setup(ok());
+      harness.service.start();
+      await invoke(harness);
+      await waitFor(() => harness.topics.results.length === 1, 'the notification');
+      await harness.clock.advance(60_000);
+      expect(harness.metrics.find(SAGEMAKER_NAMESPACE, 'Invocations')).toEqual([]);
+      expect(value(harness, SAGEMAKER_NAMESPACE, 'InvocationsProcessed')).toEqual([1]);
+    });
+
+    it('makes a minute readable only after the metrics lag (two minutes by default), so its minute just closed reads as no data', async () => {
+      const harness = await setup(ok(), { initialInstanceCount: 0 }, 'service default');
+      harness.service.start();
+      const minuteStart = harness.clock.now();
+      await invoke(harness);
+      await harness.clock.advance(60_000 + 119_999);
+      expect(harness.metrics.batches).toHaveLength(0);
+      await harness.clock.advance(1);
+      expect(harness.metrics.find(SAGEMAKER_NAMESPACE, 'HasBacklogWithoutCapacity')).toEqual([expect.objectContaining({ value: 1, timestamp: minuteStart })]);
+      // The next two minutes are closed but not readable yet; each lands two minutes after it closes.
+      expect(value(harness, SAGEMAKER_NAMESPACE, 'ApproximateBacklogSize')).toEqual([1]);
+      await harness.clock.advance(60_000);
+      expect(value(harness, SAGEMAKER_NAMESPACE, 'ApproximateBacklogSize')).toEqual([1, 1]);
+      // No instance in service: no CPU sample at all, which is not the same as a sample of zero.
+      expect(harness.metrics.find(INSTANCE_NAMESPACE, 'CPUUtilization')).toEqual([]);
+    });
+
+    it('aligns metrics minutes to whole minutes of the clock, whenever the endpoint starts', async () => {
+      const harness = await setup(ok());
+      await harness.clock.advance(25_000);
+      harness.service.start();
+      await harness.clock.advance(34_999);
+      expect(harness.metrics.batches).toHaveLength(0);
+      await harness.clock.advance(1);
+      expect(harness.metrics.find(SAGEMAKER_NAMESPACE, 'ApproximateBacklogSize')[0]?.timestamp).toBe(Date.parse('2026-01-01T00:00:00Z'));
     });
 
     it('reports a backlog without capacity, its age and one CPU sample per instance', async () => {
@@ -163,11 +201,10 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
       expect(value(harness, SAGEMAKER_NAMESPACE, 'ApproximateBacklogSize')).toEqual([2]);
       expect(value(harness, SAGEMAKER_NAMESPACE, 'ApproximateBacklogSizePerInstance')).toEqual([2]);
       expect(value(harness, SAGEMAKER_NAMESPACE, 'ApproximateAgeOfOldestRequest')).toEqual([60]);
-      expect(value(harness, SAGEMAKER_NAMESPACE, 'Invocations')).toEqual([2]);
       expect(value(harness, INSTANCE_NAMESPACE, 'CPUUtilization')).toEqual([]);
 
       await harness.clock.advance(30_000);
-      await waitFor(() => harness.topics.messages.length === 2, 'both notifications');
+      await waitFor(() => harness.topics.results.length === 2, 'both notifications');
       await harness.clock.advance(30_000);
       expect(value(harness, SAGEMAKER_NAMESPACE, 'HasBacklogWithoutCapacity')).toEqual([1, 0]);
       expect(value(harness, SAGEMAKER_NAMESPACE, 'InvocationsProcessed')).toEqual([0, 2]);
@@ -179,14 +216,54 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
       expect(cpu.every((d) => d.dimensions.EndpointName === ENDPOINT && d.dimensions.VariantName === VARIANT)).toBe(true);
     });
 
+    it('measures ModelLatency on the endpoint clock', async () => {
+      let answer = (): void => undefined;
+      const harness = await setup(() => ({ status: 200, contentType: 'application/json', body: '{}', after: new Promise<void>((resolve) => (answer = resolve)) }));
+      harness.service.start();
+      await invoke(harness);
+      await waitFor(() => fake?.requests.length === 1, 'the container to be called');
+      await harness.clock.advance(20_000);
+      answer();
+      await waitFor(() => harness.topics.results.length === 1, 'the notification');
+      await harness.clock.advance(40_000);
+      expect(value(harness, SAGEMAKER_NAMESPACE, 'ModelLatency')).toEqual([20_000_000]);
+    });
+
     it('counts model failures in InvocationFailures', async () => {
       const harness = await setup(() => ({ status: 500, contentType: 'text/plain', body: 'boom' }));
       harness.service.start();
       await invoke(harness);
-      await waitFor(() => harness.topics.messages.length === 1, 'the error notification');
+      await waitFor(() => harness.topics.results.length === 1, 'the error notification');
       await harness.clock.advance(60_000);
       expect(value(harness, SAGEMAKER_NAMESPACE, 'InvocationFailures')).toEqual([1]);
       expect(value(harness, SAGEMAKER_NAMESPACE, 'InvocationsProcessed')).toEqual([0]);
+    });
+  });
+
+  describe('test notifications', () => {
+    const documented = { eventVersion: '1.0', eventSource: 'aws:sagemaker', eventName: 'TestNotification' };
+
+    it('sends the documented TestNotification, and nothing else, to both topics when the endpoint is created', async () => {
+      const harness = await setup(ok());
+      harness.service.start();
+      await waitFor(() => harness.topics.messages.length === 2, 'two test notifications');
+      expect(harness.topics.messages.map((m) => m.topicArn).sort()).toEqual([ERROR_TOPIC, SUCCESS_TOPIC].sort());
+      for (const m of harness.topics.messages) expect(JSON.parse(m.message)).toEqual(documented);
+      // A second start of the same service is not a second deployment.
+      harness.service.start();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(harness.topics.messages).toHaveLength(2);
+    });
+
+    it('sends it again to both topics after every capacity change, from the API or from Application Auto Scaling', async () => {
+      const harness = await setup(ok(), { initialInstanceCount: 1, instanceStartupSeconds: 60 });
+      harness.service.setDesiredInstanceCount(ENDPOINT, VARIANT, 2);
+      await waitFor(() => harness.topics.tests.length === 2, 'after the first change');
+      await controlPlane(harness.url, 'UpdateEndpointWeightsAndCapacities', { EndpointName: ENDPOINT, DesiredWeightsAndCapacities: [{ VariantName: VARIANT, DesiredInstanceCount: 0 }] });
+      await waitFor(() => harness.topics.tests.length === 4, 'after the second change');
+      expect(harness.topics.tests.filter((m) => m.topicArn === SUCCESS_TOPIC)).toHaveLength(2);
+      expect(harness.topics.tests.filter((m) => m.topicArn === ERROR_TOPIC)).toHaveLength(2);
+      expect(harness.topics.results).toEqual([]);
     });
   });
 

@@ -31,6 +31,13 @@ export class MemoryTopics implements TopicPort {
     this.messages.push({ topicArn, message });
     return { messageId: String(this.messages.length) };
   }
+  /** The inference results, without the TestNotifications sent on creation and capacity changes. */
+  get results(): { topicArn: string; message: string }[] {
+    return this.messages.filter((m) => (JSON.parse(m.message) as { eventName?: string }).eventName === 'InferenceResult');
+  }
+  get tests(): { topicArn: string; message: string }[] {
+    return this.messages.filter((m) => (JSON.parse(m.message) as { eventName?: string }).eventName === 'TestNotification');
+  }
 }
 
 export class MemoryMetrics implements MetricsPort {
@@ -55,7 +62,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(modelUrl: string, endpoint: Partial<AsyncEndpointConfig> = {}): Promise<Harness> {
+/** `metricsLagSeconds` defaults to 0 here: most tests look at what a minute holds, not when it lands. */
+export async function startHarness(modelUrl: string, endpoint: Partial<AsyncEndpointConfig> = {}, metricsLagSeconds: number | 'service default' = 0): Promise<Harness> {
   const clock = new ManualClock();
   const objects = new MemoryObjects();
   const topics = new MemoryTopics();
@@ -67,6 +75,7 @@ export async function startHarness(modelUrl: string, endpoint: Partial<AsyncEndp
     objects,
     topics,
     metrics,
+    ...(metricsLagSeconds === 'service default' ? {} : { metricsLagSeconds }),
     endpoints: [
       {
         name: ENDPOINT,

@@ -86,7 +86,8 @@ describe('simulate', () => {
   });
 
   it('step scale-in acts 3 datapoints after the work is done, long before target tracking’s 15, and keeps the last instance', () => {
-    const trace = [...steady(600, 30), ...steady(1800, 0.05)];
+    // 35 requests/s keep the 40 instances at ≈ 0.71: above target tracking's scale-in threshold (0.675), below its target.
+    const trace = [...steady(600, 35), ...steady(1800, 0.05)];
     const r = simulate(trace, loadPolicy('imagegen'), { ...config, initialInstances: 40 });
     const stepIn = r.decisions.filter((d) => d.reason.startsWith('step scale-in'));
     expect(stepIn.length).toBeGreaterThan(0);

@@ -1,77 +1,147 @@
-import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { publishUtilization } from '../../../tasks/publish-utilization/publish-utilization';
+import { EndpointVariantError, publishUtilization, scheduledTime } from '../../../tasks/publish-utilization/publish-utilization';
 
 const cloudwatch = mockClient(CloudWatchClient);
+const sagemaker = mockClient(SageMakerClient);
 const config = {
   endpointName: 'imagegen-sdxl',
   variantName: 'AllTraffic',
   namespace: 'ImageGen',
   metricName: 'UtilizationRate',
+  arrivalsMetric: 'InferencesStarted',
   concurrencyPerInstance: 12,
   inferenceSeconds: 9.7,
   periodSeconds: 60,
 };
-const now = () => new Date('2026-03-01T12:00:42Z');
+const scheduled = new Date('2026-03-01T12:00:00Z');
+const minute = (offset: number) => new Date(scheduled.getTime() + offset * 60_000);
+const deps = () => ({ cloudwatch: new CloudWatchClient({}), sagemaker: new SageMakerClient({}), now: () => scheduled });
+
+/** DescribeEndpoint as SageMaker answers it (only the fields read here, with their real names). */
+function endpointWith(currentInstances: number | undefined): void {
+  sagemaker.on(DescribeEndpointCommand).resolves({
+    EndpointName: 'imagegen-sdxl',
+    EndpointStatus: 'InService',
+    ProductionVariants: [{ VariantName: 'AllTraffic', DesiredInstanceCount: currentInstances ?? 1, ...(currentInstances === undefined ? {} : { CurrentInstanceCount: currentInstances }) }],
+  });
+}
+
+/** GetMetricData as CloudWatch answers it: timestamps newest first, only the periods that hold data. */
+function series(id: string, points: [Date, number][]): MetricDataResult {
+  const sorted = [...points].sort((a, b) => b[0].getTime() - a[0].getTime());
+  return { Id: id, Label: id, StatusCode: 'Complete', Timestamps: sorted.map(([t]) => t), Values: sorted.map(([, v]) => v) };
+}
 
 describe('publishUtilization', () => {
-  beforeEach(() => cloudwatch.reset());
-
-  it('queries the last whole minute and publishes the computed value for the endpoint', async () => {
-    cloudwatch.on(GetMetricDataCommand).resolves({
-      MetricDataResults: [
-        { Id: 'instances', Values: [2] },
-        { Id: 'arrivals', Values: [90] },
-        { Id: 'backlog', Values: [18] },
-        { Id: 'latency', Values: [10_000_000] },
-      ],
-    });
+  beforeEach(() => {
+    cloudwatch.reset();
+    sagemaker.reset();
     cloudwatch.on(PutMetricDataCommand).resolves({});
-
-    const result = await publishUtilization(config, { cloudwatch: new CloudWatchClient({}), now });
-
-    const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
-    expect(query?.StartTime).toEqual(new Date('2026-03-01T11:59:00Z'));
-    expect(query?.EndTime).toEqual(new Date('2026-03-01T12:00:00Z'));
-    expect(result.inferenceSeconds).toBe(10);
-    expect(result.value).toBeCloseTo(108 / 144);
-    const put = cloudwatch.commandCalls(PutMetricDataCommand)[0]?.args[0].input;
-    expect(put?.Namespace).toBe('ImageGen');
-    expect(put?.MetricData?.[0]).toMatchObject({
-      MetricName: 'UtilizationRate',
-      Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }],
-      Value: result.value,
-    });
   });
 
-  it('publishes an explicit zero when the endpoint reported nothing at all', async () => {
+  it('evaluates the latest minute whose endpoint metrics have landed, not the minute that just closed', async () => {
+    endpointWith(2);
+    // 11:57 has landed; 11:58 and 11:59 have not (SageMaker's metrics arrive minutes late).
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        series('backlog', [[minute(-4), 0], [minute(-3), 30]]),
+        series('arrivals', [[minute(-3), 90], [minute(-1), 7]]),
+        series('latency', [[minute(-3), 10_000_000]]),
+      ],
+    });
+
+    const result = await publishUtilization(config, deps());
+
+    const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+    expect(query.EndTime).toEqual(scheduled);
+    expect(query.StartTime).toEqual(minute(-10));
+    expect(result.evaluatedMinute).toBe(minute(-3).toISOString());
+    // 2 instances × 12 × 60 s ÷ 10 s = 144 per minute; 30 in the backlog fit in the 24 slots but 6.
+    expect(result).toMatchObject({ instances: 2, arrivals: 90, backlog: 30, waiting: 6, inferenceSeconds: 10 });
+    expect(result.value).toBeCloseTo(96 / 144);
+    const put = cloudwatch.commandCalls(PutMetricDataCommand)[0]!.args[0].input;
+    expect(put.Namespace).toBe('ImageGen');
+    expect(put.MetricData?.[0]).toMatchObject({ MetricName: 'UtilizationRate', Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }], Timestamp: scheduled, Value: result.value });
+  });
+
+  it('asks for exactly the emitted metrics and dimension sets: arrivals by {EndpointName} only', async () => {
+    endpointWith(1);
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    cloudwatch.on(PutMetricDataCommand).resolves({});
-
-    const result = await publishUtilization(config, { cloudwatch: new CloudWatchClient({}), now });
-
-    expect(result.value).toBe(0);
-    expect(result.inferenceSeconds).toBe(9.7);
-    expect(cloudwatch.commandCalls(PutMetricDataCommand)[0]?.args[0].input.MetricData?.[0]?.Value).toBe(0);
+    await publishUtilization(config, deps());
+    const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
+    expect(queries.map((q) => [q.Id, q.MetricStat?.Metric?.Namespace, q.MetricStat?.Metric?.MetricName, q.MetricStat?.Metric?.Dimensions, q.MetricStat?.Stat])).toEqual([
+      ['backlog', 'AWS/SageMaker', 'ApproximateBacklogSize', [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }], 'Minimum'],
+      ['arrivals', 'ImageGen', 'InferencesStarted', [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }], 'Sum'],
+      ['latency', 'AWS/SageMaker', 'ModelLatency', [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }, { Name: 'VariantName', Value: 'AllTraffic' }], 'Average'],
+    ]);
+    expect(sagemaker.commandCalls(DescribeEndpointCommand)[0]!.args[0].input).toEqual({ EndpointName: 'imagegen-sdxl' });
   });
 
-  it('spreads the backlog over the configured drain horizon', async () => {
+  it('takes the instance count from DescribeEndpoint: late or absent CPU samples never read as zero instances', async () => {
+    endpointWith(3);
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [series('backlog', [[minute(-3), 0]]), series('arrivals', [[minute(-3), 72]]), series('latency', [[minute(-3), 10_000_000]])] });
+    const result = await publishUtilization(config, deps());
+    // 72 ÷ (3 × 72): not 3× inflated by a missing instance count.
+    expect(result.instances).toBe(3);
+    expect(result.value).toBeCloseTo(1 / 3);
+  });
+
+  it('publishes an explicit zero when the endpoint reported nothing in the lookback', async () => {
+    endpointWith(0);
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const result = await publishUtilization(config, deps());
+    expect(result.value).toBe(0);
+    expect(result.evaluatedMinute).toBeUndefined();
+    expect(result.inferenceSeconds).toBe(9.7);
+    expect(cloudwatch.commandCalls(PutMetricDataCommand)[0]!.args[0].input.MetricData?.[0]?.Value).toBe(0);
+  });
+
+  it('counts the backlog at zero instances as waiting demand against one instance', async () => {
+    endpointWith(0);
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [series('backlog', [[minute(-3), 18]])] });
+    const result = await publishUtilization(config, deps());
+    // 18 waiting against one instance of 12 × 60 ÷ 9.7 ≈ 74.2 per minute.
+    expect(result).toMatchObject({ instances: 0, waiting: 18 });
+    expect(result.value).toBeCloseTo(18 / ((12 * 60) / 9.7));
+  });
+
+  it('spreads the waiting backlog over the configured drain horizon', async () => {
+    endpointWith(2);
     cloudwatch.on(GetMetricDataCommand).resolves({
-      MetricDataResults: [
-        { Id: 'instances', Values: [2] },
-        { Id: 'arrivals', Values: [72] },
-        { Id: 'backlog', Values: [360] },
-        { Id: 'latency', Values: [10_000_000] },
-      ],
+      MetricDataResults: [series('backlog', [[minute(-3), 384]]), series('arrivals', [[minute(-3), 72]]), series('latency', [[minute(-3), 10_000_000]])],
     });
-    cloudwatch.on(PutMetricDataCommand).resolves({});
-
-    const spread = await publishUtilization({ ...config, drainSeconds: 300 }, { cloudwatch: new CloudWatchClient({}), now });
-    const whole = await publishUtilization(config, { cloudwatch: new CloudWatchClient({}), now });
-
-    // 72 + 360 × 60 ÷ 300 = 144 per minute against 144: 1.0; with the default one-period horizon 432 ÷ 144.
+    const spread = await publishUtilization({ ...config, drainSeconds: 300 }, deps());
+    const whole = await publishUtilization(config, deps());
+    // 360 waiting beyond the 24 slots: 72 + 360 × 60 ÷ 300 = 144 against 144; with one period, 432 ÷ 144.
     expect(spread.value).toBeCloseTo(1);
     expect(whole.value).toBeCloseTo(3);
-    expect(cloudwatch.commandCalls(PutMetricDataCommand)[0]?.args[0].input.MetricData?.[0]?.Value).toBeCloseTo(1);
+  });
+
+  it('uses the latest latency at or before the evaluated minute when that minute completed nothing', async () => {
+    endpointWith(1);
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [series('backlog', [[minute(-3), 0]]), series('arrivals', [[minute(-3), 12]]), series('latency', [[minute(-6), 20_000_000]])],
+    });
+    expect((await publishUtilization(config, deps())).inferenceSeconds).toBe(20);
+  });
+
+  it('names the variant when the endpoint has no such production variant', async () => {
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointName: 'imagegen-sdxl', ProductionVariants: [{ VariantName: 'Blue' }] });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    await expect(publishUtilization(config, deps())).rejects.toThrow(new EndpointVariantError('endpoint imagegen-sdxl has no production variant AllTraffic (VARIANT_NAME)'));
+    expect(cloudwatch.commandCalls(PutMetricDataCommand)).toHaveLength(0);
+  });
+});
+
+describe('scheduledTime', () => {
+  it("is the scheduled event's time, whenever the invocation runs", () => {
+    expect(scheduledTime({ time: '2026-03-01T12:00:00Z' }, () => new Date(0))).toEqual(scheduled);
+  });
+
+  it('is the clock when invoked by hand without a time', () => {
+    expect(scheduledTime({}, () => new Date(5))).toEqual(new Date(5));
+    expect(scheduledTime({ time: 'yesterday' }, () => new Date(5))).toEqual(new Date(5));
   });
 });

@@ -10,10 +10,19 @@ describe('computeUtilization', () => {
     expect(result.value).toBeCloseTo(0.75);
   });
 
-  it('counts the waiting backlog as demand, so a growing queue pushes utilization above 1', () => {
-    const result = computeUtilization({ ...base, instances: 1, arrivals: 72, backlog: 36 });
+  it('counts the backlog the instances cannot start as demand, so a growing queue pushes utilization above 1', () => {
+    // 48 in the backlog, 12 of them running on the one instance: 36 wait.
+    const result = computeUtilization({ ...base, instances: 1, arrivals: 72, backlog: 48 });
+    expect(result.waiting).toBe(36);
     expect(result.demandPerPeriod).toBe(108);
     expect(result.value).toBeCloseTo(1.5);
+  });
+
+  it('does not count requests being processed twice: they are arrivals of this or an earlier period', () => {
+    // 30 requests of 20 s on one 12-slot instance: 36 per minute of capacity; at the minute's end 6 still run.
+    const result = computeUtilization({ instances: 1, arrivals: 30, backlog: 6, inferenceSeconds: 20, concurrencyPerInstance: 12, periodSeconds: 60 });
+    expect(result.waiting).toBe(0);
+    expect(result.value).toBeCloseTo(30 / 36);
   });
 
   it('reports demand against one instance at zero instances, instead of no data', () => {
@@ -26,13 +35,13 @@ describe('computeUtilization', () => {
     expect(computeUtilization({ ...base, instances: 0, arrivals: 0, backlog: 0 }).value).toBe(0);
   });
 
-  it('spreads the backlog over the drain horizon: demand = arrivals + backlog × period ÷ drainSeconds', () => {
-    const result = computeUtilization({ ...base, instances: 1, arrivals: 36, backlog: 180, drainSeconds: 300 });
-    expect(result.demandPerPeriod).toBe(72); // 36 + 180 × 60 ÷ 300
+  it('spreads the waiting backlog over the drain horizon: demand = arrivals + waiting × period ÷ drainSeconds', () => {
+    const result = computeUtilization({ ...base, instances: 1, arrivals: 36, backlog: 192, drainSeconds: 300 });
+    expect(result.demandPerPeriod).toBe(72); // 36 + (192 − 12) × 60 ÷ 300
     expect(result.value).toBeCloseTo(1);
-    // The default horizon is one period: the whole backlog is next minute's demand.
+    // The default horizon is one period: the whole waiting backlog is next minute's demand.
     expect(DEFAULT_DRAIN_SECONDS).toBe(60);
-    expect(computeUtilization({ ...base, instances: 1, arrivals: 36, backlog: 180 }).demandPerPeriod).toBe(216);
+    expect(computeUtilization({ ...base, instances: 1, arrivals: 36, backlog: 192 }).demandPerPeriod).toBe(216);
   });
 
   it('rejects a drain horizon shorter than the period, which would demand more than the backlog', () => {
@@ -58,7 +67,7 @@ describe('seed formula side by side', () => {
 
   it('cannot see a backlog that ours counts', () => {
     const seed = seedUtilization(1, 72) ?? NaN;
-    const ours = computeUtilization({ ...base, instances: 1, arrivals: 72, backlog: 200 }).value;
+    const ours = computeUtilization({ ...base, instances: 1, arrivals: 72, backlog: 212 }).value;
     expect(seed).toBeCloseTo(1);
     expect(ours).toBeGreaterThan(3);
   });

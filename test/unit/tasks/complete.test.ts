@@ -123,6 +123,21 @@ describe('complete', () => {
     expect(cloud.object(`images/${cacheKey}/original.png`)).toBeUndefined();
   });
 
+  it("acknowledges SageMaker's TestNotification without touching anything (sent after every deployment and capacity change)", async () => {
+    const calls = () => cloud.ddbMock.calls().length + cloud.s3Mock.calls().length + cloud.sfnMock.calls().length;
+    const before = calls();
+    const documented = { eventVersion: '1.0', eventSource: 'aws:sagemaker', eventName: 'TestNotification' };
+    expect(await complete(snsEvent(documented), completeDeps(cloud, clock))).toEqual([{ outcome: 'test-notification', completed: 0 }]);
+    expect(await complete(snsEvent(documented, 'imagegen-inference-failed'), completeDeps(cloud, clock))).toEqual([{ outcome: 'test-notification', completed: 0 }]);
+    expect(calls()).toBe(before);
+  });
+
+  it('still rejects a message that is neither a result nor a test notification, so it reaches the DLQ', async () => {
+    await expect(complete(snsEvent({ eventSource: 'aws:sagemaker', eventName: 'SomethingElse' }), completeDeps(cloud, clock))).rejects.toThrow(
+      /not an async inference notification/,
+    );
+  });
+
   it('ignores a notification for an inference it does not know', async () => {
     expect(await complete(snsEvent(errorNotification('unknown', 'x')), completeDeps(cloud, clock))).toEqual([{ inferenceId: 'unknown', outcome: 'unknown-inference', completed: 0 }]);
   });

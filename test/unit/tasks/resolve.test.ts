@@ -2,7 +2,7 @@ import type { SucceededDetail } from '../../../events/image-generation-succeeded
 import sharp from 'sharp';
 import { InvokeEndpointAsyncCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, NotFound, PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolve } from '../../../tasks/resolve/resolve';
 import { cacheKeyOf, normalize } from '../../../tasks/shared/request';
 import { loadSample } from '../../../events/samples';
@@ -148,6 +148,16 @@ describe('resolve', () => {
     expect(cloud.invocations).toHaveLength(1);
   });
 
+  it('accepts a requestId with other content once its claim has expired, whether or not TTL has deleted it yet', async () => {
+    await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const claim = cloud.item('request#r1', 'claim')!;
+    clock.advance((Number(claim.expiresAt) + 1) * 1000 - clock.ms);
+    // DynamoDB deletes expired items "within a few days": the claim is still there.
+    expect(cloud.item('request#r1', 'claim')).toBeDefined();
+    await expect(resolve(input({ requestId: 'r1', prompt: 'a dog' }, 'arn:exec:e2', 't2'), resolveDeps(cloud, clock))).resolves.toMatchObject({ outcome: 'started' });
+    expect(cloud.item('request#r1', 'claim')).toMatchObject({ contentHash: expect.not.stringMatching(String(claim.contentHash)) });
+  });
+
   it('accepts the same requestId with the same content (a redelivery or replay)', async () => {
     await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
     await expect(resolve(input({ requestId: 'r1', prompt: 'a cat' }, 'arn:exec:e2', 't2'), resolveDeps(cloud, clock))).resolves.toMatchObject({ outcome: 'joined' });
@@ -162,6 +172,71 @@ describe('resolve', () => {
     expect(cloud.s3Mock.calls()).toHaveLength(0);
   });
 
+  describe('metrics, by path', () => {
+    const counts = (m: MetricsRecorder) => Object.fromEntries(['Requests', 'CacheHits', 'CacheMisses', 'InferencesJoined', 'InferencesStarted'].map((n) => [n, m.count(n)]));
+    const none = { Requests: 0, CacheHits: 0, CacheMisses: 0, InferencesJoined: 0, InferencesStarted: 0 };
+    const run = async (detail: object, exec: string) => {
+      const metrics = new MetricsRecorder();
+      const scaling = new MetricsRecorder();
+      const out = await resolve(input(detail, exec, `token-${exec}`), resolveDeps(cloud, clock, metrics, scaling));
+      return { out, metrics, scaling };
+    };
+
+    it('started: one miss, and one InferencesStarted by {EndpointName} alone, the utilization input', async () => {
+      const { out, metrics, scaling } = await run({ requestId: 'm1', prompt: 'a cat' }, 'e1');
+      expect(out.outcome).toBe('started');
+      expect(counts(metrics)).toEqual({ ...none, Requests: 1, CacheMisses: 1 });
+      expect(counts(scaling)).toEqual({ ...none, InferencesStarted: 1 });
+      expect(scaling.dimensions).toEqual({ EndpointName: 'imagegen-sdxl' });
+    });
+
+    it('joined: a miss that starts nothing, so demand is not counted twice for one image', async () => {
+      await run({ requestId: 'm1', prompt: 'a cat' }, 'e1');
+      const { out, metrics, scaling } = await run({ requestId: 'm2', prompt: 'a cat' }, 'e2');
+      expect(out.outcome).toBe('joined');
+      expect(counts(metrics)).toEqual({ ...none, Requests: 1, CacheMisses: 1, InferencesJoined: 1 });
+      expect(counts(scaling)).toEqual(none);
+    });
+
+    it('hit: a cache hit and nothing else', async () => {
+      const key = cacheKeyOf(modelId, norm({ requestId: 'h1', prompt: 'a cat' }));
+      cloud.objects.set(`imagegen-images/images/${key}/original.png`, { body: await modelPng(), metadata: { width: '1024', height: '1024' } });
+      void cloud.openToken('token-e1');
+      const { out, metrics, scaling } = await run({ requestId: 'h1', prompt: 'a cat' }, 'e1');
+      expect(out.outcome).toBe('hit');
+      expect(counts(metrics)).toEqual({ ...none, Requests: 1, CacheHits: 1 });
+      expect(counts(scaling)).toEqual(none);
+    });
+
+    it('late hit: the image landed while the request registered itself; a hit, not a miss', async () => {
+      const key = cacheKeyOf(modelId, norm({ requestId: 'l1', prompt: 'a cat' }));
+      const png = await modelPng();
+      let heads = 0;
+      // The first look misses; Complete writes the image before the re-check after the waiter write.
+      cloud.s3Mock.on(HeadObjectCommand).callsFake(async () => {
+        heads += 1;
+        if (heads === 1) throw new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } });
+        cloud.objects.set(`imagegen-images/images/${key}/original.png`, { body: png, metadata: { width: '1024', height: '1024' } });
+        return { ContentLength: png.length, ContentType: 'image/png', Metadata: { width: '1024', height: '1024' } };
+      });
+      void cloud.openToken('token-e1');
+      const { out, metrics, scaling } = await run({ requestId: 'l1', prompt: 'a cat', renditions: [] }, 'e1');
+      expect(out.outcome).toBe('hit');
+      expect(heads).toBe(2);
+      expect(counts(metrics)).toEqual({ ...none, Requests: 1, CacheHits: 1 });
+      expect(counts(scaling)).toEqual(none);
+      expect(cloud.invocations).toHaveLength(0);
+    });
+
+    it('invalid: a request and nothing else', async () => {
+      const metrics = new MetricsRecorder();
+      const scaling = new MetricsRecorder();
+      await expect(resolve(input({ requestId: 'bad', prompt: 'x', steps: 0 }), resolveDeps(cloud, clock, metrics, scaling))).rejects.toMatchObject({ name: 'InvalidRequest' });
+      expect(counts(metrics)).toEqual({ ...none, Requests: 1 });
+      expect(counts(scaling)).toEqual(none);
+    });
+  });
+
   it('releases its lease and reports a retryable error when the endpoint throttles', async () => {
     cloud.sagemakerMock.on(InvokeEndpointAsyncCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
     const err = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock)).catch((e: Error) => e);
@@ -169,5 +244,12 @@ describe('resolve', () => {
     const key = cacheKeyOf(modelId, norm({ requestId: 'r1' }));
     expect(cloud.item(`image#${key}`, 'lease')).toMatchObject({ status: 'failed' });
     expect(cloud.sagemakerMock.commandCalls(InvokeEndpointAsyncCommand)).toHaveLength(1);
+  });
+
+  it('counts no started inference when the endpoint did not accept it', async () => {
+    cloud.sagemakerMock.on(InvokeEndpointAsyncCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    const scaling = new MetricsRecorder();
+    await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock, new MetricsRecorder(), scaling)).catch(() => undefined);
+    expect(scaling.count('InferencesStarted')).toBe(0);
   });
 });
