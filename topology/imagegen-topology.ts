@@ -26,7 +26,11 @@ export interface ImagegenConfig {
    * (see `deriveConcurrency`), never set on its own: the endpoint may not send more than there are copies.
    */
   readonly maxConcurrentInvocationsPerInstance: number;
-  /** The model server's per-request timeout (`SAGEMAKER_MODEL_SERVER_TIMEOUT`). */
+  /**
+   * The model server's timeout per worker answer, its model load included
+   * (`SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS`: the unsuffixed variable reaches multi-model-server as
+   * minutes).
+   */
   readonly modelServerTimeoutSeconds: number;
   /** EBS volume per instance for the downloaded and extracted model archive (`VolumeSizeInGB`, 1–512). */
   readonly modelVolumeSizeGb: number;
@@ -65,7 +69,7 @@ export const defaultConfig: ImagegenConfig = {
   neuronCoresPerModelCopy: DEFAULT_NEURON_CORES_PER_MODEL_COPY,
   maxConcurrentInvocationsPerInstance: modelCopiesPerInstance(DEFAULT_INSTANCE_TYPE, DEFAULT_NEURON_CORES_PER_MODEL_COPY),
   // The first SDXL request on a fresh Neuron worker takes 45–60 s; the server's default is 60 s.
-  modelServerTimeoutSeconds: 300,
+  modelServerTimeoutSeconds: 900,
   // A compiled SDXL archive is several GB per static shape, downloaded and then extracted beside itself.
   modelVolumeSizeGb: 128,
   modelDataDownloadTimeoutSeconds: 1800,
@@ -118,7 +122,7 @@ export function containerEnvironment(config: ImagegenConfig): Record<string, str
   return {
     SAGEMAKER_MODEL_SERVER_WORKERS: String(copies),
     NEURON_RT_NUM_CORES: String(config.neuronCoresPerModelCopy),
-    SAGEMAKER_MODEL_SERVER_TIMEOUT: String(config.modelServerTimeoutSeconds),
+    SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS: String(config.modelServerTimeoutSeconds),
   };
 }
 

@@ -10,6 +10,7 @@ export const cloudOptionSpec = {
   'inference-ms': { type: 'string' },
   'error-rate': { type: 'string' },
   'startup-seconds': { type: 'string' },
+  'metrics-lag-seconds': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
 } as const;
 
@@ -21,6 +22,8 @@ export const cloudOptionHelp = `local cloud options:
   --inference-ms N     stand-in model time per image (default 1500)
   --error-rate P       stand-in model failure probability 0..1 (default 0)
   --startup-seconds N  emulated instance start-up time (default from the topology)
+  --metrics-lag-seconds N  seconds after a minute closes before the endpoint's metrics of it can
+                       be read (default 120, as they land late on AWS)
   --allow-origin URL   a web origin (e.g. http://localhost:3000) allowed to call the local cloud
                        from a browser, besides the console's own; repeatable. Requests from any
                        other origin are refused with 403 (SDKs and the AWS CLI send none)`;
@@ -39,6 +42,9 @@ export function cloudOptions(values: CloudOptionValues, defaultPort: number): Lo
     ...(values['startup-seconds'] === undefined
       ? {}
       : { instanceStartupSeconds: number('--startup-seconds', values['startup-seconds'], 0, 3600) }),
+    ...(values['metrics-lag-seconds'] === undefined
+      ? {}
+      : { metricsLagSeconds: number('--metrics-lag-seconds', values['metrics-lag-seconds'], 0, 3600) }),
     ...(values['allow-origin'] === undefined ? {} : { allowedOrigins: values['allow-origin'].map(origin) }),
     standIn,
   };

@@ -34,7 +34,8 @@ describe('operator console', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) execFileSync('bash', [join(ROOT, 'scripts/install-test-tools.sh')], { stdio: 'inherit' });
-    serve = await startServe(['--inference-ms', '100', '--startup-seconds', '0']);
+    // No metrics lag: the endpoint chart must have a datapoint within the first minute or two.
+    serve = await startServe(['--inference-ms', '100', '--startup-seconds', '0', '--metrics-lag-seconds', '0']);
     consoleUrl = /console (http:\/\/\S+\/_imagegen\/console\/)/.exec(serve.output())?.[1] ?? '';
     const events = new EventBridgeClient(serve.clientConfig);
     const sfn = new SFNClient(serve.clientConfig);

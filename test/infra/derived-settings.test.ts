@@ -22,7 +22,7 @@ describe('defaults (ml.inf2.48xlarge, queue TTL 3600 s)', () => {
 
   it('runs 12 model copies of 2 NeuronCores and lets the endpoint send 12 requests per instance', () => {
     s.template.hasResourceProperties('AWS::SageMaker::Model', {
-      PrimaryContainer: { Environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '12', NEURON_RT_NUM_CORES: '2', SAGEMAKER_MODEL_SERVER_TIMEOUT: '300' } },
+      PrimaryContainer: { Environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '12', NEURON_RT_NUM_CORES: '2', SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS: '900' } },
     });
     s.template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
       ProductionVariants: [
@@ -59,7 +59,7 @@ describe('a raised queue TTL (21600 s, the SageMaker maximum)', () => {
 
   it('takes the instance type from context and derives 6 model copies for ml.inf2.24xlarge', () => {
     s.template.hasResourceProperties('AWS::SageMaker::EndpointConfig', { ProductionVariants: [Match.objectLike({ InstanceType: 'ml.inf2.24xlarge' })] });
-    s.template.hasResourceProperties('AWS::SageMaker::Model', { PrimaryContainer: { Environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '6', NEURON_RT_NUM_CORES: '2', SAGEMAKER_MODEL_SERVER_TIMEOUT: '300' } } });
+    s.template.hasResourceProperties('AWS::SageMaker::Model', { PrimaryContainer: { Environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '6', NEURON_RT_NUM_CORES: '2', SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS: '900' } } });
     s.template.hasResourceProperties('AWS::SageMaker::EndpointConfig', { AsyncInferenceConfig: { ClientConfig: { MaxConcurrentInvocationsPerInstance: 6 } } });
   });
 });

@@ -299,7 +299,7 @@ describe('SageMaker async endpoint', () => {
       PrimaryContainer: {
         Image: ep().container.image,
         ModelDataUrl: { Ref: 'ModelArtifactsS3Uri' },
-        Environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '12', NEURON_RT_NUM_CORES: '2', SAGEMAKER_MODEL_SERVER_TIMEOUT: '300' },
+        Environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '12', NEURON_RT_NUM_CORES: '2', SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS: '900' },
       },
     });
   });

@@ -15,7 +15,7 @@ describe('workflow graph', () => {
     const { nodes, edges } = workflowEdges(ASL);
     expect(nodes).toEqual(['(start)', 'Resolve', 'Notify', 'ReportFailure', 'Failed', '(end)']);
     expect(edges.map((e) => `${e.from}→${e.to}:${e.kind}`).sort()).toEqual(
-      ['(start)→Resolve:next', 'Resolve→Notify:next', 'Resolve→ReportFailure:catch', 'Notify→(end):next', 'ReportFailure→Failed:next', 'Failed→(end):next'].sort(),
+      ['(start)→Resolve:next', 'Resolve→Notify:next', 'Resolve→ReportFailure:catch', 'Notify→(end):next', 'Notify→ReportFailure:catch', 'ReportFailure→Failed:next', 'Failed→(end):next'].sort(),
     );
   });
 
