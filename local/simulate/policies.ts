@@ -76,6 +76,8 @@ const policySchema = z
       .object({
         threshold: z.number().positive(),
         evaluationPeriods: z.number().int().min(1).max(60),
+        /** MetricAggregationType: how the breaching datapoints combine into the value that picks the step. */
+        aggregation: z.enum(['Average', 'Maximum']).default('Average'),
         cooldownSeconds: nonNegativeInt.max(86_400),
         /** Ascending from the threshold: a datapoint ≥ `atLeast` (and below the next one's) takes `percentChange`. */
         steps: z
