@@ -179,7 +179,7 @@ export class TargetScaling {
     const values = this.series(end, alarm.evaluationPeriods, alarm.periodSeconds, alarmQueries(alarm));
     const breaching = values.filter((v): v is number => v !== undefined && (below ? v < alarm.threshold : v >= alarm.threshold));
     if (breaching.length < alarm.datapointsToAlarm) return undefined;
-    const value = breaching.reduce((a, b) => a + b, 0) / breaching.length;
+    const value = policy.metricAggregationType === 'Maximum' ? Math.max(...breaching) : breaching.reduce((a, b) => a + b, 0) / breaching.length;
     const step = stepFor(policy, value);
     if (!step) return undefined;
     return { step, cause: `alarm ${fmt(value)} ${below ? '<' : '≥'} ${fmt(alarm.threshold)}, ${alarm.datapointsToAlarm}/${alarm.evaluationPeriods} datapoints` };
