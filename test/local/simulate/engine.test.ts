@@ -117,6 +117,19 @@ describe('simulate', () => {
     expect(r.p95_s!).toBeLessThan(slower.p95_s!);
   });
 
+  it('step scale-out sizes its step by the larger of its 2 datapoints (MetricAggregationType Maximum), not their average', () => {
+    // A ramp: the first minute is partly quiet, the second at the full 40 requests/s.
+    const trace = [...steady(600, 2), ...steady(30, 2), ...steady(900, 40)];
+    const policy = loadPolicy('imagegen');
+    const run = (aggregation: 'Average' | 'Maximum') => simulate(trace, { ...policy, stepScaleOut: { ...policy.stepScaleOut!, aggregation } }, { ...config, maxCapacity: 300, initialInstances: 3 });
+    const first = (r: ReturnType<typeof simulate>) => r.decisions.find((d) => d.reason.startsWith('step scale-out'))!;
+    const [max, avg] = [first(run('Maximum')), first(run('Average'))];
+    expect(max.at).toBe(avg.at);
+    const value = (d: { reason: string }) => Number(/utilization ([\d.]+)/.exec(d.reason)![1]);
+    expect(value(max)).toBeGreaterThan(value(avg));
+    expect(max.to).toBeGreaterThan(avg.to);
+  });
+
   it('a longer drain horizon asks for less capacity for the same backlog', () => {
     const trace = [...steady(120, 20), ...steady(600, 20)];
     const withDrain = (drainSeconds: number) => {
