@@ -1,12 +1,14 @@
 /**
  * Local Application Auto Scaling for the emulated async endpoints: the policies the CDK stack
- * deploys (topology/scaling-policies.ts, rendered by infra/constructs/endpoint-scaling.ts), evaluated every minute of Clock time —
+ * deploys (topology/scaling-policies.ts, rendered by infra/constructs/endpoint-scaling.ts),
+ * evaluated every minute of Clock time —
  * - target tracking on the utilization metric read as `FILL(utilization, 0)`: 3 of 3 datapoints
  *   above target → ceil(current × metric ÷ target); 15 of 15 below 90 % of it → scale in the same
  *   way; scale-out and scale-in cooldowns; no scale-in while a scale-out cooldown runs;
  * - step scaling out of zero on `IF(hbwc >= 1, backlog, 0)` (the backlog while no instance serves):
  *   the step whose bound the backlog reaches adds its instances; cooldown as AWS step scaling;
- * - step scaling out on utilization far above target after one datapoint (PercentChangeInCapacity);
+ * - step scaling out on utilization far above target after its datapoints breach, the step picked by
+ *   their Average or Maximum (MetricAggregationType; PercentChangeInCapacity);
  * - step scaling in on low utilization with ≥ N instances (PercentChangeInCapacity, AWS rounding);
  * - scheduled actions that set min/max.
  * While instances are starting (desired ≠ in service) the endpoint is Updating and SageMaker refuses
