@@ -4,7 +4,7 @@
  * run, because absolute numbers on a shared 2-core machine are noisy.
  *
  *   npm run bench                 everything
- *   npm run bench -- edge         one section (edge | pipeline | scaling)
+ *   npm run bench -- edge         one section (edge | pipeline | scaling | scaling-live)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { LocalCloud } from '../local/cloud';
 import { benchEdge, type EdgeResults } from './edge';
 import { benchPipeline, type PipelineResults } from './pipeline';
 import { benchScaling } from './scaling';
+import { benchScalingLive, type LiveComparison } from './scaling-live';
 
 const RESULTS = join(__dirname, 'results');
 
@@ -23,6 +24,7 @@ interface Results {
   edge?: EdgeResults;
   pipeline?: PipelineResults;
   scaling?: { markdown: string; json: unknown };
+  scalingLive?: LiveComparison;
 }
 
 async function main(sections: readonly string[]): Promise<void> {
@@ -53,6 +55,10 @@ async function main(sections: readonly string[]): Promise<void> {
   if (want('scaling')) {
     process.stderr.write('bench: scaling policies on the built-in traffic shapes…\n');
     results.scaling = await benchScaling(join(RESULTS, 'charts'));
+  }
+  if (want('scaling-live')) {
+    process.stderr.write('bench: simulator vs the live local autoscaler, one short trace in real time (≈ 13 min)…\n');
+    results.scalingLive = await benchScalingLive();
   }
   await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(RESULTS, 'latest.md'), markdown(results));
@@ -102,6 +108,26 @@ function markdown(r: Results): string {
     );
   }
   if (r.scaling) lines.push('## Scaling policies (simulated; charts in bench/results/charts/)', '', r.scaling.markdown, '');
+  if (r.scalingLive) {
+    const l = r.scalingLive;
+    const p = l.parameters;
+    lines.push(
+      '## Simulator ⇔ live local autoscaler',
+      '',
+      `Trace ${l.trace}; stand-in ${p['inferenceSeconds']} s per image, ${p['concurrencyPerInstance']} per instance, ${p['startupSeconds']} s start-up, ${p['initialInstances']} → max ${p['maxInstances']} instances; billed over ${p['liveSeconds']} s.`,
+      '',
+      '| | requests | completed | instance-minutes | p95 (s) | peak |',
+      '|---|---:|---:|---:|---:|---:|',
+      `| live (local cloud) | ${l.live.requests} | ${l.live.succeeded} | ${l.live.instanceMinutes} | ${l.live.p95S?.toFixed(1) ?? 'n/a'} | ${l.live.peak} |`,
+      `| simulated | ${l.simulated.requests} | ${l.simulated.completed} | ${l.simulated.instanceMinutes} | ${l.simulated.p95S?.toFixed(1) ?? 'n/a'} | ${l.simulated.peak} |`,
+      `| live ÷ simulated | | | ${l.instanceMinutesRatio} | ${l.p95Ratio ?? 'n/a'} | |`,
+      '',
+      `Live publisher inputs over the run: ${l.liveInputs.arrivalsDatapoints} datapoints of ImageGen CacheMisses (its arrivals), ${l.liveInputs.backlogDatapoints} of ApproximateBacklogSize, UtilizationRate at most ${l.liveInputs.utilizationMax ?? 'n/a'}.`,
+      '',
+      `Goal: ${l.goal}. Live decisions: ${l.live.decisions.map((d) => d.replace(/^autoscaling: /, '')).join('; ') || 'none'}. Simulated: ${l.simulated.decisions.join('; ') || 'none'}.`,
+      '',
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -80,10 +80,12 @@ export const defaultConfig: ImagegenConfig = {
   requestTtlSeconds: 3600,
   invocationTimeoutSeconds: 900,
   inferenceSeconds: 9.7,
-  utilizationTarget: 0.75,
+  // The metric counts in-flight requests in the backlog: 0.8 keeps instances ≈ 78 % busy (docs/scaling.md).
+  utilizationTarget: 0.8,
   scaleOutCooldownSeconds: 60,
   scaleInCooldownSeconds: 120,
-  drainSeconds: 60,
+  // As long as an instance takes to start: capacity asked for a backlog cannot arrive sooner.
+  drainSeconds: 300,
   instanceStartupSeconds: 300,
 };
 
@@ -353,15 +355,18 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
             cooldownSeconds: config.instanceStartupSeconds + 180,
           },
           stepScaleOut: {
-            threshold: config.utilizationTarget * STEP_SCALE_OUT_MULTIPLES[0],
-            evaluationPeriods: 1,
+            threshold: decimal(config.utilizationTarget * STEP_SCALE_OUT_MULTIPLES[0]),
+            // Two datapoints, the larger picks the step: a ramp's first minute is only part of its height,
+            // and a burst shorter than a minute is over before instances could start.
+            evaluationPeriods: 2,
+            metricAggregationType: 'Maximum',
             periodSeconds: 60,
             // As the scale-from-zero step: the alarm still sees the pre-scale-out minutes when the instances come up.
             cooldownSeconds: config.instanceStartupSeconds + 180,
             steps: stepScaleOutSteps(config),
           },
           stepScaleIn: {
-            threshold: (config.utilizationTarget * STEP_SCALE_IN_TENTHS[0]) / 10,
+            threshold: decimal((config.utilizationTarget * STEP_SCALE_IN_TENTHS[0]) / 10),
             evaluationPeriods: 3,
             periodSeconds: 60,
             // PercentChangeInCapacity rounds -0.6 of one instance to -1: the last instance is target tracking's.
@@ -399,22 +404,28 @@ export function scaleFromZeroSteps(config: ImagegenConfig): { backlogAtLeast: nu
 }
 
 /**
- * Step scale-in: below 40 %, 30 %, 20 %, 10 % of the utilization target, keep 40 %, 30 %, 20 %, 10 % of
- * the instances: the capacity left serves the interval's highest demand at the target.
+ * Step scale-in: below 60 %, 50 %, … 10 % of the utilization target, keep 60 %, 50 %, … 10 % of the
+ * instances: the capacity left serves the interval's highest demand at the target.
  */
 export function stepScaleInSteps(config: ImagegenConfig): { utilizationBelow: number; percentChange: number }[] {
-  return STEP_SCALE_IN_TENTHS.map((tenths) => ({ utilizationBelow: (config.utilizationTarget * tenths) / 10, percentChange: -100 + tenths * 10 }));
+  return STEP_SCALE_IN_TENTHS.map((tenths) => ({ utilizationBelow: decimal((config.utilizationTarget * tenths) / 10), percentChange: -100 + tenths * 10 }));
 }
 
-const STEP_SCALE_IN_TENTHS = [4, 3, 2, 1] as const;
+const STEP_SCALE_IN_TENTHS = [6, 5, 4, 3, 2, 1] as const;
 
-const STEP_SCALE_OUT_MULTIPLES = [3, 6, 12, 24, 48, 96] as const;
+/** About √2 apart, so a step under-sizes by at most that (doubling steps lost up to half the demand). */
+const STEP_SCALE_OUT_MULTIPLES = [3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384] as const;
 
 /**
- * Step scale-out: from 3× the utilization target, after one datapoint, grow the capacity to the
- * step's multiple of the target (target tracking's ceil(current × metric ÷ target), taken at the
- * step's lower bound) instead of waiting for target tracking's 3 datapoints.
+ * Step scale-out: from 3× the utilization target, grow the capacity to the step's multiple of the
+ * target (target tracking's ceil(current × metric ÷ target), taken at the step's lower bound)
+ * instead of waiting for target tracking's 3 datapoints.
  */
 export function stepScaleOutSteps(config: ImagegenConfig): { utilizationAtLeast: number; percentChange: number }[] {
-  return STEP_SCALE_OUT_MULTIPLES.map((multiple) => ({ utilizationAtLeast: config.utilizationTarget * multiple, percentChange: (multiple - 1) * 100 }));
+  return STEP_SCALE_OUT_MULTIPLES.map((multiple) => ({ utilizationAtLeast: decimal(config.utilizationTarget * multiple), percentChange: (multiple - 1) * 100 }));
+}
+
+/** Thresholds as an operator would write them: 2.4, not 2.4000000000000004. */
+function decimal(value: number): number {
+  return Number(value.toFixed(6));
 }

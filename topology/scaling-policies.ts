@@ -59,7 +59,7 @@ export interface StepScalingPolicy {
   readonly policyType: 'StepScaling';
   readonly adjustmentType: 'ChangeInCapacity' | 'PercentChangeInCapacity';
   readonly cooldownSeconds: number;
-  readonly metricAggregationType: 'Average';
+  readonly metricAggregationType: 'Average' | 'Maximum';
   readonly stepAdjustments: readonly StepAdjustment[];
   readonly alarm: AlarmDescription;
 }
@@ -108,7 +108,7 @@ export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScal
   const stepPolicy = (
     suffix: string,
     adjustmentType: StepScalingPolicy['adjustmentType'],
-    spec: { readonly threshold: number; readonly evaluationPeriods: number; readonly periodSeconds: number; readonly cooldownSeconds: number },
+    spec: { readonly threshold: number; readonly evaluationPeriods: number; readonly periodSeconds: number; readonly cooldownSeconds: number; readonly metricAggregationType?: 'Average' | 'Maximum' },
     steps: readonly StepInput[],
     alarm: Pick<AlarmDescription, 'name' | 'description' | 'metrics' | 'expression' | 'comparisonOperator'>,
   ): StepScalingPolicy => ({
@@ -116,7 +116,7 @@ export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScal
     policyType: 'StepScaling',
     adjustmentType,
     cooldownSeconds: spec.cooldownSeconds,
-    metricAggregationType: 'Average',
+    metricAggregationType: spec.metricAggregationType ?? 'Average',
     stepAdjustments: stepsFrom(spec.threshold, alarm.comparisonOperator === 'LessThanThreshold' ? 'below' : 'above', steps),
     alarm: {
       ...alarm,

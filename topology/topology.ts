@@ -190,6 +190,8 @@ export interface ScalingSpec {
     readonly evaluationPeriods: number;
     readonly periodSeconds: number;
     readonly cooldownSeconds: number;
+    /** How the breaching datapoints combine into the value that picks the step (MetricAggregationType). */
+    readonly metricAggregationType: 'Average' | 'Maximum';
     /** Ascending; the first `utilizationAtLeast` equals `threshold`; percentChange > 0. */
     readonly steps: readonly { readonly utilizationAtLeast: number; readonly percentChange: number }[];
   };

@@ -10,13 +10,21 @@ import { loadPolicy, withScheduledActions, type PolicySpec } from '../simulate/p
 import { generateShape, parseTraceCsv, SHAPE_DEFAULTS, SHAPES, type Shape, type Trace } from '../simulate/trace';
 import { number } from './options';
 
-const HELP = `usage: imagegen simulate (--trace FILE | --shape SHAPE) --policy NAME [options]
+/**
+ * The default objective is twice the image time: a request is on time when it waited no longer than
+ * its own inference takes. One image time alone is missed by the inference's own spread (±5 %), so
+ * every policy would score alike; twice it separates "served by the next free slot" from "queued
+ * behind a scaling lag".
+ */
+export const SLO_IMAGE_MULTIPLE = 2;
+
+const HELP = `usage: imagegen simulate (--trace FILE | --shape SHAPE) [--policy NAME[,NAME…]] [options]
 
   --trace FILE                 CSV with header "second,requests"
   --shape SHAPE                ${SHAPES.map((s) => `${s} (${SHAPE_DEFAULTS[s].describe})`).join('\n                               ')}
-  --policy NAME                seed | backlog | imagegen | FILE.json (custom policy)
-  --json                       print one JSON object instead of the table
-  --out DIR                    write <policy>-latency.png and <policy>-instances.png
+  --policy NAME[,NAME…]        seed | backlog | imagegen | FILE.json (custom policy); default all three built-ins
+  --json                       print JSON instead of the table (one object for one policy, else {"results": […]})
+  --out DIR                    write <policy>-latency.png and <policy>-instances.png per policy
   --seed N                     random seed (default 1): same seed, same result
   --duration SECONDS           shape length (default per shape)
   --peak N                     shape peak, requests/s (default per shape)
@@ -30,6 +38,7 @@ const HELP = `usage: imagegen simulate (--trace FILE | --shape SHAPE) --policy N
   --initial-instances N        default: sized for the first minute at 0.75 (0 when idle)
   --max-instances N            default 300 (the topology's ${defaultConfig.maxInstances} cannot serve a campaign spike)
   --metric-delay-seconds S     period end → alarm sees the datapoint (default 30)
+  --slo-seconds S              latency objective, arrival → result (default ${SLO_IMAGE_MULTIPLE} × the seconds per image)
   --prewarm FROM:TO:N[:M]      scheduled actions: min N from second FROM; at TO min 0, max M`;
 
 const spec = {
@@ -51,11 +60,15 @@ const spec = {
   'initial-instances': { type: 'string' },
   'max-instances': { type: 'string' },
   'metric-delay-seconds': { type: 'string' },
+  'slo-seconds': { type: 'string' },
   prewarm: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const DEFAULT_MAX_INSTANCES = 300;
+
+/** What `simulate` compares when no --policy is given. */
+export const DEFAULT_POLICIES = ['seed', 'backlog', 'imagegen'] as const;
 
 /** The simulator's defaults: the topology's endpoint, the price table, a campaign-sized maximum. */
 export function defaultSimulationConfig(overrides: Partial<SimulationConfig> = {}): SimulationConfig {
@@ -76,7 +89,7 @@ export function defaultSimulationConfig(overrides: Partial<SimulationConfig> = {
     minCapacity: defaultConfig.minInstances,
     maxCapacity: DEFAULT_MAX_INSTANCES,
     metricDelaySeconds: 30,
-    sloSeconds: 10,
+    sloSeconds: SLO_IMAGE_MULTIPLE * (overrides.secondsPerImage ?? defaultConfig.inferenceSeconds),
     seed: 1,
     ...overrides,
   };
@@ -105,7 +118,7 @@ export function warmStart(trace: Trace, config: Pick<SimulationConfig, 'cacheHit
 
 /** The summary `--json` prints. */
 export function summary(result: SimulationResult, config: SimulationConfig): Record<string, unknown> {
-  const { decisions, periods: _periods, timeline: _timeline, arrivals: _arrivals, latencies: _latencies, ...rest } = result;
+  const { decisions, periods: _periods, timeline: _timeline, arrivals: _arrivals, latencies: _latencies, waits: _waits, ...rest } = result;
   return {
     ...rest,
     instance_type: config.instanceType,
@@ -121,7 +134,6 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    if (!values.policy) throw new SimulationInputError('--policy is required (seed, backlog, imagegen or a .json file)');
     if ((values.trace === undefined) === (values.shape === undefined)) throw new SimulationInputError('give exactly one of --trace FILE or --shape SHAPE');
     const seed = values.seed === undefined ? 1 : number('--seed', values.seed, 0, 2 ** 32 - 1);
     let trace: Trace;
@@ -161,16 +173,25 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     set('initialInstances', num('initial-instances', 0, 10_000));
     set('maxCapacity', num('max-instances', 0, 10_000));
     set('metricDelaySeconds', num('metric-delay-seconds', 0, 600));
+    set('sloSeconds', num('slo-seconds', 0.001, 86_400));
     const sized = defaultSimulationConfig(overrides);
     const config = overrides.initialInstances === undefined ? { ...sized, initialInstances: warmStart(trace, sized) } : sized;
-    let policy = loadPolicy(values.policy);
-    if (values.prewarm !== undefined) policy = withScheduledActions(policy, parsePrewarm(values.prewarm, config.maxCapacity), '+prewarm');
-    const result = simulate(trace, policy, config);
-    const charts = values.out === undefined ? [] : await writeCharts(result, values.out, policy.name);
+    const names = (values.policy ?? DEFAULT_POLICIES.join(',')).split(',').map((n) => n.trim());
+    if (names.some((n) => n === '')) throw new SimulationInputError(`--policy must name policies separated by commas (got "${values.policy}")`);
+    const prewarm = values.prewarm === undefined ? undefined : parsePrewarm(values.prewarm, config.maxCapacity);
+    const policies = names.map((n) => (prewarm ? withScheduledActions(loadPolicy(n), prewarm, '+prewarm') : loadPolicy(n)));
+    const runs: { result: SimulationResult; charts: string[] }[] = [];
+    for (const policy of policies) {
+      const result = simulate(trace, policy, config);
+      runs.push({ result, charts: values.out === undefined ? [] : await writeCharts(result, values.out, policy.name) });
+    }
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ...summary(result, config), ...(charts.length ? { charts } : {}) })}\n`);
+      const documents = runs.map(({ result, charts }) => ({ ...summary(result, config), ...(charts.length ? { charts } : {}) }));
+      process.stdout.write(`${JSON.stringify(documents.length === 1 ? documents[0] : { results: documents })}\n`);
     } else {
-      process.stdout.write(`${formatResult(result, config)}\n${charts.map((c) => `chart: ${c}\n`).join('')}`);
+      const results = runs.map((r) => r.result);
+      const details = results.length === 1 ? `${formatResult(results[0] as SimulationResult, config)}\n\n` : '';
+      process.stdout.write(`${details}${formatTable(results, config)}\n${runs.flatMap((r) => r.charts).map((c) => `chart: ${c}\n`).join('')}`);
     }
     return 0;
   } catch (error) {
@@ -182,14 +203,31 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
   }
 }
 
+const fmtSeconds = (v: number) => Number(v.toFixed(2)).toString();
 const seconds = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} s`);
 
 export function formatResult(r: SimulationResult, config: SimulationConfig): string {
   return [
     `policy ${r.policy} on ${config.instanceType} at $${config.pricePerHour}/h`,
     `  requests ${r.requests}  completed ${r.completed} (hits ${r.hits})  expired ${r.expired}`,
-    `  latency p50 ${seconds(r.p50_s)}  p95 ${seconds(r.p95_s)}  p99 ${seconds(r.p99_s)}  SLO ≤ ${config.sloSeconds} s: ${(100 * r.slo_attainment).toFixed(1)} %`,
+    `  latency p50 ${seconds(r.p50_s)}  p95 ${seconds(r.p95_s)}  p99 ${seconds(r.p99_s)}  SLO ≤ ${fmtSeconds(r.slo_seconds)} s: ${(100 * r.slo_attainment).toFixed(1)} %`,
+    `  queue wait p50 ${seconds(r.wait_p50_s)}  p95 ${seconds(r.wait_p95_s)}  p99 ${seconds(r.wait_p99_s)}`,
     `  instance-hours ${r.instance_hours.toFixed(2)}  cost $${r.cost_usd.toFixed(2)}  per image ${r.cost_per_image_usd === null ? 'n/a (nothing completed)' : `$${r.cost_per_image_usd.toFixed(6)}`}`,
     `  peak instances ${r.peak_instances}, ${r.scaling_actions} scaling actions`,
+  ].join('\n');
+}
+
+/** One row per policy: latency and queue-wait percentiles, the SLO share, capacity and cost. */
+export function formatTable(results: readonly SimulationResult[], config: SimulationConfig): string {
+  const slo = fmtSeconds(results[0]?.slo_seconds ?? config.sloSeconds);
+  const cell = (v: number | null, digits = 1) => (v === null ? 'n/a' : v.toFixed(digits));
+  return [
+    `${config.instanceType} at $${config.pricePerHour}/h; latency = arrival → result, wait = arrival → an instance takes the request (inferences only)`,
+    `| policy | requests | completed | expired | p50 (s) | p95 (s) | p99 (s) | wait p50 (s) | wait p95 (s) | wait p99 (s) | SLO ≤ ${slo} s | instance-h | peak | $ per image |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.map(
+      (r) =>
+        `| ${r.policy} | ${r.requests} | ${r.completed} | ${r.expired} | ${cell(r.p50_s)} | ${cell(r.p95_s)} | ${cell(r.p99_s)} | ${cell(r.wait_p50_s)} | ${cell(r.wait_p95_s)} | ${cell(r.wait_p99_s)} | ${(100 * r.slo_attainment).toFixed(1)} % | ${r.instance_hours.toFixed(1)} | ${r.peak_instances} | ${cell(r.cost_per_image_usd, 6)} |`,
+    ),
   ].join('\n');
 }

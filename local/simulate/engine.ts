@@ -8,12 +8,17 @@
  * finishes its in-flight work first).
  */
 import { computeUtilization, seedUtilization } from '../../tasks/publish-utilization/utilization';
-import { percentAdjustment } from '../autoscaling/step-scaling';
+import { PolicyController } from './controller';
 import { SimulationInputError } from './errors';
 import { EventHeap } from './heap';
 import type { PolicySpec } from './policies';
 import { Prng } from './prng';
+import { integrateTimeline, percentile, sortedDefined, type CapacityPoint, type PeriodRecord, type ScalingDecision, type SimulationResult } from './results';
 import type { Trace } from './trace';
+
+export type { CapacityPoint, PeriodRecord, ScalingDecision, SimulationResult } from './results';
+export { integrateTimeline, percentile } from './results';
+export { stepFor } from './controller';
 
 export const PERIOD_SECONDS = 60;
 
@@ -39,60 +44,6 @@ export interface SimulationConfig {
   readonly metricDelaySeconds: number;
   readonly sloSeconds: number;
   readonly seed: number;
-}
-
-export interface ScalingDecision {
-  readonly at: number;
-  readonly from: number;
-  readonly to: number;
-  readonly reason: string;
-}
-
-export interface PeriodRecord {
-  readonly start: number;
-  readonly arrivals: number;
-  readonly inferences: number;
-  readonly backlog: number;
-  readonly inService: number;
-  /** Mean desired count over the period. */
-  readonly billed: number;
-  /** Busy slots ÷ in-service slots, time-averaged; undefined with no instance in service. */
-  readonly busyShare: number | undefined;
-  /** The policy metric's datapoint; undefined = no data. */
-  readonly metric: number | undefined;
-}
-
-export interface CapacityPoint {
-  readonly at: number;
-  /** Instances billed (pending, in service or draining). */
-  readonly billed: number;
-  readonly inService: number;
-  readonly desired: number;
-}
-
-export interface SimulationResult {
-  readonly policy: string;
-  readonly requests: number;
-  readonly completed: number;
-  readonly hits: number;
-  readonly expired: number;
-  readonly p50_s: number | null;
-  readonly p95_s: number | null;
-  readonly p99_s: number | null;
-  readonly slo_attainment: number;
-  readonly instance_hours: number;
-  readonly cost_usd: number;
-  /** Endpoint cost ÷ completed requests; null when nothing completed. */
-  readonly cost_per_image_usd: number | null;
-  readonly peak_instances: number;
-  readonly scaling_actions: number;
-  readonly duration_s: number;
-  readonly decisions: readonly ScalingDecision[];
-  readonly periods: readonly PeriodRecord[];
-  readonly timeline: readonly CapacityPoint[];
-  /** Per request: arrival second and latency (NaN = expired). */
-  readonly arrivals: Float64Array;
-  readonly latencies: Float64Array;
 }
 
 interface Instance {
@@ -144,6 +95,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   const totalRequests = trace.reduce((a, b) => a + b, 0);
   const arrivals = new Float64Array(totalRequests);
   const latencies = new Float64Array(totalRequests).fill(NaN);
+  const waits = new Float64Array(totalRequests).fill(NaN);
   const heap = new EventHeap<SimEvent>();
   let seq = 0;
   const push = (event: EventInit) => heap.push({ ...event, seq: seq++ } as SimEvent);
@@ -180,6 +132,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   const periods: PeriodRecord[] = [];
   const datapoints: (number | undefined)[] = [];
   const fromZeroDatapoints: number[] = [];
+  const inServiceAtEnd: number[] = [];
   let acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0, backlogMax: 0 };
   let lastT = 0;
   const integrate = (t: number) => {
@@ -193,16 +146,11 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   };
 
   const decisions: ScalingDecision[] = [];
-  let lastScaleOut = -Infinity;
-  let lastScaleIn = -Infinity;
-  // Step scaling's cooldown: a breach within it adds only what exceeds the scale-out that started it.
-  let stepCooldown = { until: -Infinity, base: 0 };
-  let stepScaleInUntil = -Infinity;
-  let stepOutCooldown = { until: -Infinity, base: 0 };
+  const controller = new PolicyController(policy);
 
   const setDesired = (target: number, reason: string) => {
     const next = clamp(target);
-    if (next === desired) return;
+    if (next === desired) return desired;
     decisions.push({ at: now, from: desired, to: next, reason });
     if (next > desired) {
       for (let i = desired; i < next; i++) {
@@ -230,6 +178,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
     }
     desired = next;
     record();
+    return desired;
   };
 
   const expire = () => {
@@ -248,99 +197,10 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
       const id = queue[qHead++] as number;
       instance.busy++;
       inFlight++;
+      waits[id] = now - (arrivals[id] as number);
       if (instance.busy >= config.concurrencyPerInstance) free.delete(instance);
       const duration = Math.max(config.secondsPerImage * 0.25, config.secondsPerImage * (1 + config.inferenceSpread * rng.normal()));
       push({ at: now + duration, kind: 'complete', instance, request: id, started: now });
-    }
-  };
-
-  const evaluate = (period: number) => {
-    // SageMaker rejects capacity changes while the endpoint is Updating (instances starting), so a
-    // scaling activity holds further ones until it completes: no compounding on a stale metric.
-    if (instances.some((i) => i.state === 'pending')) return;
-    const tt = policy.targetTracking;
-    const sz = policy.scaleFromZero;
-    if (sz && fromZeroDatapoints.length >= sz.evaluationPeriods) {
-      const recent = fromZeroDatapoints.slice(-sz.evaluationPeriods);
-      if (recent.every((v) => v >= sz.threshold)) {
-        // MetricAggregationType Average over the breaching datapoints picks the step.
-        const value = recent.reduce((a, b) => a + b, 0) / recent.length;
-        const step = stepFor(sz.steps, value - sz.threshold);
-        const inCooldown = now < stepCooldown.until;
-        const base = inCooldown ? stepCooldown.base : desired;
-        if (base + step.adjustment > desired) {
-          const before = desired;
-          const label = sz.metric === 'has-backlog-without-capacity' ? 'HasBacklogWithoutCapacity' : 'backlog without capacity';
-          setDesired(base + step.adjustment, `${label} alarm ${fmtValue(value)} ≥ ${sz.threshold}, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints: step +${step.adjustment}`);
-          if (desired !== before) {
-            lastScaleOut = now;
-            stepCooldown = { until: now + sz.cooldownSeconds, base };
-            return;
-          }
-        }
-      }
-    }
-    // Step scale-out: within its cooldown a breach adds only what its step exceeds the one that started it.
-    const so = policy.stepScaleOut;
-    if (so && datapoints.length >= so.evaluationPeriods) {
-      const recent = datapoints.slice(-so.evaluationPeriods).map((v) => v ?? 0);
-      if (recent.every((v) => v >= so.threshold)) {
-        const value = recent.reduce((a, b) => a + b, 0) / recent.length;
-        let step = so.steps[0] as (typeof so.steps)[number];
-        for (const st of so.steps) if (value >= st.atLeast) step = st;
-        const inCooldown = now < stepOutCooldown.until;
-        const base = inCooldown ? stepOutCooldown.base : desired;
-        const target = base + percentAdjustment(base, step.percentChange);
-        if (target > desired) {
-          const before = desired;
-          setDesired(target, `step scale-out: utilization ${fmtValue(value)} ≥ ${so.threshold}, ${so.evaluationPeriods}/${so.evaluationPeriods} datapoints: +${step.percentChange} %`);
-          if (desired !== before) {
-            lastScaleOut = now;
-            stepOutCooldown = { until: now + so.cooldownSeconds, base };
-            return;
-          }
-        }
-      }
-    }
-    const si = policy.stepScaleIn;
-    if (si && datapoints.length >= si.evaluationPeriods && now >= stepScaleInUntil) {
-      // The alarm reads FILL(utilization, 0): a missing datapoint counts as zero.
-      const recent = datapoints.slice(-si.evaluationPeriods).map((v) => v ?? 0);
-      const instances = periods.slice(-si.evaluationPeriods).map((p) => p.inService);
-      if (recent.every((v) => v < si.threshold) && instances.every((n) => n >= si.instancesAtLeast)) {
-        const value = recent.reduce((a, b) => a + b, 0) / recent.length;
-        const step = si.steps.reduce((chosen, s) => (value < s.below ? s : chosen), si.steps[0] as (typeof si.steps)[number]);
-        const target = desired + percentAdjustment(desired, step.percentChange);
-        if (target < desired) {
-          const before = desired;
-          setDesired(target, `step scale-in: utilization ${fmtValue(value)} < ${si.threshold}, ${si.evaluationPeriods}/${si.evaluationPeriods} datapoints: ${step.percentChange} %`);
-          if (desired !== before) {
-            stepScaleInUntil = now + si.cooldownSeconds;
-            return;
-          }
-        }
-      }
-    }
-    if (!tt) return;
-    const latest = datapoints[period];
-    const high = datapoints.slice(-tt.scaleOutDatapoints);
-    if (latest !== undefined && high.length === tt.scaleOutDatapoints && high.every((v) => v !== undefined && v > tt.targetValue)) {
-      const target = Math.ceil((desired * latest) / tt.targetValue);
-      if (target > desired && now >= lastScaleOut + tt.scaleOutCooldownSeconds) {
-        const before = desired;
-        setDesired(target, `${tt.metric} ${latest.toFixed(2)} > ${tt.targetValue} for ${tt.scaleOutDatapoints} datapoints`);
-        if (desired !== before) lastScaleOut = now;
-      }
-      return;
-    }
-    const low = datapoints.slice(-tt.scaleInDatapoints);
-    const threshold = 0.9 * tt.targetValue;
-    if (tt.disableScaleIn || latest === undefined || low.length < tt.scaleInDatapoints || !low.every((v) => v !== undefined && v < threshold)) return;
-    const target = Math.ceil((desired * latest) / tt.targetValue);
-    if (target < desired && now >= lastScaleIn + tt.scaleInCooldownSeconds && now >= lastScaleOut + tt.scaleOutCooldownSeconds) {
-      const before = desired;
-      setDesired(target, `${tt.metric} ${latest.toFixed(2)} < ${threshold.toFixed(3)} for ${tt.scaleInDatapoints} datapoints`);
-      if (desired !== before) lastScaleIn = now;
     }
   };
 
@@ -366,7 +226,6 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   };
   let inferencesArrived = 0;
 
-  // ---- run ----
   desired = 0;
   record();
   setDesired(config.initialInstances, 'initial instance count');
@@ -451,6 +310,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         datapoints.push(metric);
         const hbwc = acc.hbwcN > 0 ? acc.hbwcSum / acc.hbwcN : 0;
         fromZeroDatapoints.push(policy.scaleFromZero?.metric === 'backlog-without-capacity' ? (hbwc >= 1 ? Math.max(acc.backlogMax, backlog) : 0) : hbwc);
+        inServiceAtEnd.push(inService);
         periods.push({
           start: event.period * PERIOD_SECONDS,
           arrivals: acc.arrivals,
@@ -468,7 +328,10 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         break;
       }
       case 'evaluate':
-        evaluate(event.period);
+        controller.evaluate(
+          { now, desired, updating: instances.some((i) => i.state === 'pending'), datapoints, fromZero: fromZeroDatapoints, inService: inServiceAtEnd, seen: event.period + 1 },
+          setDesired,
+        );
         break;
       case 'scheduled': {
         const { action } = event;
@@ -476,7 +339,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         maxCapacity = action.maxCapacity;
         const before = desired;
         setDesired(desired, `scheduled action ${action.name} (min ${action.minCapacity}, max ${action.maxCapacity})`);
-        if (desired > before) lastScaleOut = now;
+        if (desired > before) controller.scaledOut(now);
         break;
       }
     }
@@ -487,9 +350,12 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   now = end;
   record();
 
-  const delivered = Array.from(latencies).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const delivered = sortedDefined(latencies);
+  const waited = sortedDefined(waits);
   const instanceHours = integrateTimeline(timeline, end) / 3600;
   const cost = instanceHours * config.pricePerHour;
+  let onTime = 0;
+  for (const v of delivered) if (v <= config.sloSeconds) onTime++;
   return {
     policy: policy.name,
     requests: totalRequests,
@@ -499,7 +365,11 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
     p50_s: percentile(delivered, 0.5),
     p95_s: percentile(delivered, 0.95),
     p99_s: percentile(delivered, 0.99),
-    slo_attainment: totalRequests === 0 ? 1 : delivered.filter((v) => v <= config.sloSeconds).length / totalRequests,
+    wait_p50_s: percentile(waited, 0.5),
+    wait_p95_s: percentile(waited, 0.95),
+    wait_p99_s: percentile(waited, 0.99),
+    slo_seconds: config.sloSeconds,
+    slo_attainment: totalRequests === 0 ? 1 : onTime / totalRequests,
     instance_hours: instanceHours,
     cost_usd: cost,
     cost_per_image_usd: completed === 0 ? null : cost / completed,
@@ -511,39 +381,11 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
     timeline,
     arrivals,
     latencies,
+    waits,
   };
-}
-
-/** The step whose interval [lowerBound, next lowerBound) holds `aboveThreshold`. */
-export function stepFor<S extends { readonly lowerBound: number }>(steps: readonly S[], aboveThreshold: number): S {
-  let chosen = steps[0] as S;
-  for (const step of steps) if (aboveThreshold >= step.lowerBound) chosen = step;
-  return chosen;
-}
-
-function fmtValue(value: number): string {
-  return Number(value.toFixed(2)).toString();
 }
 
 function rank(instance: Instance): number {
   if (instance.state === 'pending') return -1;
   return instance.busy;
-}
-
-/** ∫ billed dt over the step function, in instance-seconds. */
-export function integrateTimeline(timeline: readonly CapacityPoint[], end: number): number {
-  let total = 0;
-  for (let i = 0; i < timeline.length; i++) {
-    const point = timeline[i] as CapacityPoint;
-    const next = timeline[i + 1]?.at ?? end;
-    total += point.billed * (next - point.at);
-  }
-  return total;
-}
-
-/** Nearest-rank percentile of ascending values; null when empty. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[index] as number;
 }

@@ -76,6 +76,8 @@ const policySchema = z
       .object({
         threshold: z.number().positive(),
         evaluationPeriods: z.number().int().min(1).max(60),
+        /** MetricAggregationType: how the breaching datapoints combine into the value that picks the step. */
+        aggregation: z.enum(['Average', 'Maximum']).default('Average'),
         cooldownSeconds: nonNegativeInt.max(86_400),
         /** Ascending from the threshold: a datapoint ≥ `atLeast` (and below the next one's) takes `percentChange`. */
         steps: z
@@ -158,7 +160,7 @@ export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
   },
   imagegen: {
     name: 'imagegen',
-    description: `the stack's policy: publish-utilization metric (arrivals + backlog over ${tt.drainSeconds} s, over capacity, FILL 0), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.stepAdjustments.length} steps keyed on the backlog; step scale-out from ${so.alarm.threshold} after ${so.alarm.evaluationPeriods} datapoint, step scale-in below ${si.alarm.threshold} after ${si.alarm.evaluationPeriods}`,
+    description: `the stack's policy: publish-utilization metric (arrivals + backlog over ${tt.drainSeconds} s, over capacity, FILL 0), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.stepAdjustments.length} steps keyed on the backlog; step scale-out from ${so.alarm.threshold} after ${so.alarm.evaluationPeriods} datapoints (${so.metricAggregationType}), step scale-in below ${si.alarm.threshold} after ${si.alarm.evaluationPeriods}`,
     targetTracking: {
       metric: 'imagegen-utilization',
       targetValue: tt.targetValue,
@@ -176,6 +178,7 @@ export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
     stepScaleOut: {
       threshold: so.alarm.threshold,
       evaluationPeriods: so.alarm.evaluationPeriods,
+      aggregation: so.metricAggregationType,
       cooldownSeconds: so.cooldownSeconds,
       steps: so.stepAdjustments.map((step) => ({ atLeast: step.startsAt, percentChange: step.scalingAdjustment })),
     },

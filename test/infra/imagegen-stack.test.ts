@@ -378,7 +378,7 @@ describe('auto scaling', () => {
     s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: {
-        TargetValue: 0.75,
+        TargetValue: 0.8,
         ScaleOutCooldown: 60,
         ScaleInCooldown: 120,
         CustomizedMetricSpecification: {
@@ -405,9 +405,9 @@ describe('auto scaling', () => {
     const config = policy.Properties!.StepScalingPolicyConfiguration as { StepAdjustments: { MetricIntervalLowerBound: number; MetricIntervalUpperBound?: number; ScalingAdjustment: number }[] };
     expect(policy.Properties).toMatchObject({ PolicyType: 'StepScaling', StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', MetricAggregationType: 'Average', Cooldown: 480 } });
     const steps = config.StepAdjustments;
-    // Bounds are relative to the threshold (1): +1 from a backlog of 1, …, +179 from 10000.
+    // Bounds are relative to the threshold (1): +1 from a backlog of 1, …, +168 from 10000.
     expect(steps[0]).toEqual({ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 249, ScalingAdjustment: 1 });
-    expect(steps.at(-1)).toEqual({ MetricIntervalLowerBound: 9999, ScalingAdjustment: 179 });
+    expect(steps.at(-1)).toEqual({ MetricIntervalLowerBound: 9999, ScalingAdjustment: 168 });
     for (let i = 1; i < steps.length; i++) {
       expect(steps[i]!.MetricIntervalLowerBound).toBe(steps[i - 1]!.MetricIntervalUpperBound);
       expect(steps[i]!.ScalingAdjustment).toBeGreaterThan(steps[i - 1]!.ScalingAdjustment);
@@ -447,19 +447,21 @@ describe('auto scaling', () => {
         AdjustmentType: 'PercentChangeInCapacity',
         MetricAggregationType: 'Average',
         Cooldown: 240,
-        // Threshold 0.3 (40 % of the 0.75 target): below it keep 40 %, below 0.225 keep 30 %, …
+        // Threshold 0.48 (60 % of the 0.8 target): below it keep 60 %, below 0.4 keep 50 %, …
         StepAdjustments: [
-          { MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.075, ScalingAdjustment: -60 },
-          { MetricIntervalUpperBound: -0.075, MetricIntervalLowerBound: -0.15, ScalingAdjustment: -70 },
-          { MetricIntervalUpperBound: -0.15, MetricIntervalLowerBound: -0.225, ScalingAdjustment: -80 },
-          { MetricIntervalUpperBound: -0.225, ScalingAdjustment: -90 },
+          { MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.08, ScalingAdjustment: -40 },
+          { MetricIntervalUpperBound: -0.08, MetricIntervalLowerBound: -0.16, ScalingAdjustment: -50 },
+          { MetricIntervalUpperBound: -0.16, MetricIntervalLowerBound: -0.24, ScalingAdjustment: -60 },
+          { MetricIntervalUpperBound: -0.24, MetricIntervalLowerBound: -0.32, ScalingAdjustment: -70 },
+          { MetricIntervalUpperBound: -0.32, MetricIntervalLowerBound: -0.4, ScalingAdjustment: -80 },
+          { MetricIntervalUpperBound: -0.4, ScalingAdjustment: -90 },
         ],
       },
     });
     const [, alarm] = alarmActing(policyId);
     expect(alarm.Properties).toMatchObject({
       AlarmName: 'imagegen-sdxl-low-utilization',
-      Threshold: 0.3,
+      Threshold: 0.48,
       ComparisonOperator: 'LessThanThreshold',
       EvaluationPeriods: 3,
       DatapointsToAlarm: 3,
@@ -467,39 +469,39 @@ describe('auto scaling', () => {
     });
     expect(alarm.Properties!.Metrics).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Expression: 'IF(FILL(instances, 0) >= 2, FILL(utilization, 0), 0.3)', ReturnData: true }),
+        expect.objectContaining({ Expression: 'IF(FILL(instances, 0) >= 2, FILL(utilization, 0), 0.48)', ReturnData: true }),
         expect.objectContaining({ Id: 'utilization', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ Namespace: 'ImageGen', MetricName: 'UtilizationRate' }), Stat: 'Average' }) }),
         expect.objectContaining({ Id: 'instances', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ MetricName: 'CPUUtilization' }), Stat: 'SampleCount' }) }),
       ]),
     );
   });
 
-  it('scales out by percentage steps on one datapoint at 3× the utilization target or more', () => {
+  it('scales out by percentage steps when 2 datapoints reach 3× the utilization target, the larger picking the step', () => {
     const [policyId, policy] = stepPolicy('imagegen-sdxl-step-scale-out');
     expect(policy.Properties).toMatchObject({
       PolicyType: 'StepScaling',
       StepScalingPolicyConfiguration: {
         AdjustmentType: 'PercentChangeInCapacity',
-        MetricAggregationType: 'Average',
+        MetricAggregationType: 'Maximum',
         Cooldown: 480,
-        // Threshold 2.25 (3 × 0.75): from 3× keep 3× the capacity (+200 %), from 6× +500 %, … from 96× +9500 %.
-        StepAdjustments: [
-          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 2.25, ScalingAdjustment: 200 },
-          { MetricIntervalLowerBound: 2.25, MetricIntervalUpperBound: 6.75, ScalingAdjustment: 500 },
-          { MetricIntervalLowerBound: 6.75, MetricIntervalUpperBound: 15.75, ScalingAdjustment: 1100 },
-          { MetricIntervalLowerBound: 15.75, MetricIntervalUpperBound: 33.75, ScalingAdjustment: 2300 },
-          { MetricIntervalLowerBound: 33.75, MetricIntervalUpperBound: 69.75, ScalingAdjustment: 4700 },
-          { MetricIntervalLowerBound: 69.75, ScalingAdjustment: 9500 },
-        ],
       },
     });
+    // Threshold 2.4 (3 × 0.8): from 3× keep 3× the capacity (+200 %), from 4× +300 %, … from 384× +38300 %.
+    const steps = (policy.Properties!.StepScalingPolicyConfiguration as { StepAdjustments: unknown[] }).StepAdjustments;
+    expect(steps.slice(0, 3)).toEqual([
+      { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 0.8, ScalingAdjustment: 200 },
+      { MetricIntervalLowerBound: 0.8, MetricIntervalUpperBound: 2.4, ScalingAdjustment: 300 },
+      { MetricIntervalLowerBound: 2.4, MetricIntervalUpperBound: 4, ScalingAdjustment: 500 },
+    ]);
+    expect(steps.at(-1)).toEqual({ MetricIntervalLowerBound: 304.8, ScalingAdjustment: 38300 });
+    expect(steps.length).toBeLessThanOrEqual(20);
     const [, alarm] = alarmActing(policyId);
     expect(alarm.Properties).toMatchObject({
       AlarmName: 'imagegen-sdxl-high-utilization',
-      Threshold: 2.25,
+      Threshold: 2.4,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
-      DatapointsToAlarm: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
     });
     expect(alarm.Properties!.Metrics).toEqual(
       expect.arrayContaining([

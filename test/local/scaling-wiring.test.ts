@@ -71,7 +71,7 @@ describe('local scaling loop', () => {
     expect(capacity()).toBe(0);
     // Never earlier than AWS's low alarm allows: 15 one-minute datapoints after the target was created.
     expect(minutes).toBeGreaterThanOrEqual(15);
-    expect(log.some((line) => /autoscaling: imagegen-sdxl 1 → 0 \(UtilizationRate 0 < 0\.675, 15\/15 datapoints\)/.test(line))).toBe(true);
+    expect(log.some((line) => /autoscaling: imagegen-sdxl 1 → 0 \(UtilizationRate 0 < 0\.72, 15\/15 datapoints\)/.test(line))).toBe(true);
   });
 
   it('scales from zero when a request arrives, and the request then completes', async () => {

@@ -26,7 +26,7 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
 
   it('tracks FILL(utilization, 0) of ImageGen/UtilizationRate per endpoint at the target with its cooldowns', () => {
     const tt = policies.targetTracking;
-    expect(tt).toMatchObject({ targetValue: 0.75, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 120 });
+    expect(tt).toMatchObject({ targetValue: 0.8, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 120 });
     expect(tt.metric).toEqual({ id: 'utilization', namespace: 'ImageGen', metricName: 'UtilizationRate', dimensions: [{ name: 'EndpointName', value: spec.name }], stat: 'Average' });
     expect(tt.expression).toEqual({ id: 'filled', expression: 'FILL(utilization, 0)', label: 'Utilization (missing = 0)' });
   });
@@ -34,14 +34,15 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
   it('scales out of zero by ChangeInCapacity steps whose bounds are the backlog sizes less the threshold', () => {
     const p = policies.scaleFromZero;
     expect(p).toMatchObject({ adjustmentType: 'ChangeInCapacity', cooldownSeconds: 480, metricAggregationType: 'Average' });
+    // One instance serves 12 × 60 × 0.8 ÷ 9.7 ≈ 59.4 requests a minute at the target.
     expect(bounds(p.stepAdjustments)).toEqual([
       [0, 249, 1],
       [249, 499, 4],
       [499, 999, 8],
-      [999, 2499, 17],
-      [2499, 4999, 44],
-      [4999, 9999, 89],
-      [9999, null, 179],
+      [999, 2499, 16],
+      [2499, 4999, 42],
+      [4999, 9999, 84],
+      [9999, null, 168],
     ]);
     expect(p.alarm).toMatchObject({
       name: `${spec.name}-has-backlog-without-capacity`,
@@ -59,34 +60,47 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
     ]);
   });
 
-  it('scales out by PercentChangeInCapacity steps above 3× the target, bounds without floating-point dust', () => {
+  it('scales out by PercentChangeInCapacity steps about √2 apart from 3× the target, the larger of 2 datapoints picking the step, bounds without floating-point dust', () => {
     const p = policies.stepScaleOut;
-    expect(p).toMatchObject({ adjustmentType: 'PercentChangeInCapacity', cooldownSeconds: 480 });
+    expect(p).toMatchObject({ adjustmentType: 'PercentChangeInCapacity', cooldownSeconds: 480, metricAggregationType: 'Maximum' });
+    // Multiples 3, 4, 6, 8, … 384 of the 0.8 target, relative to the 2.4 threshold; capacity × the multiple.
     expect(bounds(p.stepAdjustments)).toEqual([
-      [0, 2.25, 200],
-      [2.25, 6.75, 500],
-      [6.75, 15.75, 1100],
-      [15.75, 33.75, 2300],
-      [33.75, 69.75, 4700],
-      [69.75, null, 9500],
+      [0, 0.8, 200],
+      [0.8, 2.4, 300],
+      [2.4, 4, 500],
+      [4, 7.2, 700],
+      [7.2, 10.4, 1100],
+      [10.4, 16.8, 1500],
+      [16.8, 23.2, 2300],
+      [23.2, 36, 3100],
+      [36, 48.8, 4700],
+      [48.8, 74.4, 6300],
+      [74.4, 100, 9500],
+      [100, 151.2, 12700],
+      [151.2, 202.4, 19100],
+      [202.4, 304.8, 25500],
+      [304.8, null, 38300],
     ]);
-    expect(p.alarm).toMatchObject({ name: `${spec.name}-high-utilization`, threshold: 2.25, comparisonOperator: 'GreaterThanOrEqualToThreshold', evaluationPeriods: 1, datapointsToAlarm: 1 });
+    expect(p.stepAdjustments.length).toBeLessThanOrEqual(20); // AWS's limit per policy
+    expect(p.alarm).toMatchObject({ name: `${spec.name}-high-utilization`, threshold: 2.4, comparisonOperator: 'GreaterThanOrEqualToThreshold', evaluationPeriods: 2, datapointsToAlarm: 2 });
     expect(p.alarm.expression.expression).toBe('FILL(utilization, 0)');
     expect(p.alarm.metrics).toEqual([{ id: 'utilization', namespace: 'ImageGen', metricName: 'UtilizationRate', dimensions: [{ name: 'EndpointName', value: spec.name }], stat: 'Average', periodSeconds: 60 }]);
   });
 
-  it('scales in by negative PercentChangeInCapacity steps below 40 % of the target, upper bounds nearest the threshold', () => {
+  it('scales in by negative PercentChangeInCapacity steps below 60 % of the target, upper bounds nearest the threshold', () => {
     const p = policies.stepScaleIn;
-    expect(p).toMatchObject({ adjustmentType: 'PercentChangeInCapacity', cooldownSeconds: 240 });
-    // 0.225 − 0.3 is −0.07500000000000001 in floating point: the bound is written as −0.075.
+    expect(p).toMatchObject({ adjustmentType: 'PercentChangeInCapacity', cooldownSeconds: 240, metricAggregationType: 'Average' });
+    // 0.8 × 6 ÷ 10 is 0.4800000000000001 in floating point: the threshold and bounds are written as decimals.
     expect(bounds(p.stepAdjustments)).toEqual([
-      [-0.075, 0, -60],
-      [-0.15, -0.075, -70],
-      [-0.225, -0.15, -80],
-      [null, -0.225, -90],
+      [-0.08, 0, -40],
+      [-0.16, -0.08, -50],
+      [-0.24, -0.16, -60],
+      [-0.32, -0.24, -70],
+      [-0.4, -0.32, -80],
+      [null, -0.4, -90],
     ]);
-    expect(p.alarm).toMatchObject({ name: `${spec.name}-low-utilization`, threshold: 0.3, comparisonOperator: 'LessThanThreshold', evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'notBreaching' });
-    expect(p.alarm.expression.expression).toBe('IF(FILL(instances, 0) >= 2, FILL(utilization, 0), 0.3)');
+    expect(p.alarm).toMatchObject({ name: `${spec.name}-low-utilization`, threshold: 0.48, comparisonOperator: 'LessThanThreshold', evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'notBreaching' });
+    expect(p.alarm.expression.expression).toBe('IF(FILL(instances, 0) >= 2, FILL(utilization, 0), 0.48)');
     expect(p.alarm.metrics.map((m) => [m.id, m.namespace, m.metricName, m.stat, m.dimensions.map((d) => d.name)])).toEqual([
       ['utilization', 'ImageGen', 'UtilizationRate', 'Average', ['EndpointName']],
       ['instances', '/aws/sagemaker/Endpoints', 'CPUUtilization', 'SampleCount', ['EndpointName', 'VariantName']],
@@ -94,8 +108,8 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
   });
 
   it('describes each step alarm by its steps', () => {
-    expect(policies.stepScaleOut.alarm.description).toBe(`${spec.name} is far above its utilization target: adds 200 % from 2.25, 500 % from 4.5, 1100 % from 9, 2300 % from 18, 4700 % from 36, 9500 % from 72`);
-    expect(policies.stepScaleIn.alarm.description).toBe(`${spec.name} is well below its utilization target with ≥ 2 instances: removes 60 % below 0.3, 70 % below 0.225, 80 % below 0.15, 90 % below 0.075`);
+    expect(policies.stepScaleOut.alarm.description).toBe(`${spec.name} is far above its utilization target: adds 200 % from 2.4, 300 % from 3.2, 500 % from 4.8, 700 % from 6.4, 1100 % from 9.6, 1500 % from 12.8, 2300 % from 19.2, 3100 % from 25.6, 4700 % from 38.4, 6300 % from 51.2, 9500 % from 76.8, 12700 % from 102.4, 19100 % from 153.6, 25500 % from 204.8, 38300 % from 307.2`);
+    expect(policies.stepScaleIn.alarm.description).toBe(`${spec.name} is well below its utilization target with ≥ 2 instances: removes 40 % below 0.48, 50 % below 0.4, 60 % below 0.32, 70 % below 0.24, 80 % below 0.16, 90 % below 0.08`);
     expect(policies.scaleFromZero.alarm.description).toMatch(/^Requests wait for .* while it has no instances: adds 1 at a backlog ≥ 1, 4 at a backlog ≥ 250, /);
   });
 });
@@ -105,11 +119,11 @@ describe('stepFor', () => {
 
   it('picks the step whose start a value above the threshold reaches, inclusive', () => {
     const pick = (value: number) => stepFor(policies.scaleFromZero, value)?.scalingAdjustment;
-    expect([pick(1), pick(249), pick(250), pick(9999), pick(10_000), pick(1e6)]).toEqual([1, 1, 4, 89, 179, 179]);
+    expect([pick(1), pick(249), pick(250), pick(9999), pick(10_000), pick(1e6)]).toEqual([1, 1, 4, 84, 168, 168]);
   });
 
   it('picks the step a value below the threshold falls under, exclusive of its start', () => {
     const pick = (value: number) => stepFor(policies.stepScaleIn, value)?.scalingAdjustment;
-    expect([pick(0.29), pick(0.225), pick(0.2249), pick(0.075), pick(0.07), pick(0)]).toEqual([-60, -60, -70, -80, -90, -90]);
+    expect([pick(0.47), pick(0.4), pick(0.3999), pick(0.08), pick(0.079), pick(0)]).toEqual([-40, -40, -50, -80, -90, -90]);
   });
 });

@@ -76,8 +76,8 @@ describe('AutoScalingService', () => {
     await run(2, 1.5);
     expect(capacity.calls).toEqual([]);
     await run(2, 1.5);
-    expect(capacity.calls).toEqual([4]); // ceil(2 × 1.5 / 0.75)
-    expect(lines[0]).toMatch(/^autoscaling: imagegen-sdxl 2 → 4 \(UtilizationRate 1\.5 > 0\.75, 3\/3 datapoints\)$/);
+    expect(capacity.calls).toEqual([4]); // ceil(2 × 1.5 / 0.8)
+    expect(lines[0]).toMatch(/^autoscaling: imagegen-sdxl 2 → 4 \(UtilizationRate 1\.5 > 0\.8, 3\/3 datapoints\)$/);
   });
 
   it('clamps a scale-out to the maximum', async () => {
@@ -92,7 +92,7 @@ describe('AutoScalingService', () => {
     await run(14, 0.1);
     expect(capacity.calls).toEqual([]);
     await run(1, 0.1);
-    expect(capacity.calls).toEqual([1]); // ceil(4 × 0.1 / 0.75)
+    expect(capacity.calls).toEqual([1]); // ceil(4 × 0.1 / 0.8)
     await run(16, undefined); // no data at all: FILL(…, 0) reads zeros
     expect(capacity.calls).toEqual([1, 0]);
   });
@@ -115,9 +115,9 @@ describe('AutoScalingService', () => {
   it('scales out of zero by the step the backlog reaches after one minute with no instance, which target tracking cannot', async () => {
     const { capacity, lines, run } = setup(0, { maxCapacity: 300 });
     await run(1, 5, { backlog: 3000 });
-    // Backlog 3000 ≥ 2500: the +44 step (bounds from the topology, see imagegen-topology.ts).
-    expect(capacity.calls).toEqual([44]);
-    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 0 → 44 (backlog without capacity alarm 3000 ≥ 1, 1/1 datapoints: step +44)');
+    // Backlog 3000 ≥ 2500: the +42 step (bounds from the topology, see imagegen-topology.ts).
+    expect(capacity.calls).toEqual([42]);
+    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 0 → 42 (backlog without capacity alarm 3000 ≥ 1, 1/1 datapoints: step +42)');
   });
 
   it('adds one instance for a handful of waiting requests, and nothing while instances serve the backlog', async () => {
@@ -134,20 +134,23 @@ describe('AutoScalingService', () => {
     expect(capacity.calls).toEqual([4]);
     // Still Updating for 5 minutes, then the backlog (now 6000) still has no instance behind it.
     await run(5, 5, { backlog: 6000, instances: 0 });
-    expect(capacity.calls).toEqual([4, 89]); // base 0 + 89, not 4 + 89
+    expect(capacity.calls).toEqual([4, 84]); // base 0 + 84, not 4 + 84
     await run(1, 5, { backlog: 6000, instances: 0 });
-    expect(capacity.calls).toEqual([4, 89]); // same step again within the cooldown adds nothing
+    expect(capacity.calls).toEqual([4, 84]); // same step again within the cooldown adds nothing
   });
 
-  it('scales out by percentage steps on the first datapoint far above target, where target tracking waits for 3', async () => {
+  it('scales out by percentage steps on 2 datapoints far above target, the larger picking the step, where target tracking waits for 3', async () => {
     const { capacity, lines, run } = setup(4, { maxCapacity: 300 }, 5 * MINUTE);
+    await run(1, 5, { instances: 4 });
+    expect(capacity.calls).toEqual([]); // one datapoint is not enough
     await run(1, 10, { instances: 4 });
-    // 10 ≥ 9 (12 × the 0.75 target) and < 18: +1100 % → 48 instances.
+    // Maximum of 5 and 10: 10 ≥ 9.6 (12 × the 0.8 target) and < 12.8: +1100 % → 48 instances (their
+    // average, 7.5, would have picked +700 %).
     expect(capacity.calls).toEqual([48]);
-    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 4 → 48 (high utilization alarm 10 ≥ 2.25, 1/1 datapoints: +1100 %)');
+    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 4 → 48 (high utilization alarm 10 ≥ 2.4, 2/2 datapoints: +1100 %)');
     await run(5, 10, { instances: 4 }); // Updating: the 44 new instances start
     // Ready, still alarming on stale minutes: within the cooldown the same step adds nothing more,
-    // but target tracking (3 datapoints of 10) asks ceil(48 × 10 ÷ 0.75) = 640 → clamped to 300.
+    // but target tracking (3 datapoints of 10) asks ceil(48 × 10 ÷ 0.8) = 600 → clamped to 300.
     await run(1, 10, { instances: 48 });
     expect(capacity.calls).toEqual([48, 300]);
   });
@@ -157,9 +160,9 @@ describe('AutoScalingService', () => {
     await run(2, 0.1, { instances: 100 });
     expect(capacity.calls).toEqual([]);
     await run(1, 0.1, { instances: 100 });
-    // 0.1 < 0.15 (20 % of the 0.75 target) and ≥ 0.075: keep 20 %.
+    // 0.1 < 0.16 (20 % of the 0.8 target) and ≥ 0.08: keep 20 %.
     expect(capacity.calls).toEqual([20]);
-    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 100 → 20 (low utilization alarm 0.1 < 0.3, 3/3 datapoints: -80 %)');
+    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 100 → 20 (low utilization alarm 0.1 < 0.48, 3/3 datapoints: -80 %)');
     await run(3, 0.01, { instances: 20 });
     expect(capacity.calls).toEqual([20]); // 240 s cooldown
     await run(1, 0.01, { instances: 20 });
@@ -171,7 +174,7 @@ describe('AutoScalingService', () => {
     await run(14, 0.01, { instances: 1 });
     expect(capacity.calls).toEqual([]);
     await run(1, 0, { instances: 1 });
-    expect(capacity.calls).toEqual([0]); // target tracking, after its 15 datapoints: ceil(1 × 0 ÷ 0.75)
+    expect(capacity.calls).toEqual([0]); // target tracking, after its 15 datapoints: ceil(1 × 0 ÷ 0.8)
   });
 
   it('waits while instances start (endpoint Updating) before the next scaling action', async () => {
@@ -181,7 +184,7 @@ describe('AutoScalingService', () => {
     await run(3, 3);
     expect(capacity.calls).toEqual([4]); // the 60 s cooldown is long over, but 3 instances are still starting
     await run(1, 3);
-    expect(capacity.calls).toEqual([4, 16]);
+    expect(capacity.calls).toEqual([4, 15]); // ceil(4 × 3 ÷ 0.8)
   });
 
   it('runs scheduled actions in their time zone and clamps the count into the new bounds', async () => {
@@ -222,7 +225,8 @@ describe('AutoScalingService', () => {
       'imagegen-sdxl-step-scale-out StepScaling',
       'imagegen-sdxl-step-scale-in StepScaling',
     ]);
-    expect(policies.body['ScalingPolicies'][3].StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'PercentChangeInCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.075, ScalingAdjustment: -60 }, {}, {}, { MetricIntervalUpperBound: -0.225, ScalingAdjustment: -90 }] });
+    expect(policies.body['ScalingPolicies'][3].StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'PercentChangeInCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.08, ScalingAdjustment: -40 }, {}, {}, {}, {}, { MetricIntervalUpperBound: -0.4, ScalingAdjustment: -90 }] });
+    expect(policies.body['ScalingPolicies'][2].StepScalingPolicyConfiguration).toMatchObject({ MetricAggregationType: 'Maximum', Cooldown: 480 });
     expect((await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 1, MaxCapacity: 2 })).status).toBe(200);
     expect(capacity.desired).toBe(2);
     const bad = await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 3, MaxCapacity: 2 });

@@ -1,0 +1,143 @@
+/**
+ * The simulator's Application Auto Scaling: each evaluation reads the alarms' datapoints and applies
+ * at most one policy — scale from zero, step scale-out, step scale-in, then target tracking — with
+ * AWS's cooldown semantics. The local autoscaler (local/autoscaling/) runs the same policies live.
+ */
+import { percentAdjustment } from '../autoscaling/step-scaling';
+import type { PolicySpec } from './policies';
+
+/** What the alarms see when they are evaluated. */
+export interface AlarmInputs {
+  readonly now: number;
+  readonly desired: number;
+  /** Instances starting: the endpoint is Updating and SageMaker rejects capacity changes. */
+  readonly updating: boolean;
+  /** The policy metric per period, oldest first; undefined = no data. */
+  readonly datapoints: readonly (number | undefined)[];
+  /** The scale-from-zero alarm's value per period. */
+  readonly fromZero: readonly number[];
+  /** Instances in service at the end of each period. */
+  readonly inService: readonly number[];
+  /** How many periods' datapoints have reached the alarms (a later period may have closed, not yet seen). */
+  readonly seen: number;
+}
+
+/** Sets the desired count (clamped by the caller) and returns the count it became. */
+export type SetDesired = (target: number, reason: string) => number;
+
+export class PolicyController {
+  private lastScaleOut = -Infinity;
+  private lastScaleIn = -Infinity;
+  // Step scaling's cooldown: a breach within it adds only what exceeds the scale-out that started it.
+  private fromZeroCooldown = { until: -Infinity, base: 0 };
+  private stepOutCooldown = { until: -Infinity, base: 0 };
+  private stepScaleInUntil = -Infinity;
+
+  constructor(private readonly policy: PolicySpec) {}
+
+  /** A scheduled action that raised the count starts target tracking's scale-out cooldown. */
+  scaledOut(now: number): void {
+    this.lastScaleOut = now;
+  }
+
+  evaluate(input: AlarmInputs, setDesired: SetDesired): void {
+    // SageMaker rejects capacity changes while the endpoint is Updating (instances starting), so a
+    // scaling activity holds further ones until it completes: no compounding on a stale metric.
+    if (input.updating) return;
+    if (this.scaleFromZero(input, setDesired)) return;
+    if (this.stepScaleOut(input, setDesired)) return;
+    if (this.stepScaleIn(input, setDesired)) return;
+    this.targetTracking(input, setDesired);
+  }
+
+  private scaleFromZero({ now, desired, fromZero, seen }: AlarmInputs, setDesired: SetDesired): boolean {
+    const sz = this.policy.scaleFromZero;
+    if (!sz || seen < sz.evaluationPeriods) return false;
+    const recent = fromZero.slice(seen - sz.evaluationPeriods, seen);
+    if (!recent.every((v) => v >= sz.threshold)) return false;
+    // MetricAggregationType Average over the breaching datapoints picks the step.
+    const value = mean(recent);
+    const step = stepFor(sz.steps, value - sz.threshold);
+    const base = now < this.fromZeroCooldown.until ? this.fromZeroCooldown.base : desired;
+    if (base + step.adjustment <= desired) return false;
+    const label = sz.metric === 'has-backlog-without-capacity' ? 'HasBacklogWithoutCapacity' : 'backlog without capacity';
+    const after = setDesired(base + step.adjustment, `${label} alarm ${fmtValue(value)} ≥ ${sz.threshold}, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints: step +${step.adjustment}`);
+    if (after === desired) return false;
+    this.lastScaleOut = now;
+    this.fromZeroCooldown = { until: now + sz.cooldownSeconds, base };
+    return true;
+  }
+
+  /** Within its cooldown a breach adds only what its step exceeds the one that started it. */
+  private stepScaleOut({ now, desired, datapoints, seen }: AlarmInputs, setDesired: SetDesired): boolean {
+    const so = this.policy.stepScaleOut;
+    if (!so || seen < so.evaluationPeriods) return false;
+    const recent = datapoints.slice(seen - so.evaluationPeriods, seen).map((v) => v ?? 0);
+    if (!recent.every((v) => v >= so.threshold)) return false;
+    const value = so.aggregation === 'Maximum' ? Math.max(...recent) : mean(recent);
+    let step = so.steps[0] as (typeof so.steps)[number];
+    for (const st of so.steps) if (value >= st.atLeast) step = st;
+    const base = now < this.stepOutCooldown.until ? this.stepOutCooldown.base : desired;
+    const target = base + percentAdjustment(base, step.percentChange);
+    if (target <= desired) return false;
+    const after = setDesired(target, `step scale-out: utilization ${fmtValue(value)} ≥ ${so.threshold}, ${so.evaluationPeriods}/${so.evaluationPeriods} datapoints: +${step.percentChange} %`);
+    if (after === desired) return false;
+    this.lastScaleOut = now;
+    this.stepOutCooldown = { until: now + so.cooldownSeconds, base };
+    return true;
+  }
+
+  private stepScaleIn({ now, desired, datapoints, inService, seen }: AlarmInputs, setDesired: SetDesired): boolean {
+    const si = this.policy.stepScaleIn;
+    if (!si || seen < si.evaluationPeriods || now < this.stepScaleInUntil) return false;
+    // The alarm reads FILL(utilization, 0): a missing datapoint counts as zero.
+    const recent = datapoints.slice(seen - si.evaluationPeriods, seen).map((v) => v ?? 0);
+    const instances = inService.slice(seen - si.evaluationPeriods, seen);
+    if (!recent.every((v) => v < si.threshold) || !instances.every((n) => n >= si.instancesAtLeast)) return false;
+    const value = mean(recent);
+    const step = si.steps.reduce((chosen, s) => (value < s.below ? s : chosen), si.steps[0] as (typeof si.steps)[number]);
+    const target = desired + percentAdjustment(desired, step.percentChange);
+    if (target >= desired) return false;
+    const after = setDesired(target, `step scale-in: utilization ${fmtValue(value)} < ${si.threshold}, ${si.evaluationPeriods}/${si.evaluationPeriods} datapoints: ${step.percentChange} %`);
+    if (after === desired) return false;
+    this.stepScaleInUntil = now + si.cooldownSeconds;
+    return true;
+  }
+
+  /** AWS's two alarms: N datapoints above the target scale out, M below 90 % of it scale in. */
+  private targetTracking({ now, desired, datapoints, seen }: AlarmInputs, setDesired: SetDesired): void {
+    const tt = this.policy.targetTracking;
+    if (!tt) return;
+    const latest = datapoints[seen - 1];
+    const high = datapoints.slice(Math.max(0, seen - tt.scaleOutDatapoints), seen);
+    if (latest !== undefined && high.length === tt.scaleOutDatapoints && high.every((v) => v !== undefined && v > tt.targetValue)) {
+      const target = Math.ceil((desired * latest) / tt.targetValue);
+      if (target > desired && now >= this.lastScaleOut + tt.scaleOutCooldownSeconds) {
+        if (setDesired(target, `${tt.metric} ${latest.toFixed(2)} > ${tt.targetValue} for ${tt.scaleOutDatapoints} datapoints`) !== desired) this.lastScaleOut = now;
+      }
+      return;
+    }
+    const low = datapoints.slice(Math.max(0, seen - tt.scaleInDatapoints), seen);
+    const threshold = 0.9 * tt.targetValue;
+    if (tt.disableScaleIn || latest === undefined || low.length < tt.scaleInDatapoints || !low.every((v) => v !== undefined && v < threshold)) return;
+    const target = Math.ceil((desired * latest) / tt.targetValue);
+    if (target < desired && now >= this.lastScaleIn + tt.scaleInCooldownSeconds && now >= this.lastScaleOut + tt.scaleOutCooldownSeconds) {
+      if (setDesired(target, `${tt.metric} ${latest.toFixed(2)} < ${threshold.toFixed(3)} for ${tt.scaleInDatapoints} datapoints`) !== desired) this.lastScaleIn = now;
+    }
+  }
+}
+
+/** The step whose interval [lowerBound, next lowerBound) holds `aboveThreshold`. */
+export function stepFor<S extends { readonly lowerBound: number }>(steps: readonly S[], aboveThreshold: number): S {
+  let chosen = steps[0] as S;
+  for (const step of steps) if (aboveThreshold >= step.lowerBound) chosen = step;
+  return chosen;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function fmtValue(value: number): string {
+  return Number(value.toFixed(2)).toString();
+}
