@@ -57,7 +57,7 @@ export function goalMisses(imagegen: Row, seed: Row, backlog: Row): string[] {
   return misses;
 }
 
-function row(trace: string, r: SimulationResult): Row {
+export function row(trace: string, r: SimulationResult): Row {
   return {
     trace,
     policy: r.policy,
