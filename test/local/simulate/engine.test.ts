@@ -158,7 +158,7 @@ describe('simulate', () => {
     const backlogged = (r: typeof seed) => r.periods.find((p) => p.start === 240)!;
     expect(backlogged(seed).backlog).toBeGreaterThan(1000);
     expect(backlogged(seed).metric).toBe(0); // no arrivals in that minute
-    // A fifth of a > 1000 backlog a minute (300 s drain) against one instance's ≈ 74 images a minute,
+    // A third of a > 1000 backlog a minute (180 s drain) against one instance's ≈ 74 images a minute,
     // published three minutes later (the minute lands 120 s after it closes).
     expect(ours.periods.find((p) => p.start === 240 + 180)!.metric).toBeGreaterThan(3);
   });
