@@ -57,7 +57,7 @@ async function main(sections: readonly string[]): Promise<void> {
     results.scaling = await benchScaling(join(RESULTS, 'charts'));
   }
   if (want('scaling-live')) {
-    process.stderr.write('bench: simulator vs the live local autoscaler, one short trace in real time (≈ 13 min)…\n');
+    process.stderr.write('bench: simulator vs the live local autoscaler, one short trace in real time (≈ 14 min)…\n');
     results.scalingLive = await benchScalingLive();
   }
   await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -31,10 +31,10 @@ function withTarget(p: PolicySpec, target: number, drainSeconds: number): Policy
 /** Each candidate is named by what it changes from the deployed policy. */
 export const CANDIDATES: Record<string, Candidate> = {
   deployed: (p) => p,
-  'target 0.75': (p) => withScaleIn(withStepOut(withTarget(p, 0.75, 300), 0.75, 3, 2, 'Maximum'), 0.75, [6, 5, 4, 3, 2, 1]),
-  'target 0.7': (p) => withScaleIn(withStepOut(withTarget(p, 0.7, 300), 0.7, 3, 2, 'Maximum'), 0.7, [6, 5, 4, 3, 2, 1]),
-  'target 0.85': (p) => withScaleIn(withStepOut(withTarget(p, 0.85, 300), 0.85, 3, 2, 'Maximum'), 0.85, [6, 5, 4, 3, 2, 1]),
-  'drain 180': (p) => withTarget(p, p.targetTracking!.targetValue, 180),
+  'target 0.75': (p) => withScaleIn(withStepOut(withTarget(p, 0.75, p.targetTracking!.drainSeconds ?? 180), 0.75, 3, 2, 'Maximum'), 0.75, [6, 5, 4, 3, 2, 1]),
+  'target 0.7': (p) => withScaleIn(withStepOut(withTarget(p, 0.7, p.targetTracking!.drainSeconds ?? 180), 0.7, 3, 2, 'Maximum'), 0.7, [6, 5, 4, 3, 2, 1]),
+  'target 0.85': (p) => withScaleIn(withStepOut(withTarget(p, 0.85, p.targetTracking!.drainSeconds ?? 180), 0.85, 3, 2, 'Maximum'), 0.85, [6, 5, 4, 3, 2, 1]),
+  'drain 300': (p) => withTarget(p, p.targetTracking!.targetValue, 300),
   'drain 600': (p) => withTarget(p, p.targetTracking!.targetValue, 600),
   'step out 1 datapoint': (p) => withStepOut(p, p.targetTracking!.targetValue, 3, 1, 'Maximum'),
   'step out from 2×': (p) => withStepOut(p, p.targetTracking!.targetValue, 2, 2, 'Maximum', [2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384]),
