@@ -57,7 +57,7 @@ async function main(sections: readonly string[]): Promise<void> {
     results.scaling = await benchScaling(join(RESULTS, 'charts'));
   }
   if (want('scaling-live')) {
-    process.stderr.write('bench: simulator vs the live local autoscaler, one short trace in real time (≈ 13 min)…\n');
+    process.stderr.write('bench: simulator vs the live local autoscaler, one short trace in real time (≈ 14 min)…\n');
     results.scalingLive = await benchScalingLive();
   }
   await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -114,7 +114,7 @@ function markdown(r: Results): string {
     lines.push(
       '## Simulator ⇔ live local autoscaler',
       '',
-      `Trace ${l.trace}; stand-in ${p['inferenceSeconds']} s per image, ${p['concurrencyPerInstance']} per instance, ${p['startupSeconds']} s start-up, ${p['initialInstances']} → max ${p['maxInstances']} instances; billed over ${p['liveSeconds']} s.`,
+      `Trace ${l.trace}; stand-in ${p['inferenceSeconds']} s per image, ${p['concurrencyPerInstance']} per instance, ${p['startupSeconds']} s start-up, ${p['initialInstances']} → max ${p['maxInstances']} instances; SageMaker metrics readable ${p['metricsLagSeconds']} s after their minute, the autoscaler and publisher ${p['evaluationOffsetSeconds']} s into each minute; billed over ${p['liveSeconds']} s.`,
       '',
       '| | requests | completed | instance-minutes | p95 (s) | peak |',
       '|---|---:|---:|---:|---:|---:|',
@@ -122,7 +122,7 @@ function markdown(r: Results): string {
       `| simulated | ${l.simulated.requests} | ${l.simulated.completed} | ${l.simulated.instanceMinutes} | ${l.simulated.p95S?.toFixed(1) ?? 'n/a'} | ${l.simulated.peak} |`,
       `| live ÷ simulated | | | ${l.instanceMinutesRatio} | ${l.p95Ratio ?? 'n/a'} | |`,
       '',
-      `Live publisher inputs over the run: ${l.liveInputs.arrivalsDatapoints} datapoints of ImageGen CacheMisses (its arrivals), ${l.liveInputs.backlogDatapoints} of ApproximateBacklogSize, UtilizationRate at most ${l.liveInputs.utilizationMax ?? 'n/a'}.`,
+      `Live publisher inputs over the run: ${l.liveInputs.arrivalsDatapoints} datapoints of ImageGen InferencesStarted (its arrivals), ${l.liveInputs.backlogDatapoints} of ApproximateBacklogSize; UtilizationRate at most ${l.liveInputs.utilizationMax ?? 'n/a'} live, ${l.liveInputs.simulatedUtilizationMax ?? 'n/a'} simulated.`,
       '',
       `Goal: ${l.goal}. Live decisions: ${l.live.decisions.map((d) => d.replace(/^autoscaling: /, '')).join('; ') || 'none'}. Simulated: ${l.simulated.decisions.join('; ') || 'none'}.`,
       '',

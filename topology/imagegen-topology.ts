@@ -84,8 +84,9 @@ export const defaultConfig: ImagegenConfig = {
   utilizationTarget: 0.8,
   scaleOutCooldownSeconds: 60,
   scaleInCooldownSeconds: 120,
-  // As long as an instance takes to start: capacity asked for a backlog cannot arrive sooner.
-  drainSeconds: 300,
+  // Chosen on the tuning traces (docs/scaling.md): shorter than a start-up, since the signal is
+  // already minutes old when it is read; 300 s under-sized spikes, 60 s over-sized office bursts.
+  drainSeconds: 180,
   instanceStartupSeconds: 300,
 };
 

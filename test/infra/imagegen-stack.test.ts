@@ -469,7 +469,7 @@ describe('auto scaling', () => {
     });
     expect(alarm.Properties!.Metrics).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Expression: 'IF(FILL(instances, 0) >= 2, FILL(utilization, 0), 0.48)', ReturnData: true }),
+        expect.objectContaining({ Expression: 'IF(FILL(instances, REPEAT) >= 2, FILL(utilization, 0), 0.48)', ReturnData: true }),
         expect.objectContaining({ Id: 'utilization', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ Namespace: 'ImageGen', MetricName: 'UtilizationRate' }), Stat: 'Average' }) }),
         expect.objectContaining({ Id: 'instances', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ MetricName: 'CPUUtilization' }), Stat: 'SampleCount' }) }),
       ]),
