@@ -68,7 +68,7 @@ describe('local scaling loop', () => {
 
   const capacity = () => cloud.services.sagemaker.getCapacity(ENDPOINT, 'AllTraffic');
 
-  it('publishes UtilizationRate every minute, zeros included, stamped with the scheduled minute', async () => {
+  it('publishes UtilizationRate every minute, zeros included, from the scheduled function', async () => {
     for (let i = 0; i < 3; i++) await minute();
 
     // One explicit 0 per scheduled minute, at exactly that minute: nothing from the wall clock.
