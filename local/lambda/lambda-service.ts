@@ -233,6 +233,8 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
       memoryMb: config.memoryMb,
       initRequestId,
       onLine: (line, _stream, requestId) => this.functionLine(config.name, requestId, line, true),
+      // On a test's manual clock, the functions' time (EMF timestamps, TTLs, timings) is that clock's too.
+      ...(this.clock === systemClock ? {} : { now: () => this.clock.now() }),
     });
   }
 
