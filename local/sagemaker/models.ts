@@ -34,6 +34,8 @@ export interface Instance {
 }
 
 export interface Invocation {
+  /** The name of its output objects, chosen when it was accepted: the key it is kept under. */
+  readonly id: string;
   readonly request: AsyncInvokeRequest;
   readonly inferenceId: string;
   readonly receivedAt: number;
@@ -144,9 +146,11 @@ export class AsyncEndpoint {
     this.pump();
   }
 
+  /** Queues a request; its RequestTTLSeconds count from when it was received (before a restart, too). */
   enqueue(invocation: Invocation): void {
     this.queue.push(invocation);
-    invocation.cancelTtl = this.clock.schedule(invocation.request.requestTtlSeconds * 1000, () => {
+    const ttlLeft = invocation.receivedAt + invocation.request.requestTtlSeconds * 1000 - this.clock.now();
+    invocation.cancelTtl = this.clock.schedule(ttlLeft, () => {
       const index = this.queue.indexOf(invocation);
       if (index < 0) return;
       this.queue.splice(index, 1);

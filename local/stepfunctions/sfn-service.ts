@@ -10,12 +10,13 @@
 import type { Partition } from '../arns';
 import type { Clock } from '../clock';
 import type { ServiceHandler } from '../edge/types';
+import { LocalDatabase } from '../shared/database';
 import type { EventBusPort, LambdaPort, StepFunctionsPort } from '../ports';
 import { compileStateMachine } from './asl-runtime';
 import { Executor } from './executor';
-import { snapshot, stateMachineArn, type ExecutionSnapshot, type StateMachine } from './models';
+import { snapshot, stateMachineArn, type ExecutionRecord, type ExecutionSnapshot, type StateMachine } from './models';
 import { StepFunctionsProvider } from './provider';
-import { FileExecutionStore, type ExecutionStore } from './store';
+import { SqliteExecutionStore, type ExecutionStore } from './store';
 import { parseTaskResource } from './task-resources';
 
 export type { ExecutionSnapshot } from './models';
@@ -31,8 +32,8 @@ export interface StepFunctionsServiceOptions {
   readonly region: string;
   readonly account: string;
   readonly clock: Clock;
-  /** Executions persist under `<dataDir>/stepfunctions/`; in memory only when absent. */
-  readonly dataDir?: string;
+  /** Where executions are kept. @default a private in-memory database */
+  readonly database?: LocalDatabase;
   readonly stateMachines: readonly StateMachineConfig[];
   readonly lambda: LambdaPort;
   readonly events: EventBusPort;
@@ -45,6 +46,8 @@ export class StepFunctionsService implements StepFunctionsPort {
   private readonly executor: Executor;
   private readonly provider: StepFunctionsProvider;
   private started = false;
+  /** Executions the previous process left RUNNING. */
+  private readonly resumable: readonly ExecutionRecord[];
 
   constructor(options: StepFunctionsServiceOptions) {
     const partition: Partition = { region: options.region, account: options.account };
@@ -60,7 +63,8 @@ export class StepFunctionsService implements StepFunctionsPort {
       const arn = stateMachineArn(config.name, partition);
       machines.set(arn, { name: config.name, arn, definition: config.definition, compiled, creationDate: now });
     }
-    this.store = new FileExecutionStore(options.dataDir);
+    this.store = new SqliteExecutionStore(options.database ?? LocalDatabase.open(undefined));
+    this.resumable = this.store.running();
     this.executor = new Executor({
       partition,
       clock: options.clock,
@@ -78,13 +82,12 @@ export class StepFunctionsService implements StepFunctionsPort {
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const record of [...this.store.all()]) if (record.status === 'RUNNING') this.executor.resume(record);
+    for (const record of this.resumable) this.executor.resume(record);
   }
 
-  /** Stops interpreting (RUNNING executions stay RUNNING on disk, to resume) and flushes state. */
-  async close(): Promise<void> {
+  /** Stops interpreting; RUNNING executions stay RUNNING in the store, to resume. */
+  close(): void {
     this.executor.close();
-    await this.store.flush();
   }
 
   async startExecution(input: { stateMachineArn: string; input: string; name?: string }): Promise<{ executionArn: string }> {
