@@ -31,6 +31,8 @@ export interface DispatcherDeps {
   readonly log: (line: string) => void;
 }
 
+const RESUME_BATCH = 25;
+
 class UnsupportedTargetError extends Error {
   override readonly name = 'UnsupportedTargetError';
 }
@@ -89,11 +91,18 @@ export class Dispatcher {
   resume(pending: readonly PendingDelivery[], replays: readonly Replay[]): void {
     const { clock, log } = this.deps;
     if (pending.length > 0) log(`events: resuming ${pending.length} pending deliver${pending.length === 1 ? 'y' : 'ies'}`);
+    const due: Delivery[] = [];
     for (const { delivery, dueAt } of pending) {
       const wait = dueAt === undefined ? 0 : dueAt - clock.now();
-      if (wait <= 0) this.launch(delivery);
+      if (wait <= 0) due.push(delivery);
       else this.retryAt(delivery, wait);
     }
+    // A batch per turn of the event loop: a large backlog never keeps the edge from answering.
+    const launchBatch = (): void => {
+      for (const delivery of due.splice(0, RESUME_BATCH)) this.launch(delivery);
+      if (due.length > 0 && !this.closed) setImmediate(launchBatch);
+    };
+    launchBatch();
     for (const replay of replays) setImmediate(() => this.replay(replay));
   }
 

@@ -21,6 +21,8 @@ import { parseTaskResource } from './task-resources';
 
 export type { ExecutionSnapshot } from './models';
 
+const RESUME_BATCH = 25;
+
 export interface StateMachineConfig {
   readonly name: string;
   /** ASL JSON with placeholders already substituted. */
@@ -78,11 +80,19 @@ export class StepFunctionsService implements StepFunctionsPort {
     this.handler = this.provider.handler;
   }
 
-  /** Resumes executions that were RUNNING when the previous process stopped. */
+  /**
+   * Resumes executions that were RUNNING when the previous process stopped, a batch per turn of the
+   * event loop, so a large backlog never keeps the edge from answering.
+   */
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const record of this.resumable) this.executor.resume(record);
+    const queue = [...this.resumable];
+    const resumeBatch = (): void => {
+      for (const record of queue.splice(0, RESUME_BATCH)) this.executor.resume(record);
+      if (queue.length > 0) setImmediate(resumeBatch);
+    };
+    resumeBatch();
   }
 
   /** Stops interpreting; RUNNING executions stay RUNNING in the store, to resume. */
