@@ -109,7 +109,7 @@ export async function runCrashBurst(options: CrashBurstOptions): Promise<CrashBu
   const log = options.log ?? (() => undefined);
   const { requests, distinctImages } = burst(options.requests, Date.now().toString(36));
   const port = await freePort();
-  const server = new ServeProcess(port, options.dataDir, options.inferenceMs);
+  const server = new ServeProcess(port, options.dataDir, ['--inference-ms', String(options.inferenceMs), '--startup-seconds', '0']);
   const url = `http://127.0.0.1:${port}`;
   const config = { endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 };
   const events = new EventBridgeClient(config);
@@ -309,9 +309,10 @@ export class ServeProcess {
   generation = 0;
 
   constructor(
-    private readonly port: number,
+    readonly port: number,
     private readonly dataDir: string,
-    private readonly inferenceMs: number,
+    /** Options for each start, e.g. the stand-in model's time. */
+    public args: readonly string[] = [],
   ) {}
 
   /** Resolves once the process is up (at once, or after the restart under way). */
@@ -325,8 +326,7 @@ export class ServeProcess {
   }
 
   async start(): Promise<void> {
-    const args = ['--import', 'tsx', join(ROOT, 'local/cli/main.ts'), 'serve', '--port', String(this.port), '--data-dir', this.dataDir];
-    args.push('--inference-ms', String(this.inferenceMs), '--startup-seconds', '0');
+    const args = ['--import', 'tsx', join(ROOT, 'local/cli/main.ts'), 'serve', '--port', String(this.port), '--data-dir', this.dataDir, ...this.args];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
     this.child = child;
     this.output = '';
@@ -367,7 +367,9 @@ export class ServeProcess {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGINT');
-    await Promise.race([exited, sleep(15_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+    clearTimeout(timer);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exited;
@@ -379,7 +381,7 @@ export class ServeProcess {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
