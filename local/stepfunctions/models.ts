@@ -86,7 +86,7 @@ export function roleArn(account: string, machineName: string): string {
   return `arn:aws:iam::${account}:role/service-role/StepFunctions-${machineName}-role`;
 }
 
-export function newExecution(machine: StateMachine, name: string, input: string, now: number, { region, account }: Partition): ExecutionRecord {
+export function newExecution(machine: Pick<StateMachine, 'name' | 'arn'>, name: string, input: string, now: number, { region, account }: Partition): ExecutionRecord {
   return {
     executionArn: `arn:aws:states:${region}:${account}:execution:${machine.name}:${name}`,
     stateMachineArn: machine.arn,
