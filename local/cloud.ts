@@ -236,6 +236,8 @@ export class LocalCloud {
       region: partition.region,
       log,
       localRoutes: [consoleRoute({ endpoint: url, region: partition.region, target: consoleTarget(topology, partition), log })],
+      // Nothing is acknowledged before it is committed.
+      beforeAnswer: () => database.flush(),
       ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     });
     await edge.listen();

@@ -9,6 +9,13 @@
  *   last commits (never corrupting the file).
  * - `FULL`: the write-ahead log is synced at every commit, so commits survive those too; slower.
  *
+ * Commits are grouped: the writes of one turn of the event loop go into one transaction, committed
+ * at the end of that turn (`flush`), and the edge flushes before it sends any answer. So nothing is
+ * acknowledged outside the process before it is on disk, a crash loses at most the unacknowledged
+ * writes of the turn under way (all of them, never a part), and a burst of writes pays for one
+ * commit instead of one each. `transaction` still makes an operation all-or-nothing within the
+ * group (a savepoint).
+ *
  * One process at a time: the file is locked exclusively while open, and a second local cloud on the
  * same data directory fails at start with `DataDirectoryInUseError` instead of resuming the same
  * work twice.
@@ -30,7 +37,9 @@ export type SqlValue = null | number | bigint | string | Uint8Array;
 
 export class LocalDatabase {
   private readonly statements = new Map<string, StatementSync>();
-  /** Open transaction levels: 0 outside, 1 in the outermost, more in nested savepoints. */
+  /** Whether the group transaction of this turn is open. */
+  private grouped = false;
+  /** Open operation levels inside the group: 0 outside `transaction`. */
   private depth = 0;
   private afterCommitQueue: (() => void)[] = [];
 
@@ -80,7 +89,9 @@ export class LocalDatabase {
     return statement;
   }
 
+  /** A write: part of this turn's group, committed by `flush`. */
   run(sql: string, ...params: SqlValue[]): void {
+    this.group();
     this.statement(sql).run(...params);
   }
 
@@ -93,26 +104,26 @@ export class LocalDatabase {
   }
 
   /**
-   * Runs `fn` in one transaction: committed when it returns, rolled back when it throws. Called
-   * inside another transaction it becomes a savepoint of it and commits with the outermost, so an
-   * operation made of several stores' writes (an SNS fan-out) is still one commit.
+   * Runs `fn` as one operation: all of its writes or, when it throws, none of them. Nested calls
+   * nest (an SNS fan-out is one operation made of several stores' writes).
    */
   transaction<T>(fn: () => T): T {
+    this.group();
     const level = this.depth;
     const queued = this.afterCommitQueue.length;
-    this.db.exec(level === 0 ? 'BEGIN' : `SAVEPOINT s${level}`);
+    this.db.exec(`SAVEPOINT s${level}`);
     this.depth = level + 1;
     let result: T;
     try {
       result = fn();
     } catch (error) {
       this.depth = level;
-      this.db.exec(level === 0 ? 'ROLLBACK' : `ROLLBACK TO s${level}; RELEASE s${level}`);
+      this.db.exec(`ROLLBACK TO s${level}; RELEASE s${level}`);
       this.afterCommitQueue.length = queued;
       throw error;
     }
     this.depth = level;
-    this.db.exec(level === 0 ? 'COMMIT' : `RELEASE s${level}`);
+    this.db.exec(`RELEASE s${level}`);
     if (level === 0) {
       const due = this.afterCommitQueue;
       this.afterCommitQueue = [];
@@ -121,17 +132,34 @@ export class LocalDatabase {
     return result;
   }
 
-  /** Runs `work` once the enclosing transaction has committed (at once outside one); never if it rolls back. */
+  /** Runs `work` once the enclosing operation has succeeded (at once outside one); never if it is rolled back. */
   afterCommit(work: () => void): void {
     if (this.depth === 0) work();
     else this.afterCommitQueue.push(work);
   }
 
-  /** Closes the file (a clean shutdown checkpoints the write-ahead log into it). Safe to call twice. */
+  /** Commits this turn's writes. The edge calls it before every answer; it also runs at the end of each turn. */
+  flush(): void {
+    if (!this.grouped) return;
+    this.grouped = false;
+    this.db.exec('COMMIT');
+  }
+
+  /** Commits and closes the file (a clean shutdown checkpoints the write-ahead log into it). Safe to call twice. */
   close(): void {
     if (!this.db.isOpen) return;
+    this.flush();
     this.statements.clear();
     this.db.close();
+  }
+
+  private group(): void {
+    if (this.grouped) return;
+    this.db.exec('BEGIN');
+    this.grouped = true;
+    setImmediate(() => {
+      if (this.db.isOpen) this.flush();
+    });
   }
 }
 

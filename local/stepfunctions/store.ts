@@ -48,13 +48,18 @@ interface SummaryRow {
   redrive_date: number | null;
 }
 
+interface RecordRow {
+  input: string;
+  record: string;
+}
+
 const SUMMARY_COLUMNS = 'arn, machine, name, status, start_date, stop_date, redrive_count, redrive_date';
 
 export class SqliteExecutionStore implements ExecutionStore {
   /** RUNNING executions, by ARN. */
   private readonly live = new Map<string, ExecutionRecord>();
-  /** How many of a record's history events are already in `sfn_history`. */
-  private readonly savedEvents = new WeakMap<ExecutionRecord, number>();
+  /** What of a record is already in the database: its row as written last, and how many history events. */
+  private readonly saved = new WeakMap<ExecutionRecord, { row: string; events: number }>();
 
   constructor(private readonly db: LocalDatabase) {
     db.exec(`
@@ -67,19 +72,16 @@ export class SqliteExecutionStore implements ExecutionStore {
         stop_date INTEGER,
         redrive_count INTEGER NOT NULL,
         redrive_date INTEGER,
+        input TEXT NOT NULL,
         record TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS sfn_executions_newest ON sfn_executions (machine, start_date DESC, name DESC);
       CREATE INDEX IF NOT EXISTS sfn_executions_by_status ON sfn_executions (machine, status, start_date DESC, name DESC);
-      CREATE TABLE IF NOT EXISTS sfn_history (
-        arn TEXT NOT NULL,
-        id INTEGER NOT NULL,
-        event TEXT NOT NULL,
-        PRIMARY KEY (arn, id)
-      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS sfn_history (arn TEXT NOT NULL, id INTEGER NOT NULL, event TEXT NOT NULL);
+      CREATE UNIQUE INDEX IF NOT EXISTS sfn_history_by_execution ON sfn_history (arn, id);
     `);
-    for (const { record } of db.all<{ record: string }>("SELECT record FROM sfn_executions WHERE status = 'RUNNING'")) {
-      const loaded = this.withHistory(record);
+    for (const row of db.all<RecordRow>("SELECT input, record FROM sfn_executions WHERE status = 'RUNNING'")) {
+      const loaded = this.withHistory(row);
       this.live.set(loaded.executionArn, loaded);
     }
   }
@@ -87,8 +89,8 @@ export class SqliteExecutionStore implements ExecutionStore {
   get(executionArn: string): ExecutionRecord | undefined {
     const live = this.live.get(executionArn);
     if (live) return live;
-    const row = this.db.get<{ record: string }>('SELECT record FROM sfn_executions WHERE arn = ?', executionArn);
-    return row && this.withHistory(row.record);
+    const row = this.db.get<RecordRow>('SELECT input, record FROM sfn_executions WHERE arn = ?', executionArn);
+    return row && this.withHistory(row);
   }
 
   running(): readonly ExecutionRecord[] {
@@ -110,37 +112,50 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   save(record: ExecutionRecord): void {
-    const saved = this.savedEvents.get(record) ?? 0;
-    const { history, ...rest } = record;
+    const saved = this.saved.get(record);
+    const { history, input, ...rest } = record;
+    // The row is written when something in it changed, not at every history event.
+    const row = JSON.stringify(rest);
     this.db.transaction(() => {
-      this.db.run(
-        `INSERT INTO sfn_executions (${SUMMARY_COLUMNS}, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (arn) DO UPDATE SET status = excluded.status, stop_date = excluded.stop_date, redrive_count = excluded.redrive_count,
-           redrive_date = excluded.redrive_date, record = excluded.record`,
-        record.executionArn,
-        record.stateMachineArn,
-        record.name,
-        record.status,
-        record.startDate,
-        record.stopDate ?? null,
-        record.redriveCount,
-        record.redriveDate ?? null,
-        JSON.stringify(rest),
-      );
-      for (const event of history.slice(saved)) this.db.run('INSERT INTO sfn_history (arn, id, event) VALUES (?, ?, ?)', record.executionArn, event.id, JSON.stringify(event));
+      if (!saved) {
+        this.db.run(
+          `INSERT INTO sfn_executions (${SUMMARY_COLUMNS}, input, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          record.executionArn,
+          record.stateMachineArn,
+          record.name,
+          record.status,
+          record.startDate,
+          record.stopDate ?? null,
+          record.redriveCount,
+          record.redriveDate ?? null,
+          input,
+          row,
+        );
+      } else if (saved.row !== row) {
+        this.db.run(
+          'UPDATE sfn_executions SET status = ?, stop_date = ?, redrive_count = ?, redrive_date = ?, record = ? WHERE arn = ?',
+          record.status,
+          record.stopDate ?? null,
+          record.redriveCount,
+          record.redriveDate ?? null,
+          row,
+          record.executionArn,
+        );
+      }
+      for (const event of history.slice(saved?.events ?? 0)) this.db.run('INSERT INTO sfn_history (arn, id, event) VALUES (?, ?, ?)', record.executionArn, event.id, JSON.stringify(event));
     });
-    this.savedEvents.set(record, history.length);
+    this.saved.set(record, { row, events: history.length });
     if (record.status === 'RUNNING') this.live.set(record.executionArn, record);
     else this.live.delete(record.executionArn);
   }
 
-  private withHistory(text: string): ExecutionRecord {
-    const record = JSON.parse(text) as Omit<ExecutionRecord, 'history'>;
+  private withHistory(row: RecordRow): ExecutionRecord {
+    const record = JSON.parse(row.record) as Omit<ExecutionRecord, 'history' | 'input'>;
     const history = this.db
       .all<{ event: string }>('SELECT event FROM sfn_history WHERE arn = ? ORDER BY id', record.executionArn)
-      .map((row) => JSON.parse(row.event) as HistoryEvent);
-    const full: ExecutionRecord = { ...record, history };
-    this.savedEvents.set(full, history.length);
+      .map((event) => JSON.parse(event.event) as HistoryEvent);
+    const full: ExecutionRecord = { ...record, input: row.input, history };
+    this.saved.set(full, { row: row.record, events: history.length });
     return full;
   }
 }
