@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointAsyncCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
 import { ARRIVALS_METRIC, callbackTimeoutSeconds } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
 import type { ResolveConfig } from '../shared/config';
-import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey } from '../shared/coordination';
+import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey, type InferenceItem, type LeaseItem } from '../shared/coordination';
 import { InvalidRequestError, classify } from '../shared/errors';
 import { imageRef } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
@@ -103,12 +103,19 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
   }
   metrics.addMetric('CacheMisses', MetricUnit.Count, 1);
 
-  const inferenceId = (deps.newId ?? randomUUID)();
-  const won = await takeLease(cacheKey, inferenceId, nowMs, deps);
+  let inferenceId = (deps.newId ?? randomUUID)();
+  const won = await takeLease(cacheKey, inferenceId, nowMs, input.executionArn, deps);
   if (!won) {
-    deps.logger.info('joined in-flight inference', { requestId: request.requestId, cacheKey });
-    metrics.addMetric('InferencesJoined', MetricUnit.Count, 1);
-    return { outcome: 'joined', cacheKey };
+    const unstarted = await ownUnstartedInference(cacheKey, input.executionArn, deps);
+    if (unstarted === undefined) {
+      deps.logger.info('joined in-flight inference', { requestId: request.requestId, cacheKey });
+      metrics.addMetric('InferencesJoined', MetricUnit.Count, 1);
+      return { outcome: 'joined', cacheKey };
+    }
+    // This execution took the lease in an attempt that ended before the endpoint confirmed the
+    // inference (the process running it died): start it now, under the same InferenceId.
+    deps.logger.info('starting the inference an earlier attempt left unconfirmed', { requestId: request.requestId, cacheKey, inferenceId: unstarted });
+    inferenceId = unstarted;
   }
   try {
     await startInference(request, cacheKey, inferenceId, nowMs, deps);
@@ -200,18 +207,19 @@ async function serveFromCache(
 }
 
 /** Takes the image's lease if it is absent, expired or failed; false when another inference owns it. */
-async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<boolean> {
+async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, executionArn: string, deps: ResolveDeps): Promise<boolean> {
   const nowS = Math.floor(nowMs / 1000);
   try {
     await deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: leaseKey(cacheKey),
-        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, attempt = if_not_exists(attempt, :zero) + :one',
+        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, executionArn = :exec, attempt = if_not_exists(attempt, :zero) + :one',
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #status = :failed',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':id': inferenceId,
+          ':exec': executionArn,
           ':inflight': 'inflight',
           ':failed': 'failed',
           ':now': nowS,
@@ -226,6 +234,19 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
     if (isConditionFailure(error)) return false;
     throw classify(error, 'taking the image lease failed');
   }
+}
+
+/**
+ * The InferenceId of a lease this execution took in an earlier attempt whose inference the endpoint
+ * never confirmed; undefined when the lease is another execution's, or its inference was accepted.
+ * An execution runs one attempt of a state at a time, so an earlier attempt of its own has ended.
+ */
+async function ownUnstartedInference(cacheKey: string, executionArn: string, deps: ResolveDeps): Promise<string | undefined> {
+  const { ddb, config } = deps;
+  const lease = (await ddb.send(new GetCommand({ TableName: config.tableName, Key: leaseKey(cacheKey), ConsistentRead: true })))?.Item as LeaseItem | undefined;
+  if (lease?.executionArn !== executionArn || lease.status !== 'inflight') return undefined;
+  const inference = (await ddb.send(new GetCommand({ TableName: config.tableName, Key: inferenceKey(lease.inferenceId), ConsistentRead: true })))?.Item as InferenceItem | undefined;
+  return inference?.outputLocation ? undefined : lease.inferenceId;
 }
 
 async function startInference(request: NormalizedRequest, cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<void> {

@@ -19,6 +19,8 @@ export interface LeaseItem {
   readonly inferenceId: string;
   readonly attempt: number;
   readonly status: LeaseStatus;
+  /** The execution whose Resolve took the lease: a later attempt of the same execution may start its inference again. */
+  readonly executionArn?: string;
   /** Epoch seconds (the table's TTL attribute); past it the lease may be taken over. */
   readonly expiresAt: number;
 }
