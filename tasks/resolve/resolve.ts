@@ -4,15 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InvokeEndpointAsyncCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
-import { ARRIVALS_METRIC, callbackTimeoutSeconds } from '../../topology/imagegen-topology';
+import { callbackTimeoutSeconds } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
+import { deleteDue, invokeAttempt, recordAttempt } from '../shared/attempts';
 import type { ResolveConfig } from '../shared/config';
-import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey } from '../shared/coordination';
+import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, isConditionFailure, leaseKey, waiterKey, type InferenceItem } from '../shared/coordination';
 import { InvalidRequestError, classify } from '../shared/errors';
 import { imageRef } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
@@ -110,18 +111,19 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     metrics.addMetric('InferencesJoined', MetricUnit.Count, 1);
     return { outcome: 'joined', cacheKey };
   }
+  let attempt: InferenceItem | undefined;
   try {
-    await startInference(request, cacheKey, inferenceId, nowMs, deps);
+    attempt = await recordAttempt({ inferenceId, cacheKey, attempt: 1, modelInput: JSON.stringify(modelInput(request)), startedAt: nowMs }, deps);
+    await invokeAttempt(attempt, deps);
   } catch (error) {
     // Release the lease so the next attempt (Retry, or another request) can start over.
     await failLease(deps.ddb, config.tableName, cacheKey, inferenceId, deps.clock.now()).catch((e: unknown) =>
       deps.logger.warn('could not release lease', { cacheKey, error: String(e) }),
     );
+    // Nothing for the reconciler to settle: the workflow retries or reports this failure itself.
+    if (attempt) await deleteDue(attempt, deps).catch((e: unknown) => deps.logger.warn('could not remove the attempt from the index', { inferenceId, error: String(e) }));
     throw classify(error, 'starting the inference failed');
   }
-  // The endpoint accepted one more inference: the arrivals the utilization metric counts.
-  deps.scalingMetrics.addDimension('EndpointName', config.endpointName);
-  deps.scalingMetrics.addMetric(ARRIVALS_METRIC, MetricUnit.Count, 1);
   deps.logger.info('started inference', { requestId: request.requestId, cacheKey, inferenceId });
   return { outcome: 'started', cacheKey, inferenceId };
 }
@@ -207,7 +209,8 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: leaseKey(cacheKey),
-        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, attempt = if_not_exists(attempt, :zero) + :one',
+        // A new series of attempts: its retries are counted from this one.
+        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, attempt = :one',
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #status = :failed',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -216,7 +219,6 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
           ':failed': 'failed',
           ':now': nowS,
           ':exp': nowS + deps.config.requestTtlSeconds + deps.config.invocationTimeoutSeconds + LEASE_SLACK_SECONDS,
-          ':zero': 0,
           ':one': 1,
         },
       }),
@@ -226,34 +228,4 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
     if (isConditionFailure(error)) return false;
     throw classify(error, 'taking the image lease failed');
   }
-}
-
-async function startInference(request: NormalizedRequest, cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<void> {
-  const { config } = deps;
-  const expiresAt = Math.ceil(nowMs / 1000) + callbackTimeoutSeconds(config) + LEASE_SLACK_SECONDS;
-  // Written before the call: the notification may arrive before InvokeEndpointAsync returns.
-  await deps.ddb.send(
-    new PutCommand({ TableName: config.tableName, Item: { ...inferenceKey(inferenceId), cacheKey, startedAt: nowMs, expiresAt } }),
-  );
-  const out = await deps.sagemaker.send(
-    new InvokeEndpointAsyncCommand({
-      EndpointName: config.endpointName,
-      InferenceId: inferenceId,
-      // Inline, not staged in S3: the request is a few KB (the limit is 128,000 bytes), and this saves
-      // a PUT here and a GET by the endpoint on every inference.
-      Body: Buffer.from(JSON.stringify(modelInput(request))),
-      ContentType: 'application/json',
-      Accept: 'application/json',
-      RequestTTLSeconds: config.requestTtlSeconds,
-      InvocationTimeoutSeconds: config.invocationTimeoutSeconds,
-    }),
-  );
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: config.tableName,
-      Key: inferenceKey(inferenceId),
-      UpdateExpression: 'SET outputLocation = :o, failureLocation = :f',
-      ExpressionAttributeValues: { ':o': out.OutputLocation ?? null, ':f': out.FailureLocation ?? null },
-    }),
-  );
 }
