@@ -4,15 +4,18 @@
  * run, because absolute numbers on a shared 2-core machine are noisy.
  *
  *   npm run bench                 everything
- *   npm run bench -- edge         one section (edge | pipeline | scaling | scaling-live)
+ *   npm run bench -- edge         one section (edge | pipeline | scaling | scaling-live | crash)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCloud } from '../local/cloud';
+import { runCrashBurst, type CrashBurstResult } from './crash';
 import { benchEdge, type EdgeResults } from './edge';
 import { benchPipeline, type PipelineResults } from './pipeline';
+import { benchReady, type ReadyResults } from './ready';
+import { round } from './stats';
 import { benchScaling } from './scaling';
 import { benchScalingLive, type LiveComparison } from './scaling-live';
 
@@ -25,6 +28,7 @@ interface Results {
   pipeline?: PipelineResults;
   scaling?: { markdown: string; json: unknown };
   scalingLive?: LiveComparison;
+  crash?: { burst: CrashBurstResult; inferenceMs: number; ready: ReadyResults };
 }
 
 async function main(sections: readonly string[]): Promise<void> {
@@ -57,12 +61,40 @@ async function main(sections: readonly string[]): Promise<void> {
     results.scaling = await benchScaling(join(RESULTS, 'charts'));
   }
   if (want('scaling-live')) {
-    process.stderr.write('bench: simulator vs the live local autoscaler, one short trace in real time (≈ 13 min)…\n');
+    process.stderr.write('bench: simulator vs the live local autoscaler, one short trace in real time (≈ 14 min)…\n');
     results.scalingLive = await benchScalingLive();
+  }
+  if (want('crash')) {
+    process.stderr.write('bench: kill -9 at five moments of a 1,000-request burst, then ready on 10,000 executions (≈ 5 min)…\n');
+    results.crash = await benchCrash();
   }
   await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(RESULTS, 'latest.md'), markdown(results));
   process.stdout.write(markdown(results));
+}
+
+async function benchCrash(): Promise<NonNullable<Results['crash']>> {
+  const inferenceMs = 1500;
+  const dataDir = mkdtempSync(join(tmpdir(), 'imagegen-bench-crash-'));
+  try {
+    const burst = await runCrashBurst({
+      requests: 1000,
+      dataDir,
+      inferenceMs,
+      finishTimeoutMs: 300_000,
+      log: (line) => process.stderr.write(`${line}\n`),
+      kills: [
+        { label: 'while events are being accepted (30 % accepted)', at: (p) => p.accepted >= p.total * 0.3 },
+        { label: 'once the burst is accepted, executions starting', at: (p) => p.accepted >= p.total },
+        { label: 'while inferences are queued (10 % succeeded)', at: (p) => p.succeeded >= p.total * 0.1 },
+        { label: 'while notifications are in flight (30 % succeeded)', at: (p) => p.succeeded >= p.total * 0.3 },
+        { label: 'near the end (70 % succeeded)', at: (p) => p.succeeded >= p.total * 0.7 },
+      ],
+    });
+    return { burst, inferenceMs, ready: await benchReady(10_000, 3) };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 async function readPrevious(): Promise<Partial<Results>> {
@@ -114,7 +146,7 @@ function markdown(r: Results): string {
     lines.push(
       '## Simulator ⇔ live local autoscaler',
       '',
-      `Trace ${l.trace}; stand-in ${p['inferenceSeconds']} s per image, ${p['concurrencyPerInstance']} per instance, ${p['startupSeconds']} s start-up, ${p['initialInstances']} → max ${p['maxInstances']} instances; billed over ${p['liveSeconds']} s.`,
+      `Trace ${l.trace}; stand-in ${p['inferenceSeconds']} s per image, ${p['concurrencyPerInstance']} per instance, ${p['startupSeconds']} s start-up, ${p['initialInstances']} → max ${p['maxInstances']} instances; SageMaker metrics readable ${p['metricsLagSeconds']} s after their minute, the autoscaler and publisher ${p['evaluationOffsetSeconds']} s into each minute; billed over ${p['liveSeconds']} s.`,
       '',
       '| | requests | completed | instance-minutes | p95 (s) | peak |',
       '|---|---:|---:|---:|---:|---:|',
@@ -122,13 +154,37 @@ function markdown(r: Results): string {
       `| simulated | ${l.simulated.requests} | ${l.simulated.completed} | ${l.simulated.instanceMinutes} | ${l.simulated.p95S?.toFixed(1) ?? 'n/a'} | ${l.simulated.peak} |`,
       `| live ÷ simulated | | | ${l.instanceMinutesRatio} | ${l.p95Ratio ?? 'n/a'} | |`,
       '',
-      `Live publisher inputs over the run: ${l.liveInputs.arrivalsDatapoints} datapoints of ImageGen CacheMisses (its arrivals), ${l.liveInputs.backlogDatapoints} of ApproximateBacklogSize, UtilizationRate at most ${l.liveInputs.utilizationMax ?? 'n/a'}.`,
+      `Live publisher inputs over the run: ${l.liveInputs.arrivalsDatapoints} datapoints of ImageGen InferencesStarted (its arrivals), ${l.liveInputs.backlogDatapoints} of ApproximateBacklogSize; UtilizationRate at most ${l.liveInputs.utilizationMax ?? 'n/a'} live, ${l.liveInputs.simulatedUtilizationMax ?? 'n/a'} simulated.`,
       '',
       `Goal: ${l.goal}. Live decisions: ${l.live.decisions.map((d) => d.replace(/^autoscaling: /, '')).join('; ') || 'none'}. Simulated: ${l.simulated.decisions.join('; ') || 'none'}.`,
       '',
     );
   }
+  if (r.crash) lines.push(...crashMarkdown(r.crash));
   return `${lines.join('\n')}\n`;
+}
+
+function crashMarkdown({ burst: b, inferenceMs, ready }: NonNullable<Results['crash']>): string[] {
+  return [
+    '## kill -9 during a burst (`imagegen serve` in a child process, SIGKILL, restart on the same data directory)',
+    '',
+    `${b.requests} requests (${b.distinctImages} distinct images, ${b.requests - b.requestIds} duplicate deliveries, the rest repeats under new requestIds), stand-in ${inferenceMs} ms per image, 1 instance × 12.`,
+    '',
+    '| kill | at | accepted | succeeded | restart ready |',
+    '|---|---:|---:|---:|---:|',
+    ...b.kills.map((k) => `| ${k.label} | ${round(k.atMs / 1000)} s | ${k.progress.accepted} | ${k.progress.succeeded} | ${k.restartReadyMs} ms |`),
+    '',
+    '| measure | value | goal |',
+    '|---|---|---|',
+    `| requests (requestIds) that ended SUCCEEDED | ${b.requestsSucceeded} / ${b.requestIds} | all |`,
+    `| executions SUCCEEDED / RUNNING / failed (of ${b.executions.total}; a redelivered event starts one more) | ${b.executions.succeeded} / ${b.executions.running} / ${b.executions.failed} | 0 RUNNING, 0 failed |`,
+    `| accepted events without an execution | ${b.acceptedEventsWithoutExecution} | 0 |`,
+    `| inferences (distinct InferenceIds with output) | ${b.inferences} | ${b.distinctImages} |`,
+    `| … output objects (a request run again after a restart under its InferenceId) | ${b.outputObjects} | |`,
+    `| from the last restart to the last execution's end | ${b.secondsToFinishAfterLastRestart} s | ≤ 300 s |`,
+    `| \`serve\` ready on ${ready.executions} executions (reported / from spawn), median of ${ready.starts} | ${ready.reportedMs.median} / ${ready.wallMs.median} ms (max ${ready.reportedMs.max} / ${ready.wallMs.max}) | ${ready.goal} |`,
+    '',
+  ];
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -2,7 +2,9 @@
  * Simulator ⇔ live: one short trace through the local cloud (the real autoscaler, the scheduled
  * publish-utilization function, the emulated endpoint with a short start-up and the stand-in model)
  * and through the simulator with the same parameters; instance-minutes and p95 latency side by side.
- * It runs in real time (the publisher and the stand-in read the wall clock): ≈ 13 minutes.
+ * It runs in real time (the functions and the stand-in read the wall clock): ≈ 14 minutes. The trace
+ * starts on a whole minute, as the simulator's minutes do, and the simulator evaluates at the same
+ * second of each minute as the live autoscaler, whose schedule starts with the local cloud.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,8 @@ import { simulate } from '../local/simulate/engine';
 import { loadPolicy } from '../local/simulate/policies';
 import { Prng } from '../local/simulate/prng';
 import { integrateTimeline, percentile } from '../local/simulate/results';
+import { DEFAULT_METRICS_LAG_SECONDS } from '../local/sagemaker/metrics';
+import { ARRIVALS_METRIC } from '../topology/imagegen-topology';
 
 export interface LiveComparison {
   readonly trace: string;
@@ -26,7 +30,7 @@ export interface LiveComparison {
   readonly p95Ratio: number | null;
   readonly goal: string;
   /** What the live publisher's inputs held over the run, so a gap is named rather than guessed. */
-  readonly liveInputs: { arrivalsDatapoints: number; backlogDatapoints: number; utilizationMax: number | null };
+  readonly liveInputs: { arrivalsDatapoints: number; backlogDatapoints: number; utilizationMax: number | null; simulatedUtilizationMax: number | null };
 }
 
 const INFERENCE_MS = 6000;
@@ -46,13 +50,21 @@ export async function benchScalingLive(seed = 1): Promise<LiveComparison> {
   const dataDir = mkdtempSync(join(tmpdir(), 'imagegen-bench-scaling-'));
   const log: string[] = [];
   const cloud = await LocalCloud.start({ port: 0, dataDir, standIn: { inferenceMs: INFERENCE_MS }, instanceStartupSeconds: STARTUP_SECONDS, log: (line) => log.push(line) });
+  // The autoscaler evaluates every minute from the cloud's start: this second of each minute.
+  const evaluationOffsetSeconds = (Date.now() % 60_000) / 1000;
   const config = { endpoint: cloud.url, region: cloud.partition.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const events = new EventBridgeClient(config);
   const sfn = new SFNClient(config);
   const endpoint = cloud.topology.endpoints[0]!;
   const capacity = () => cloud.services.sagemaker.getCapacity(endpoint.name, endpoint.variantName);
   const initial = capacity().desired;
+  // Instances that exist (starting, in service or draining) are billed.
+  const billedNow = () => {
+    const { inService, pending } = cloud.services.sagemaker.stats(endpoint.name).instances;
+    return inService + pending;
+  };
   try {
+    await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000)));
     const started = Date.now();
     const since = new Date(started - 1000);
     const sent: { eventId: string; at: number }[] = [];
@@ -63,7 +75,7 @@ export async function benchScalingLive(seed = 1): Promise<LiveComparison> {
     for (let second = 0; ; second++) {
       const due = started + second * 1000;
       await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
-      const billed = capacity().desired;
+      const billed = billedNow();
       instanceSeconds += billed;
       peak = Math.max(peak, billed);
       if (second < end) {
@@ -91,9 +103,10 @@ export async function benchScalingLive(seed = 1): Promise<LiveComparison> {
         .MetricDataResults[0]?.Values ?? [];
     const utilization = series('ImageGen', 'UtilizationRate', 'Maximum');
     const liveInputs = {
-      arrivalsDatapoints: series('ImageGen', 'CacheMisses', 'Sum').length,
+      arrivalsDatapoints: series('ImageGen', ARRIVALS_METRIC, 'Sum').length,
       backlogDatapoints: series('AWS/SageMaker', 'ApproximateBacklogSize', 'Maximum').length,
       utilizationMax: utilization.length ? round(Math.max(...utilization)) : null,
+      simulatedUtilizationMax: null as number | null,
     };
 
     const simConfig = defaultSimulationConfig({
@@ -104,9 +117,15 @@ export async function benchScalingLive(seed = 1): Promise<LiveComparison> {
       initialInstances: initial,
       minCapacity: endpoint.scaling.minCapacity,
       maxCapacity: endpoint.scaling.maxCapacity,
+      metricsLagSeconds: DEFAULT_METRICS_LAG_SECONDS,
+      evaluationOffsetSeconds: Math.min(59.999, (evaluationOffsetSeconds - (started % 60_000) / 1000 + 60) % 60),
+      // The live cloud starts with no history: its publisher reads nothing until a minute lands.
+      warmHistory: false,
       seed,
     });
     const sim = simulate(trace, loadPolicy('imagegen'), simConfig);
+    const simulatedUtilization = sim.periods.map((p) => p.metric).filter((v): v is number => v !== undefined);
+    liveInputs.simulatedUtilizationMax = simulatedUtilization.length ? round(Math.max(...simulatedUtilization)) : null;
     // The simulation ends when its work is done; its last capacity holds until the same window closes.
     const simMinutes = integrateTimeline(sim.timeline.filter((p) => p.at < end + TAIL_SECONDS), end + TAIL_SECONDS) / 60;
     const live = {
@@ -127,7 +146,16 @@ export async function benchScalingLive(seed = 1): Promise<LiveComparison> {
     };
     return {
       trace: SHAPE.map(([s, r]) => `${s} s at ${r}/s`).join(', '),
-      parameters: { inferenceSeconds: INFERENCE_MS / 1000, startupSeconds: STARTUP_SECONDS, concurrencyPerInstance: endpoint.maxConcurrentInvocationsPerInstance, maxInstances: endpoint.scaling.maxCapacity, initialInstances: initial, liveSeconds },
+      parameters: {
+        inferenceSeconds: INFERENCE_MS / 1000,
+        startupSeconds: STARTUP_SECONDS,
+        concurrencyPerInstance: endpoint.maxConcurrentInvocationsPerInstance,
+        maxInstances: endpoint.scaling.maxCapacity,
+        initialInstances: initial,
+        metricsLagSeconds: simConfig.metricsLagSeconds,
+        evaluationOffsetSeconds: round(simConfig.evaluationOffsetSeconds),
+        liveSeconds,
+      },
       live,
       simulated,
       instanceMinutesRatio: round(live.instanceMinutes / Math.max(1e-9, simulated.instanceMinutes)),

@@ -57,7 +57,7 @@ export function goalMisses(imagegen: Row, seed: Row, backlog: Row): string[] {
   return misses;
 }
 
-function row(trace: string, r: SimulationResult): Row {
+export function row(trace: string, r: SimulationResult): Row {
   return {
     trace,
     policy: r.policy,
@@ -115,7 +115,7 @@ export async function benchScaling(outDir: string): Promise<{ markdown: string; 
   const line = (r: Row) =>
     `| ${r.trace} | ${r.policy} | ${r.requests} | ${pct(r.completed / Math.max(1, r.requests))} | ${fmt(r.p50_s, 1)} | ${fmt(r.p95_s, 1)} | ${fmt(r.p99_s, 1)} | ${fmt(r.wait_p50_s, 1)} | ${fmt(r.wait_p95_s, 1)} | ${fmt(r.wait_p99_s, 1)} | ${pct(r.slo_attainment)} | ${r.instance_hours.toFixed(1)} | ${r.peak_instances} | ${fmt(r.cost_per_image_usd, 6)} |`;
   const markdown = [
-    `Simulated; ml.inf2.48xlarge at $${defaultSimulationConfig().pricePerHour}/h, 9.7 s/image, 12 per instance, 300 s start-up, max 300, seed ${SEED}; latency = arrival → result, wait = arrival → an instance takes the request; charts in ${relative(process.cwd(), outDir) || '.'}.`,
+    `Simulated; ml.inf2.48xlarge at $${defaultSimulationConfig().pricePerHour}/h, 9.7 s/image, 12 per instance, 300 s start-up, max 300, SageMaker metrics readable ${defaultSimulationConfig().metricsLagSeconds} s after their minute, alarms and publisher ${defaultSimulationConfig().evaluationOffsetSeconds} s into each minute, seed ${SEED}; latency = arrival → result, wait = arrival → an instance takes the request; charts in ${relative(process.cwd(), outDir) || '.'}.`,
     '',
     '### Built-in shapes',
     '',

@@ -26,6 +26,7 @@ import { startStandInModel } from './model/stand-in-server';
 import type { EventBusPort, StepFunctionsPort } from './ports';
 import { S3Service } from './s3/s3-service';
 import { SageMakerService } from './sagemaker/sagemaker-service';
+import { LocalDatabase, type Synchronous } from './shared/database';
 import { SnsService } from './sns/sns-service';
 import { StepFunctionsService } from './stepfunctions/sfn-service';
 
@@ -39,6 +40,11 @@ export interface LocalCloudOptions {
   readonly topology?: Topology;
   /** Where objects, tables, executions and metrics live. @default `.imagegen` in the working directory */
   readonly dataDir?: string;
+  /**
+   * How far a commit goes before the local cloud answers: `NORMAL` survives the process being killed,
+   * `FULL` also an OS crash or power loss (local/shared/database.ts). @default 'NORMAL'
+   */
+  readonly synchronous?: Synchronous;
   /** @default 4566; 0 picks a free port. */
   readonly port?: number;
   /** @default 127.0.0.1 */
@@ -91,11 +97,13 @@ export class LocalCloud {
     const log = options.log ?? (() => undefined);
     const host = options.host ?? '127.0.0.1';
     await mkdir(dataDir, { recursive: true });
+    // What every service acknowledged is committed here before it answers; closed last.
+    const database = LocalDatabase.open(dataDir, options.synchronous ? { synchronous: options.synchronous } : {});
+    const closers: (() => Promise<void> | void)[] = [() => database.close()];
 
     // The port must be known before any Lambda environment is built: it is their AWS_ENDPOINT_URL.
     const port = options.port === 0 ? await freePort(host) : (options.port ?? DEFAULT_PORT);
     const url = `http://${host}:${port}`;
-    const closers: (() => Promise<void> | void)[] = [];
 
     let modelUrl = options.modelUrl;
     if (modelUrl === undefined) {
@@ -107,8 +115,7 @@ export class LocalCloud {
     const s3 = new S3Service({ dataDir, region: partition.region, buckets: topology.buckets.map((b) => b.name), clock });
     const dynamodb = await DynamoDbService.start({ dataDir, tables: topology.tables });
     closers.push(() => dynamodb.close());
-    const cloudwatch = new CloudWatchService({ clock, dataDir });
-    closers.push(() => cloudwatch.flush());
+    const cloudwatch = new CloudWatchService({ clock, database });
 
     // Bundled in the background, as a deployment would; the first invocation waits for it.
     const code = bundleLambdaCode(REPO_ROOT, topology.functions.map((f) => f.entry), log);
@@ -118,6 +125,7 @@ export class LocalCloud {
       rootDir: REPO_ROOT,
       code,
       clock,
+      database,
       maxConcurrency: options.lambdaConcurrency ?? 8,
       metrics: cloudwatch,
       log,
@@ -143,12 +151,13 @@ export class LocalCloud {
     });
     closers.push(() => lambda.close());
 
-    const sns = new SnsService({ ...partition, topics: topology.topics, lambda, clock });
+    const sns = new SnsService({ ...partition, topics: topology.topics, lambda, clock, database });
 
     const sagemaker = new SageMakerService({
       ...partition,
       clock,
       log,
+      database,
       objects: s3,
       topics: sns,
       metrics: cloudwatch,
@@ -190,7 +199,7 @@ export class LocalCloud {
     const stepFunctions = new StepFunctionsService({
       ...partition,
       clock,
-      dataDir,
+      database,
       log,
       lambda,
       events: eventsPort,
@@ -209,7 +218,7 @@ export class LocalCloud {
     const events = new EventBridgeService({
       ...partition,
       clock,
-      dataDir,
+      database,
       log,
       buses: topology.buses,
       rules: topology.rules,
@@ -227,15 +236,19 @@ export class LocalCloud {
       region: partition.region,
       log,
       localRoutes: [consoleRoute({ endpoint: url, region: partition.region, target: consoleTarget(topology, partition), log })],
+      // Nothing is acknowledged before it is committed.
+      beforeAnswer: () => database.flush(),
       ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     });
     await edge.listen();
     closers.push(() => edge.close());
 
+    // Each start also resumes what the previous process had acknowledged and not finished.
     stepFunctions.start();
     sagemaker.start();
     autoscaling.start();
     events.start();
+    lambda.start();
 
     return new LocalCloud(url, partition, topology, dataDir, { s3, dynamodb, sns, cloudwatch, lambda, sagemaker, autoscaling, stepFunctions, events }, closers);
   }

@@ -222,11 +222,13 @@ export const STEP_SCALE_OUT_EXPRESSION = 'FILL(utilization, 0)';
 /**
  * Metric math of the step scale-in alarm over `utilization` (the published metric, Average) and
  * `instances` (CPUUtilization SampleCount): with fewer than `instancesAtLeast` in service the value is
- * the threshold itself, which does not breach a LessThanThreshold alarm.
+ * the threshold itself, which does not breach a LessThanThreshold alarm. The instance count lands
+ * minutes after the published utilization (SageMaker's metrics are late): `REPEAT` carries the latest
+ * count forward, where `FILL(instances, 0)` would read every recent minute as zero instances and the
+ * alarm could never breach.
  */
-
 export function stepScaleInExpression(spec: ScalingSpec['stepScaleIn']): string {
-  return `IF(FILL(instances, 0) >= ${spec.instancesAtLeast}, FILL(utilization, 0), ${spec.threshold})`;
+  return `IF(FILL(instances, REPEAT) >= ${spec.instancesAtLeast}, FILL(utilization, 0), ${spec.threshold})`;
 }
 
 export interface EndpointSpec {

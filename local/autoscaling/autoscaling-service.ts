@@ -4,7 +4,8 @@
  * evaluated every minute of Clock time —
  * - target tracking on the utilization metric read as `FILL(utilization, 0)`: 3 of 3 datapoints
  *   above target → ceil(current × metric ÷ target); 15 of 15 below 90 % of it → scale in the same
- *   way; scale-out and scale-in cooldowns; no scale-in while a scale-out cooldown runs;
+ *   way; scale-out and scale-in cooldowns (within a scale-out cooldown only a larger scale-out, from
+ *   the capacity before it); no scale-in while a scale-out cooldown runs;
  * - step scaling out of zero on `IF(hbwc >= 1, backlog, 0)` (the backlog while no instance serves):
  *   the step whose bound the backlog reaches adds its instances; cooldown as AWS step scaling;
  * - step scaling out on utilization far above target after its datapoints breach, the step picked by
@@ -50,7 +51,7 @@ export class AutoScalingService {
     for (const endpoint of options.endpoints) {
       const policies = endpointScalingPolicies(endpoint);
       const { resourceId } = policies;
-      const target: Target = { endpoint, policies, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, lastScaleIn: -Infinity, stepOutCooldowns: new Map(), stepScaleInUntil: -Infinity, scheduled: new Map() };
+      const target: Target = { endpoint, policies, resourceId, created: now, min: endpoint.scaling.minCapacity, max: endpoint.scaling.maxCapacity, lastScaleOut: -Infinity, scaleOutBase: 0, lastScaleIn: -Infinity, stepOutCooldowns: new Map(), stepScaleInUntil: -Infinity, scheduled: new Map() };
       for (const a of endpoint.scaling.scheduledActions) {
         target.scheduled.set(a.name, { name: a.name, schedule: a.schedule, timezone: a.timezone, min: a.minCapacity, max: a.maxCapacity, created: now, parsed: parseActionSchedule(a.schedule, a.timezone, now) });
       }

@@ -60,6 +60,8 @@ export interface Target {
   min: number;
   max: number;
   lastScaleOut: number;
+  /** The desired count before the scale-out that started the running scale-out cooldown. */
+  scaleOutBase: number;
   lastScaleIn: number;
   /** Per step scale-out policy: until when its cooldown runs, and the capacity before the scale-out that started it. */
   readonly stepOutCooldowns: Map<string, { until: number; base: number }>;
@@ -122,10 +124,12 @@ export class TargetScaling {
     const latest = values[values.length - 1] ?? 0;
     const high = values.slice(-SCALE_OUT_DATAPOINTS);
     if (high.length === SCALE_OUT_DATAPOINTS && high.every((v) => v > tt.targetValue)) {
-      const next = Math.ceil((desired * latest) / tt.targetValue);
-      if (next > desired && now >= target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000) {
-        if (this.change(target, desired, next, `${metricName} ${fmt(latest)} > ${tt.targetValue}, ${SCALE_OUT_DATAPOINTS}/${SCALE_OUT_DATAPOINTS} datapoints`)) target.lastScaleOut = now;
-      }
+      // Within the scale-out cooldown the capacity its scale-out added counts toward the next one:
+      // only a larger scale-out (from the capacity before it) goes ahead.
+      const inCooldown = now < target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000;
+      const next = Math.ceil(((inCooldown ? target.scaleOutBase : desired) * latest) / tt.targetValue);
+      const cause = `${metricName} ${fmt(latest)} > ${tt.targetValue}, ${SCALE_OUT_DATAPOINTS}/${SCALE_OUT_DATAPOINTS} datapoints${inCooldown ? ' (larger than the scale-out in cooldown)' : ''}`;
+      if (next > desired && this.change(target, desired, next, cause)) this.scaledOut(target, now, desired);
       return;
     }
     const low = 0.9 * tt.targetValue;
@@ -149,9 +153,15 @@ export class TargetScaling {
     const next = adjusted(policy, breach.step, base);
     if (next <= desired) return false;
     if (!this.change(target, desired, next, `${label} ${breach.cause}: ${adjustmentText(policy, breach.step)}`)) return false;
-    target.lastScaleOut = now;
+    this.scaledOut(target, now, desired);
     target.stepOutCooldowns.set(policy.policyName, { until: now + policy.cooldownSeconds * 1000, base });
     return true;
+  }
+
+  /** Starts (or extends) the scale-out cooldown; a new one remembers the capacity it scaled out from. */
+  private scaledOut(target: Target, now: number, before: number): void {
+    if (now >= target.lastScaleOut + target.policies.targetTracking.scaleOutCooldownSeconds * 1000) target.scaleOutBase = before;
+    target.lastScaleOut = now;
   }
 
   /**

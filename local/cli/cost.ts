@@ -1,4 +1,4 @@
-/** `imagegen cost`: orchestration cost per path (hit, miss, failure) from the ASL and the topology. */
+/** `imagegen cost`: orchestration cost per path (hit, miss, joined, failure) from the ASL and the topology. */
 import { parseArgs } from 'node:util';
 import { imagegenTopology } from '../../topology/imagegen-topology';
 import { REPO_ROOT } from '../cloud';

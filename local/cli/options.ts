@@ -12,12 +12,16 @@ export const cloudOptionSpec = {
   'startup-seconds': { type: 'string' },
   'metrics-lag-seconds': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
+  fsync: { type: 'boolean' },
 } as const;
 
 export const cloudOptionHelp = `local cloud options:
   --port N             edge port (default 4566; 0 = any free port)
   --host ADDR          bind address (default 127.0.0.1)
-  --data-dir DIR       local state (default .imagegen)
+  --data-dir DIR       local state (default .imagegen); what the local cloud acknowledged is on disk
+                       before it answers, and survives the process being killed
+  --fsync              also sync every commit to the disk, so it survives an OS crash or power
+                       loss too (slower)
   --model-url URL      a real SageMaker inference container instead of the stand-in
   --inference-ms N     stand-in model time per image (default 1500)
   --error-rate P       stand-in model failure probability 0..1 (default 0)
@@ -28,7 +32,10 @@ export const cloudOptionHelp = `local cloud options:
                        from a browser, besides the console's own; repeatable. Requests from any
                        other origin are refused with 403 (SDKs and the AWS CLI send none)`;
 
-type CloudOptionValues = { [K in Exclude<keyof typeof cloudOptionSpec, 'allow-origin'>]?: string | undefined } & { 'allow-origin'?: string[] | undefined };
+type CloudOptionValues = { [K in Exclude<keyof typeof cloudOptionSpec, 'allow-origin' | 'fsync'>]?: string | undefined } & {
+  'allow-origin'?: string[] | undefined;
+  fsync?: boolean | undefined;
+};
 
 export function cloudOptions(values: CloudOptionValues, defaultPort: number): LocalCloudOptions {
   const standIn: { inferenceMs?: number; errorRate?: number } = {};
@@ -46,6 +53,7 @@ export function cloudOptions(values: CloudOptionValues, defaultPort: number): Lo
       ? {}
       : { metricsLagSeconds: number('--metrics-lag-seconds', values['metrics-lag-seconds'], 0, 3600) }),
     ...(values['allow-origin'] === undefined ? {} : { allowedOrigins: values['allow-origin'].map(origin) }),
+    ...(values.fsync ? { synchronous: 'FULL' as const } : {}),
     standIn,
   };
 }

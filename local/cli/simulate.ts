@@ -9,6 +9,7 @@ import { SimulationInputError } from '../simulate/errors';
 import { loadPolicy, withScheduledActions, type PolicySpec } from '../simulate/policies';
 import { generateShape, parseTraceCsv, SHAPE_DEFAULTS, SHAPES, type Shape, type Trace } from '../simulate/trace';
 import { number } from './options';
+import { DEFAULT_METRICS_LAG_SECONDS } from '../sagemaker/metrics';
 
 /**
  * The default objective is twice the image time: a request is on time when it waited no longer than
@@ -17,6 +18,9 @@ import { number } from './options';
  * behind a scaling lag".
  */
 export const SLO_IMAGE_MULTIPLE = 2;
+
+/** Mid-minute: AWS documents neither when a rate(1 minute) schedule fires nor when alarms evaluate. */
+export const DEFAULT_EVALUATION_OFFSET_SECONDS = 30;
 
 const HELP = `usage: imagegen simulate (--trace FILE | --shape SHAPE) [--policy NAME[,NAME…]] [options]
 
@@ -37,7 +41,8 @@ const HELP = `usage: imagegen simulate (--trace FILE | --shape SHAPE) [--policy 
   --ttl-seconds S              request TTL in the endpoint queue (default ${defaultConfig.requestTtlSeconds})
   --initial-instances N        default: sized for the first minute at 0.75 (0 when idle)
   --max-instances N            default 300 (the topology's ${defaultConfig.maxInstances} cannot serve a campaign spike)
-  --metric-delay-seconds S     period end → alarm sees the datapoint (default 30)
+  --metrics-lag-seconds S      a closed minute's SageMaker metrics become readable this much later (default ${DEFAULT_METRICS_LAG_SECONDS})
+  --evaluation-offset-seconds S  where in each minute publish-utilization and the alarms run (default ${DEFAULT_EVALUATION_OFFSET_SECONDS})
   --slo-seconds S              latency objective, arrival → result (default ${SLO_IMAGE_MULTIPLE} × the seconds per image)
   --prewarm FROM:TO:N[:M]      scheduled actions: min N from second FROM; at TO min 0, max M`;
 
@@ -59,7 +64,8 @@ const spec = {
   'ttl-seconds': { type: 'string' },
   'initial-instances': { type: 'string' },
   'max-instances': { type: 'string' },
-  'metric-delay-seconds': { type: 'string' },
+  'metrics-lag-seconds': { type: 'string' },
+  'evaluation-offset-seconds': { type: 'string' },
   'slo-seconds': { type: 'string' },
   prewarm: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -88,9 +94,11 @@ export function defaultSimulationConfig(overrides: Partial<SimulationConfig> = {
     initialInstances: 1,
     minCapacity: defaultConfig.minInstances,
     maxCapacity: DEFAULT_MAX_INSTANCES,
-    metricDelaySeconds: 30,
+    metricsLagSeconds: DEFAULT_METRICS_LAG_SECONDS,
+    evaluationOffsetSeconds: DEFAULT_EVALUATION_OFFSET_SECONDS,
     sloSeconds: SLO_IMAGE_MULTIPLE * (overrides.secondsPerImage ?? defaultConfig.inferenceSeconds),
     seed: 1,
+    warmHistory: true,
     ...overrides,
   };
 }
@@ -172,7 +180,8 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     set('ttlSeconds', num('ttl-seconds', 60, 21600));
     set('initialInstances', num('initial-instances', 0, 10_000));
     set('maxCapacity', num('max-instances', 0, 10_000));
-    set('metricDelaySeconds', num('metric-delay-seconds', 0, 600));
+    set('metricsLagSeconds', num('metrics-lag-seconds', 0, 600));
+    set('evaluationOffsetSeconds', num('evaluation-offset-seconds', 0, 59.999));
     set('sloSeconds', num('slo-seconds', 0.001, 86_400));
     const sized = defaultSimulationConfig(overrides);
     const config = overrides.initialInstances === undefined ? { ...sized, initialInstances: warmStart(trace, sized) } : sized;

@@ -10,12 +10,13 @@
 import type { Clock } from '../clock';
 import type { ServiceHandler } from '../edge/types';
 import type { MetricDatum, MetricsPort } from '../ports';
+import { LocalDatabase } from '../shared/database';
 import { invalidParameterValue } from './errors';
 import { getMetricData } from './get-metric-data';
 import { LIMITS, parseDatum, validateNamespace, type Raw } from './inputs';
 import { CloudWatchProvider } from './provider';
 import type { Datapoint, GetMetricDataOptions, GetMetricDataOutput, GetMetricStatisticsInput, ListedMetric, ListMetricsInput, MetricDataQuery } from './shapes';
-import { FileMetricsStore, type MetricsStore } from './store';
+import { SqliteMetricsStore, type MetricsStore } from './store';
 
 export { CLOUDWATCH_XMLNS } from './provider';
 export { STANDARD_UNITS } from './models';
@@ -23,10 +24,8 @@ export type { Datapoint, GetMetricDataOptions, GetMetricDataOutput, ListedMetric
 
 export interface CloudWatchServiceOptions {
   readonly clock: Clock;
-  /** Metrics persist to `<dataDir>/cloudwatch/metrics.json` when set. */
-  readonly dataDir?: string;
-  /** Delay before a change is written to disk. @default 1000 ms (clock time) */
-  readonly persistDelayMs?: number;
+  /** Where metrics are kept. @default a private in-memory database */
+  readonly database?: LocalDatabase;
 }
 
 export class CloudWatchService implements MetricsPort {
@@ -37,7 +36,7 @@ export class CloudWatchService implements MetricsPort {
 
   constructor(options: CloudWatchServiceOptions) {
     this.clock = options.clock;
-    this.store = new FileMetricsStore(options);
+    this.store = new SqliteMetricsStore(options.database ?? LocalDatabase.open(undefined), options.clock);
     this.provider = new CloudWatchProvider({ clock: options.clock, store: this.store });
     this.handler = this.provider.handler;
   }
@@ -75,8 +74,4 @@ export class CloudWatchService implements MetricsPort {
     return this.provider.listMetrics(input as Raw);
   }
 
-  /** Writes pending changes now (call before shutdown). */
-  flush(): Promise<void> {
-    return this.store.flush();
-  }
 }

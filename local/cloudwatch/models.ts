@@ -130,24 +130,6 @@ export class Metrics {
     return dropped;
   }
 
-  toJSON(): unknown {
-    return {
-      version: 1,
-      metrics: this.all().map((m) => ({ namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, points: m.points })),
-    };
-  }
-
-  /** Restores a `toJSON` document; malformed entries are skipped rather than failing start-up. */
-  load(document: unknown): void {
-    const metrics = (document as { metrics?: unknown } | null)?.metrics;
-    if (!Array.isArray(metrics)) return;
-    for (const entry of metrics as Partial<StoredMetric>[]) {
-      if (typeof entry.namespace !== 'string' || typeof entry.metricName !== 'string' || !Array.isArray(entry.dimensions) || !Array.isArray(entry.points)) continue;
-      const identity = { namespace: entry.namespace, metricName: entry.metricName, dimensions: entry.dimensions };
-      for (const point of entry.points) if (typeof point.t === 'number') this.add(identity, point);
-    }
-  }
-
   private sort(metric: StoredMetric): void {
     if (!metric.unsorted) return;
     metric.points.sort((a, b) => a.t - b.t);

@@ -1,96 +1,69 @@
 /**
- * Where CloudWatch keeps its metrics. Accepted data points go through `add`, synchronous, so a
- * durable store can commit them before PutMetricData answers; pruning past retention goes through
- * `prune`.
- *
- * Today's store: every metric in memory, written whole to `<dataDir>/cloudwatch/metrics.json`
- * (temp file + rename) a debounce delay of clock time after a change, and on `flush`.
+ * Where CloudWatch keeps its metrics: table `cloudwatch_points` of the local cloud's database, one
+ * row per accepted data point, beside the in-memory series the queries read. `add` commits a
+ * PutMetricData's points in one transaction before it returns, so the call answers after a durable
+ * write; `prune` drops points past retention from both.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Clock } from '../clock';
-import { Metrics, type MetricIdentity, type StoredPoint } from './models';
+import type { LocalDatabase } from '../shared/database';
+import { HIGH_RESOLUTION_RETENTION_MS, Metrics, RETENTION_MS, type MetricIdentity, type StoredPoint } from './models';
 
 export interface MetricsStore {
   readonly metrics: Metrics;
   add(points: readonly { readonly identity: MetricIdentity; readonly point: StoredPoint }[]): void;
   /** Drops points past retention; scans everything, so at most once a minute of clock time. */
   prune(now: number): void;
-  /** Resolves when every accepted point is on disk. */
-  flush(): Promise<void>;
 }
 
-export interface FileMetricsStoreOptions {
-  readonly clock: Clock;
-  /** Metrics persist to `<dataDir>/cloudwatch/metrics.json` when set. */
-  readonly dataDir?: string;
-  /** Delay before a change is written to disk. @default 1000 ms (clock time) */
-  readonly persistDelayMs?: number;
-}
-
-export class FileMetricsStore implements MetricsStore {
+export class SqliteMetricsStore implements MetricsStore {
   readonly metrics = new Metrics();
-  private readonly clock: Clock;
-  private readonly file: string | undefined;
-  private readonly persistDelayMs: number;
-  private cancelPersist: (() => void) | undefined;
-  private writing: Promise<void> = Promise.resolve();
   private lastPrune = -Infinity;
 
-  constructor(options: FileMetricsStoreOptions) {
-    this.clock = options.clock;
-    this.persistDelayMs = options.persistDelayMs ?? 1000;
-    if (options.dataDir === undefined) return;
-    const dir = join(options.dataDir, 'cloudwatch');
-    mkdirSync(dir, { recursive: true });
-    this.file = join(dir, 'metrics.json');
-    this.load(this.file);
+  /** Reads back every point still within retention. */
+  constructor(
+    private readonly db: LocalDatabase,
+    private readonly clock: Clock,
+  ) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS cloudwatch_points (
+        metric TEXT NOT NULL,
+        t INTEGER NOT NULL,
+        resolution INTEGER NOT NULL,
+        point TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS cloudwatch_points_by_time ON cloudwatch_points (resolution, t);
+    `);
+    this.prune(clock.now());
+    const identities = new Map<string, MetricIdentity>();
+    for (const row of db.all<{ metric: string; point: string }>('SELECT metric, point FROM cloudwatch_points ORDER BY rowid')) {
+      let identity = identities.get(row.metric);
+      if (!identity) {
+        identity = JSON.parse(row.metric) as MetricIdentity;
+        identities.set(row.metric, identity);
+      }
+      this.metrics.add(identity, JSON.parse(row.point) as StoredPoint);
+    }
   }
 
   add(points: readonly { readonly identity: MetricIdentity; readonly point: StoredPoint }[]): void {
+    this.db.transaction(() => {
+      for (const { identity, point } of points) {
+        const metric = JSON.stringify({ namespace: identity.namespace, metricName: identity.metricName, dimensions: identity.dimensions });
+        this.db.run('INSERT INTO cloudwatch_points (metric, t, resolution, point) VALUES (?, ?, ?, ?)', metric, point.t, point.resolution, JSON.stringify(point));
+      }
+    });
     for (const { identity, point } of points) this.metrics.add(identity, point);
     this.prune(this.clock.now());
-    if (!this.file || this.cancelPersist) return;
-    const file = this.file;
-    this.cancelPersist = this.clock.schedule(this.persistDelayMs, () => {
-      this.cancelPersist = undefined;
-      // A failed background write must not take the process down; the next write retries.
-      this.persist(file).catch((error: unknown) => process.emitWarning(`cloudwatch: could not persist metrics: ${String(error)}`));
-    });
   }
 
   prune(now: number): void {
     if (now - this.lastPrune < 60_000) return;
     this.lastPrune = now;
     this.metrics.prune(now);
-  }
-
-  async flush(): Promise<void> {
-    this.cancelPersist?.();
-    this.cancelPersist = undefined;
-    if (this.file) await this.persist(this.file);
-  }
-
-  private persist(file: string): Promise<void> {
-    const document = JSON.stringify(this.metrics.toJSON());
-    this.writing = this.writing.catch(() => undefined).then(async () => {
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, document);
-      await rename(temporary, file);
-    });
-    return this.writing;
-  }
-
-  private load(file: string): void {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    this.metrics.load(JSON.parse(text));
-    this.metrics.prune(this.clock.now());
+    this.db.run(
+      'DELETE FROM cloudwatch_points WHERE (resolution = 1 AND t < ?) OR (resolution <> 1 AND t < ?)',
+      now - HIGH_RESOLUTION_RETENTION_MS,
+      now - RETENTION_MS,
+    );
   }
 }

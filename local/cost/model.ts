@@ -1,31 +1,32 @@
 /**
- * Orchestration cost per request path (cache hit, miss = one generated image, failure), derived
- * from the ASL file and the topology, priced from prices.json. What the ASL cannot say (S3,
- * DynamoDB and SNS calls inside tasks, Lambda durations) are named assumptions, overridable, taken
- * from docs/design.md's description of each task.
+ * Orchestration cost per request path (cache hit, miss = one generated image, a request that joined
+ * a running inference, failure), derived from the ASL file and the topology, priced from prices.json.
+ * The S3, DynamoDB and EventBridge requests inside the tasks come from ./task-calls.ts, which a test
+ * holds equal to the commands the task code sends; Lambda durations are named assumptions, overridable.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology } from '../../topology/topology';
 import { CostModelError, walk, type AslDefinition, type StateEntered } from './asl-paths';
 import { PRICES, type PriceTable } from './prices';
+import { billed, ENDPOINT_CALLS_PER_INFERENCE, pathCalls, REQUEST_PATHS, type RequestPath } from './task-calls';
 
 export { CostModelError } from './asl-paths';
-export const PATHS = ['hit', 'miss', 'failure'] as const;
-export type PathName = (typeof PATHS)[number];
+export const PATHS = REQUEST_PATHS;
+export type PathName = RequestPath;
 
 /** Durations and per-task calls the ASL does not show. Defaults follow docs/design.md. */
 export const DEFAULT_ASSUMPTIONS = {
   /** Resolve on a hit: validate, claim, HEAD the cached original, SendTaskSuccess. */
   resolveHitMs: 120,
-  /** Resolve on a miss: claim, waiter, re-check, lease, write input, InvokeEndpointAsync. */
+  /** Resolve on a miss: claim, waiter, re-check, lease, inference item, InvokeEndpointAsync (a joined request stops at the lease). */
   resolveMissMs: 250,
   /** Resolve rejecting an invalid request. */
   resolveFailureMs: 40,
   /** Complete: read the output, write original.png + renditions (sharp), complete the token(s). */
   completeMs: 700,
   reportFailureMs: 80,
-  /** Renditions asked per request (each one PUT on a miss, one HEAD on a hit). */
+  /** Renditions asked per request (each one HEAD, and one PUT per inference on a miss). */
   renditions: 1,
   /** Executions sharing one inference (coalesced identical requests). */
   waitersPerInference: 1,
@@ -116,32 +117,22 @@ export function pathUsage(path: PathName, topology: Topology, definition: AslDef
       eventBridgeEvents += Array.isArray(entries) ? entries.length : 1;
     }
   }
-  // report-failure publishes the failure event itself (PutEvents from the function).
-  if (states.some((s) => /report-failure/i.test(s.name) || /ReportFailure/.test(s.name))) eventBridgeEvents += 1;
+  const calls = pathCalls(path, a);
   const share = 1 / a.waitersPerInference;
-  let s3Puts = 0;
-  let s3Gets = 0;
-  let dynamoWrites = 0;
-  let dynamoReads = 0;
-  let snsMessages = 0;
-  if (path === 'hit') {
-    s3Gets += 1 + a.renditions; // HEAD original + each rendition
-    dynamoWrites += 1; // requestId claim
-  } else if (path === 'miss') {
-    s3Gets += 2; // cache check, re-check after the waiter is written
-    dynamoWrites += 2; // claim, waiter
-    // Once per inference, shared by coalesced waiters:
-    s3Gets += share * 1; // complete reads the output (the model input travels inline)
-    s3Puts += share * (1 + 1 + a.renditions); // endpoint writes .out; original.png; renditions
-    dynamoWrites += share * 2; // lease, inference item
-    dynamoReads += share * 2; // inference lookup, waiters query
-    dynamoWrites += 1 + share * 1; // this waiter's delete; the lease delete
-    snsMessages += share * 1; // the endpoint's success notification
+  const perRequest = billed(calls.perRequest);
+  const perInference = billed(calls.perInference, share);
+  const startsInference = Object.keys(calls.perInference).length > 0;
+  // report-failure publishes the failure event itself (PutEvents from the function).
+  eventBridgeEvents += perRequest.functionEvents;
+  const s3Puts = perRequest.s3Puts + perInference.s3Puts + (startsInference ? share * ENDPOINT_CALLS_PER_INFERENCE.s3Puts : 0);
+  const s3Gets = perRequest.s3Gets + perInference.s3Gets;
+  const dynamoWrites = perRequest.dynamoWrites + perInference.dynamoWrites;
+  const dynamoReads = perRequest.dynamoReads + perInference.dynamoReads;
+  const snsMessages = startsInference ? share * ENDPOINT_CALLS_PER_INFERENCE.snsMessages : 0;
+  if (startsInference) {
     const complete = topology.functions.find((f) => /complete/.test(f.name));
     if (!complete) throw new CostModelError('the topology has no complete function');
     invoke(complete.name, a.completeMs, share);
-  } else {
-    dynamoWrites += 0; // rejected before the claim
   }
   return {
     states: states.map((s) => s.name),

@@ -9,7 +9,6 @@
  * deletion fails here first.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { systemClock, type Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import { jsonErrorResponse, jsonResponse } from '../edge/json-protocol';
 import type { EdgeRequest, EdgeResponse, ServiceHandler } from '../edge/types';
+import { writeFileDurably } from '../shared/durable-file';
 import type { TableSpec } from '../../topology/topology';
 
 export interface DynamoDbServiceOptions {
@@ -68,6 +68,7 @@ export class DynamoDbService {
   private readonly clock: Clock;
   private cancelSweep: (() => void) | undefined;
   private sweeping: Promise<number> | undefined;
+  private ttlWrites: Promise<void> = Promise.resolve();
   private closed = false;
 
   private constructor(
@@ -263,10 +264,12 @@ export class DynamoDbService {
     await this.saveTtl();
   }
 
-  private async saveTtl(): Promise<void> {
-    const temp = `${this.ttlFile}.tmp`;
-    await writeFile(temp, JSON.stringify(Object.fromEntries(this.ttl)));
-    await rename(temp, this.ttlFile);
+  /** Writes the TTL settings durably before UpdateTimeToLive answers; writes are queued, each with the settings of its moment. */
+  private saveTtl(): Promise<void> {
+    const document = JSON.stringify(Object.fromEntries(this.ttl));
+    const write = this.ttlWrites.catch(() => undefined).then(() => writeFileDurably(this.ttlFile, document));
+    this.ttlWrites = write;
+    return write;
   }
 
   private scheduleSweep(): void {

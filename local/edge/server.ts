@@ -28,6 +28,8 @@ export interface EdgeOptions {
   /** The local cloud's own pages under `/_imagegen/`, by path prefix. */
   readonly localRoutes?: readonly LocalRoute[];
   readonly log?: (line: string) => void;
+  /** Runs before every answer is sent: the local cloud commits what the request changed. */
+  readonly beforeAnswer?: () => void;
 }
 
 const CREDENTIAL_SCOPE = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
@@ -124,6 +126,7 @@ export class EdgeServer {
       const cors = verdict.corsOrigin === undefined ? {} : corsHeaders(verdict.corsOrigin);
       const body = await readBody(req);
       const response = await this.route(req, url, body);
+      this.options.beforeAnswer?.();
       send(res, { ...response, headers: { ...response.headers, ...cors } }, req.method === 'HEAD');
     } catch (error) {
       this.options.log?.(`edge: internal error: ${error instanceof Error ? error.stack : String(error)}`);

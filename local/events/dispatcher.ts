@@ -1,7 +1,9 @@
 /**
  * Moves accepted events on: archives them, matches them against the bus's rules, and delivers each
  * target its input asynchronously, retried per the target's retry policy on the `Clock`. Replays
- * and schedule firings go through the same delivery path.
+ * and schedule firings go through the same delivery path; `attempt` is the one place a delivery
+ * reaches its target. A delivery is in the store from its event's acceptance to its end, so a
+ * restart delivers whatever was still owed (`resume`).
  */
 import type { Clock } from '../clock';
 import type { LambdaPort, StepFunctionsPort } from '../ports';
@@ -18,7 +20,7 @@ import {
   type Replay,
   type Rule,
 } from './models';
-import type { EventsStore } from './store';
+import type { EventsStore, PendingDelivery } from './store';
 import { renderTargetInput } from './transform';
 
 export interface DispatcherDeps {
@@ -29,6 +31,8 @@ export interface DispatcherDeps {
   readonly log: (line: string) => void;
 }
 
+const RESUME_BATCH = 25;
+
 class UnsupportedTargetError extends Error {
   override readonly name = 'UnsupportedTargetError';
 }
@@ -37,6 +41,7 @@ export class Dispatcher {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly retryTimers = new Set<() => void>();
+  private closed = false;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -52,29 +57,53 @@ export class Dispatcher {
       deliveries.push(...this.deliveriesFor(rule, event, ingestionTime));
     }
     this.deps.store.accept(archived, deliveries);
-    for (const delivery of deliveries) this.launch(delivery);
+    this.launchAfterCommit(deliveries);
   }
 
   /** A schedule rule fired: its targets get the Scheduled Event (no pattern, no archive). */
   fire(rule: Rule, event: EventEnvelope, at: number): void {
     const deliveries = this.deliveriesFor(rule, event, at);
     this.deps.store.accept([], deliveries);
-    for (const delivery of deliveries) this.launch(delivery);
+    this.launchAfterCommit(deliveries);
   }
 
-  /** Re-publishes the replay's window of archived events to its bus, then marks it COMPLETED. */
+  /**
+   * Re-publishes the replay's window of archived events to its bus, then marks it COMPLETED, all in
+   * one commit: a replay interrupted by a restart has published nothing and runs again (`resume`).
+   */
   replay(replay: Replay): void {
-    replay.state = 'RUNNING';
-    this.deps.store.saveReplay(replay);
-    const only = replay.destination.FilterArns ? new Set(replay.destination.FilterArns) : undefined;
-    for (const { time, event } of replayedEvents(replay)) {
-      this.publish(replay.archive.bus, event, this.deps.clock.now(), only);
-      replay.eventLastReplayedTime = time;
-    }
-    replay.state = 'COMPLETED';
-    replay.replayEndTime = this.deps.clock.now();
-    this.deps.store.saveReplay(replay);
+    this.deps.store.transaction(() => {
+      replay.state = 'RUNNING';
+      this.deps.store.saveReplay(replay);
+      const only = replay.destination.FilterArns ? new Set(replay.destination.FilterArns) : undefined;
+      for (const { time, event } of replayedEvents(replay)) {
+        this.publish(replay.archive.bus, event, this.deps.clock.now(), only);
+        replay.eventLastReplayedTime = time;
+      }
+      replay.state = 'COMPLETED';
+      replay.replayEndTime = this.deps.clock.now();
+      this.deps.store.saveReplay(replay);
+    });
     this.deps.log(`events: replay ${replay.name} completed`);
+  }
+
+  /** After a restart: every delivery still owed is attempted, at once or when its retry is due; unfinished replays run. */
+  resume(pending: readonly PendingDelivery[], replays: readonly Replay[]): void {
+    const { clock, log } = this.deps;
+    if (pending.length > 0) log(`events: resuming ${pending.length} pending deliver${pending.length === 1 ? 'y' : 'ies'}`);
+    const due: Delivery[] = [];
+    for (const { delivery, dueAt } of pending) {
+      const wait = dueAt === undefined ? 0 : dueAt - clock.now();
+      if (wait <= 0) due.push(delivery);
+      else this.retryAt(delivery, wait);
+    }
+    // A batch per turn of the event loop: a large backlog never keeps the edge from answering.
+    const launchBatch = (): void => {
+      for (const delivery of due.splice(0, RESUME_BATCH)) this.launch(delivery);
+      if (due.length > 0 && !this.closed) setImmediate(launchBatch);
+    };
+    launchBatch();
+    for (const replay of replays) setImmediate(() => this.replay(replay));
   }
 
   /** Resolves once no delivery attempt is running (scheduled retries are not waited for). */
@@ -83,8 +112,9 @@ export class Dispatcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Cancels pending retries. */
+  /** Cancels pending retries; attempts still running leave their delivery owed, for the next start. */
   close(): void {
+    this.closed = true;
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
   }
@@ -102,6 +132,11 @@ export class Dispatcher {
     return deliveries;
   }
 
+  /** Deliveries run once they are committed, never from a write that rolled back. */
+  private launchAfterCommit(deliveries: readonly Delivery[]): void {
+    if (deliveries.length > 0) this.deps.store.afterCommit(() => deliveries.forEach((delivery) => this.launch(delivery)));
+  }
+
   /** The first attempt runs on the next turn: PutEvents answers before any target runs. */
   private launch(delivery: Delivery): void {
     this.inFlight++;
@@ -111,10 +146,13 @@ export class Dispatcher {
   private async attempt(delivery: Delivery): Promise<void> {
     const { store, clock, log } = this.deps;
     try {
+      if (this.closed) return;
       await this.invoke(delivery.targetArn, delivery.input);
+      if (this.closed) return;
       store.removeDelivery(delivery.id);
       log(`events: delivered ${delivery.eventId} to ${delivery.targetArn} (rule ${delivery.ruleName}, attempt ${delivery.retries + 1})`);
     } catch (error) {
+      if (this.closed) return;
       const message = error instanceof Error ? error.message : String(error);
       const delay = nextRetryDelay(delivery, clock.now());
       if (error instanceof UnsupportedTargetError || delay === undefined) {
@@ -123,18 +161,22 @@ export class Dispatcher {
       } else {
         log(`events: delivery of ${delivery.eventId} to ${delivery.targetArn} failed (${message}); retry in ${delay} ms`);
         const next: Delivery = { ...delivery, retries: delivery.retries + 1 };
-        store.saveDelivery(next);
-        const cancel = clock.schedule(delay, () => {
-          this.retryTimers.delete(cancel);
-          this.inFlight++;
-          void this.attempt(next);
-        });
-        this.retryTimers.add(cancel);
+        store.saveDelivery(next, clock.now() + delay);
+        this.retryAt(next, delay);
       }
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+  }
+
+  private retryAt(delivery: Delivery, delay: number): void {
+    const cancel = this.deps.clock.schedule(delay, () => {
+      this.retryTimers.delete(cancel);
+      this.inFlight++;
+      void this.attempt(delivery);
+    });
+    this.retryTimers.add(cancel);
   }
 
   private async invoke(arn: string, input: string): Promise<void> {

@@ -12,14 +12,15 @@ import type { Partition } from '../arns';
 import type { Clock } from '../clock';
 import type { ServiceHandler } from '../edge/types';
 import type { EventBusPort, LambdaPort, StepFunctionsPort } from '../ports';
+import { LocalDatabase } from '../shared/database';
 import { Dispatcher } from './dispatcher';
-import { busArn, newRule, type Target } from './models';
+import { busArn, newRule, type Replay, type Target } from './models';
 import { compilePattern } from './pattern';
 import { EventBridgeProvider } from './provider';
 import { putEvents, type PutEventsDeps, type PutEventsEntry, type PutEventsResult } from './put-events';
 import { parseSchedule } from './schedule';
 import { RuleScheduler } from './scheduler';
-import { FileEventsStore, type EventsStore } from './store';
+import { SqliteEventsStore, type EventsStore, type PendingDelivery } from './store';
 
 export type { EventEnvelope } from './models';
 export { entrySize, type PutEventsEntry } from './put-events';
@@ -34,8 +35,8 @@ export interface EventBridgeServiceOptions {
   readonly resolveTarget: (target: TargetSpec) => string;
   readonly stepFunctions: StepFunctionsPort;
   readonly lambda: LambdaPort;
-  /** Archives are written under `<dataDir>/events/archive/`. @default kept in memory only */
-  readonly dataDir?: string;
+  /** Where rules, archives, replays and owed deliveries are kept. @default a private in-memory database */
+  readonly database?: LocalDatabase;
   readonly log?: (line: string) => void;
 }
 
@@ -45,12 +46,15 @@ export class EventBridgeService implements EventBusPort {
   private readonly dispatcher: Dispatcher;
   private readonly scheduler: RuleScheduler;
   private readonly putEventsDeps: PutEventsDeps;
+  private readonly resumable: { readonly deliveries: readonly PendingDelivery[]; readonly replays: readonly Replay[] };
 
   constructor(options: EventBridgeServiceOptions) {
     const partition: Partition = { region: options.region, account: options.account };
     const log = options.log ?? (() => undefined);
     const clock = options.clock;
-    this.store = new FileEventsStore(options.dataDir);
+    this.store = new SqliteEventsStore(options.database ?? LocalDatabase.open(undefined), clock.now());
+    // What the previous process left, read before anything new is accepted.
+    this.resumable = { deliveries: this.store.pendingDeliveries(), replays: this.store.replays().filter((r) => r.state !== 'COMPLETED') };
     seedTopology(this.store, options, partition, clock.now());
     this.dispatcher = new Dispatcher({ clock, store: this.store, stepFunctions: options.stepFunctions, lambda: options.lambda, log });
     this.scheduler = new RuleScheduler({ partition, clock, dispatcher: this.dispatcher, log });
@@ -58,9 +62,10 @@ export class EventBridgeService implements EventBusPort {
     this.handler = new EventBridgeProvider({ ...this.putEventsDeps, scheduler: this.scheduler }).handler;
   }
 
-  /** Arms every schedule rule on the clock. */
+  /** Arms every schedule rule on the clock, and delivers what accepted events still owe their targets. */
   start(): void {
     this.scheduler.start(this.store.rules());
+    this.dispatcher.resume(this.resumable.deliveries, this.resumable.replays);
   }
 
   /** Stops schedules and pending retries. */

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Partition } from '../arns';
-import { matchesPattern, type CompiledPattern } from './pattern';
-import type { Schedule } from './schedule';
+import { compilePattern, matchesPattern, type CompiledPattern } from './pattern';
+import { parseSchedule, type Schedule } from './schedule';
 import type { TargetInputSpec } from './transform';
 
 export interface EventEnvelope {
@@ -50,6 +50,45 @@ export interface Rule {
   state: RuleState;
   description?: string;
   readonly targets: Map<string, Target>;
+}
+
+/** A rule as it is kept: the pattern's and schedule's source text, the targets as PutTargets gave them. */
+export interface RuleDocument {
+  readonly name: string;
+  readonly bus: string;
+  readonly arn: string;
+  readonly eventPattern?: string;
+  readonly schedule?: string;
+  readonly state: RuleState;
+  readonly description?: string;
+  readonly targets: readonly Target[];
+}
+
+export function ruleDocument(rule: Rule): RuleDocument {
+  return {
+    name: rule.name,
+    bus: rule.bus,
+    arn: rule.arn,
+    ...(rule.eventPattern ? { eventPattern: rule.eventPattern.source } : {}),
+    ...(rule.schedule ? { schedule: rule.schedule.expression } : {}),
+    state: rule.state,
+    ...(rule.description !== undefined ? { description: rule.description } : {}),
+    targets: [...rule.targets.values()],
+  };
+}
+
+/** A kept rule, compiled again; its schedule counts from `now`. */
+export function reviveRule(document: RuleDocument, now: number): Rule {
+  return {
+    name: document.name,
+    bus: document.bus,
+    arn: document.arn,
+    ...(document.eventPattern !== undefined ? { eventPattern: compilePattern(document.eventPattern) } : {}),
+    ...(document.schedule !== undefined ? { schedule: parseSchedule(document.schedule, now) } : {}),
+    state: document.state,
+    ...(document.description !== undefined ? { description: document.description } : {}),
+    targets: new Map(document.targets.map((target) => [target.Id, target])),
+  };
 }
 
 export interface ArchivedEvent {

@@ -55,7 +55,8 @@ export function putEvents(entries: readonly PutEventsEntry[], deps: PutEventsDep
   if (total > MAX_PUT_EVENTS_BYTES) {
     throw validation(`Total size of the entries in the request is over the limit: ${total} bytes, the maximum is ${MAX_PUT_EVENTS_BYTES} (256 KB)`);
   }
-  const results = entries.map((entry) => putEntry(entry, deps));
+  // One commit for the whole request: every accepted entry is durable before the answer.
+  const results = deps.store.transaction(() => entries.map((entry) => putEntry(entry, deps)));
   return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
 }
 

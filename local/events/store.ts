@@ -1,15 +1,23 @@
 /**
- * Where EventBridge keeps its state. Every change the provider acknowledges goes through one
- * synchronous method here, so a durable store can commit it before the answer is sent: an accepted
- * event's archive records and the deliveries it owes (`accept`), each retry (`saveDelivery`), each
- * delivery's end (`removeDelivery`), and rule, target and replay changes.
+ * Where EventBridge keeps its state: the local cloud's database. Every change the provider
+ * acknowledges goes through one synchronous method here and is committed before it returns: an
+ * accepted event's archive records and the deliveries it owes (`accept`, one transaction), each
+ * retry (`saveDelivery`), each delivery's end (`removeDelivery`), and rule, target and replay changes.
  *
- * Today's store keeps everything in memory but the archives, which are JSON lines under
- * `<dataDir>/events/archive/<name>.jsonl`, appended as events are archived and read back at start.
+ * Tables: `events_rules` (rules with their targets, as PutRule and PutTargets describe them),
+ * `events_archive` (archived events), `events_replays` and `events_deliveries` (what an accepted
+ * event still owes a target: its rendered input, retry policy, retries so far and when the next
+ * attempt is due). Rules, archives and replays are also held in memory for matching; deliveries
+ * live only in the database.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Archive, ArchivedEvent, Bus, Delivery, Replay, Rule } from './models';
+import type { LocalDatabase } from '../shared/database';
+import { reviveRule, ruleDocument, type Archive, type ArchivedEvent, type Bus, type Delivery, type Replay, type Rule } from './models';
+
+/** A delivery still owed, and when its next attempt is due (undefined: at once). */
+export interface PendingDelivery {
+  readonly delivery: Delivery;
+  readonly dueAt: number | undefined;
+}
 
 export interface EventsStore {
   bus(name: string): Bus | undefined;
@@ -33,22 +41,44 @@ export interface EventsStore {
 
   /** One accepted event: what its archives keep and what its targets are owed, together. */
   accept(archived: readonly { archive: Archive; record: ArchivedEvent }[], deliveries: readonly Delivery[]): void;
-  /** A delivery's attempt failed and it waits for a retry (`retries` advanced). */
-  saveDelivery(delivery: Delivery): void;
+  /** A delivery's attempt failed and it waits for a retry (`retries` advanced) due at `dueAt`. */
+  saveDelivery(delivery: Delivery, dueAt: number): void;
   /** Delivered, or given up on. */
   removeDelivery(id: string): void;
-  pendingDeliveries(): readonly Delivery[];
+  pendingDeliveries(): readonly PendingDelivery[];
+
+  /** Runs `fn` as one commit (a PutEvents of several entries, a whole replay). */
+  transaction<T>(fn: () => T): T;
+  /** Runs `work` once the enclosing transaction has committed. */
+  afterCommit(work: () => void): void;
 }
 
-export class FileEventsStore implements EventsStore {
+export class SqliteEventsStore implements EventsStore {
   private readonly busesByName = new Map<string, Bus>();
   private readonly rulesByKey = new Map<string, Rule>();
   private readonly archivesByName = new Map<string, Archive>();
   private readonly replaysByName = new Map<string, Replay>();
-  private readonly deliveries = new Map<string, Delivery>();
+  /** Replays read back whose archive is not registered yet, by archive name. */
+  private readonly savedReplays: { archive: string; document: string }[];
 
-  /** Archives are kept in memory only when `dataDir` is absent. */
-  constructor(private readonly dataDir?: string) {}
+  /** Reads back the rules and replays saved before; `now` re-arms the rules' schedules. */
+  constructor(
+    private readonly db: LocalDatabase,
+    now: number,
+  ) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS events_rules (bus TEXT NOT NULL, name TEXT NOT NULL, rule TEXT NOT NULL, PRIMARY KEY (bus, name));
+      CREATE TABLE IF NOT EXISTS events_archive (seq INTEGER PRIMARY KEY AUTOINCREMENT, archive TEXT NOT NULL, record TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS events_archive_by_name ON events_archive (archive, seq);
+      CREATE TABLE IF NOT EXISTS events_replays (name TEXT PRIMARY KEY, archive TEXT NOT NULL, replay TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events_deliveries (id TEXT PRIMARY KEY, delivery TEXT NOT NULL, due_at INTEGER);
+    `);
+    for (const { rule } of db.all<{ rule: string }>('SELECT rule FROM events_rules')) {
+      const revived = reviveRule(JSON.parse(rule), now);
+      this.rulesByKey.set(`${revived.bus}/${revived.name}`, revived);
+    }
+    this.savedReplays = db.all<{ archive: string; replay: string }>('SELECT archive, replay FROM events_replays').map((row) => ({ archive: row.archive, document: row.replay }));
+  }
 
   bus(name: string): Bus | undefined {
     return this.busesByName.get(name);
@@ -71,10 +101,17 @@ export class FileEventsStore implements EventsStore {
   }
 
   saveRule(rule: Rule): void {
+    this.db.run(
+      'INSERT INTO events_rules (bus, name, rule) VALUES (?, ?, ?) ON CONFLICT (bus, name) DO UPDATE SET rule = excluded.rule',
+      rule.bus,
+      rule.name,
+      JSON.stringify(ruleDocument(rule)),
+    );
     this.rulesByKey.set(`${rule.bus}/${rule.name}`, rule);
   }
 
   deleteRule(rule: Rule): void {
+    this.db.run('DELETE FROM events_rules WHERE bus = ? AND name = ?', rule.bus, rule.name);
     this.rulesByKey.delete(`${rule.bus}/${rule.name}`);
   }
 
@@ -88,12 +125,13 @@ export class FileEventsStore implements EventsStore {
 
   putArchive(archive: Archive): void {
     this.archivesByName.set(archive.name, archive);
-    const file = this.archiveFile(archive);
-    if (!file || !existsSync(file)) return;
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      archive.events.push(JSON.parse(line) as ArchivedEvent);
-      archive.sizeBytes += Buffer.byteLength(line);
+    for (const { record } of this.db.all<{ record: string }>('SELECT record FROM events_archive WHERE archive = ? ORDER BY seq', archive.name)) {
+      archive.events.push(JSON.parse(record) as ArchivedEvent);
+      archive.sizeBytes += Buffer.byteLength(record);
+    }
+    for (const saved of this.savedReplays.filter((r) => r.archive === archive.name)) {
+      const replay = { ...(JSON.parse(saved.document) as Omit<Replay, 'archive'>), archive };
+      this.replaysByName.set(replay.name, replay);
     }
   }
 
@@ -106,36 +144,47 @@ export class FileEventsStore implements EventsStore {
   }
 
   saveReplay(replay: Replay): void {
+    const { archive, ...rest } = replay;
+    this.db.run(
+      'INSERT INTO events_replays (name, archive, replay) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET replay = excluded.replay',
+      replay.name,
+      archive.name,
+      JSON.stringify(rest),
+    );
     this.replaysByName.set(replay.name, replay);
   }
 
   accept(archived: readonly { archive: Archive; record: ArchivedEvent }[], deliveries: readonly Delivery[]): void {
-    for (const { archive, record } of archived) {
-      const line = JSON.stringify(record);
+    const lines = archived.map(({ archive, record }) => ({ archive, record, line: JSON.stringify(record) }));
+    this.db.transaction(() => {
+      for (const { archive, line } of lines) this.db.run('INSERT INTO events_archive (archive, record) VALUES (?, ?)', archive.name, line);
+      for (const delivery of deliveries) this.db.run('INSERT INTO events_deliveries (id, delivery, due_at) VALUES (?, ?, NULL)', delivery.id, JSON.stringify(delivery));
+    });
+    for (const { archive, record, line } of lines) {
       archive.events.push(record);
       archive.sizeBytes += Buffer.byteLength(line);
-      const file = this.archiveFile(archive);
-      if (file) {
-        mkdirSync(join(file, '..'), { recursive: true });
-        appendFileSync(file, `${line}\n`);
-      }
     }
-    for (const delivery of deliveries) this.deliveries.set(delivery.id, delivery);
   }
 
-  saveDelivery(delivery: Delivery): void {
-    this.deliveries.set(delivery.id, delivery);
+  saveDelivery(delivery: Delivery, dueAt: number): void {
+    this.db.run('UPDATE events_deliveries SET delivery = ?, due_at = ? WHERE id = ?', JSON.stringify(delivery), dueAt, delivery.id);
   }
 
   removeDelivery(id: string): void {
-    this.deliveries.delete(id);
+    this.db.run('DELETE FROM events_deliveries WHERE id = ?', id);
   }
 
-  pendingDeliveries(): readonly Delivery[] {
-    return [...this.deliveries.values()];
+  pendingDeliveries(): readonly PendingDelivery[] {
+    return this.db
+      .all<{ delivery: string; due_at: number | null }>('SELECT delivery, due_at FROM events_deliveries ORDER BY rowid')
+      .map((row) => ({ delivery: JSON.parse(row.delivery) as Delivery, dueAt: row.due_at ?? undefined }));
   }
 
-  private archiveFile(archive: Archive): string | undefined {
-    return this.dataDir ? join(this.dataDir, 'events', 'archive', `${archive.name}.jsonl`) : undefined;
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn);
+  }
+
+  afterCommit(work: () => void): void {
+    this.db.afterCommit(work);
   }
 }

@@ -34,6 +34,8 @@ export interface EnvironmentOptions {
   readonly initRequestId: string;
   /** One complete output line, with the request that was running when it was written. */
   readonly onLine: (line: string, stream: 'stdout' | 'stderr', requestId: string | undefined) => void;
+  /** The local cloud's clock, when it is not the machine's: the handler's `Date` follows it. */
+  readonly now?: () => number;
 }
 
 interface Running {
@@ -59,7 +61,7 @@ export class ExecutionEnvironment {
     this.worker = new Worker(options.bootstrap ?? SOURCE_BOOTSTRAP, {
       eval: true,
       env: { ...options.env },
-      workerData: options.init,
+      workerData: { ...options.init, ...(options.now ? { clockMs: options.now() } : {}) } satisfies EnvironmentInit,
       // The runtime sends output over the message port; a piped `stdout: true` stream would hold a
       // reference on the worker until it exits, keeping the process alive with only idle environments.
       name: `lambda:${options.init.functionName}`,
@@ -88,7 +90,7 @@ export class ExecutionEnvironment {
     return new Promise((resolve) => {
       this.worker.ref();
       this.running = { requestId: message.requestId, settle: resolve };
-      this.worker.postMessage({ type: 'invoke', ...message } satisfies InvokeMessage);
+      this.worker.postMessage({ type: 'invoke', ...message, ...(this.options.now ? { clockMs: this.options.now() } : {}) } satisfies InvokeMessage);
     });
   }
 

@@ -16,6 +16,7 @@ import { systemClock, type Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import type { ServiceHandler } from '../edge/types';
 import type { LambdaInvocationResult, LambdaPort, MetricsPort } from '../ports';
+import { LocalDatabase } from '../shared/database';
 import type { BundledCode } from './bundle';
 import { extractEmf } from './emf';
 import { bundleBootstrap, ExecutionEnvironment } from './execution-environment';
@@ -32,7 +33,7 @@ import {
   type LambdaFunctionConfig,
 } from './models';
 import { LambdaProvider, tooLarge, validateFunction, type LambdaRuntime } from './provider';
-import { MemoryLambdaStore, type LambdaStore } from './store';
+import { SqliteLambdaStore, type LambdaStore, type PendingInvocation } from './store';
 
 export { ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, type LambdaFunctionConfig } from './models';
 
@@ -56,8 +57,8 @@ export interface LambdaServiceOptions {
   readonly extraEnvironment?: Readonly<Record<string, string>>;
   /** Bundled function code (bundle.ts); functions without a bundle load their TypeScript sources. */
   readonly code?: Promise<BundledCode>;
-  /** Keeps the accepted asynchronous invocations. @default in memory */
-  readonly store?: LambdaStore;
+  /** Where accepted asynchronous invocations are kept until they end. @default a private in-memory database */
+  readonly database?: LocalDatabase;
 }
 
 /** The response limit as the service reports it (the 6 MB plus a small envelope allowance). */
@@ -77,18 +78,22 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
   private readonly retryDelays: readonly number[];
   private readonly retryTimers = new Set<() => void>();
   private readonly store: LambdaStore;
+  private readonly resumable: readonly PendingInvocation[];
   private readonly idleWaiters: (() => void)[] = [];
   /** Log lines collected for `X-Amz-Log-Type: Tail`, by request id. */
   private readonly tails = new Map<string, string[]>();
   private inFlight = 0;
   private closed = false;
+  private started = false;
   private code: BundledCode | undefined;
 
   constructor(private readonly options: LambdaServiceOptions) {
     this.partition = { region: options.region, account: options.account };
     this.account = options.account;
     this.clock = options.clock ?? systemClock;
-    this.store = options.store ?? new MemoryLambdaStore();
+    this.store = new SqliteLambdaStore(options.database ?? LocalDatabase.open(undefined));
+    // What the previous process left, read before anything new is accepted.
+    this.resumable = this.store.pending();
     this.retryDelays = options.asyncRetryDelaysMs ?? [1000, 2000];
     this.lastModified = new Date(this.clock.now()).toISOString().replace('Z', '+0000');
     const maxConcurrency = options.maxConcurrency ?? 4;
@@ -138,6 +143,22 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
     this.invokeEvent(fn, invokedArn, serializeEvent(payload, ASYNC_PAYLOAD_LIMIT), randomUUID());
   }
 
+  /**
+   * After a restart: every asynchronous invocation accepted and not finished runs again under its
+   * request id, at once if an attempt was running, or when its retry is due.
+   */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    const pending = this.resumable;
+    if (pending.length > 0) this.options.log?.(`lambda: resuming ${pending.length} asynchronous invocation(s)`);
+    for (const { invocation, retryAt } of pending) {
+      const wait = retryAt === undefined ? 0 : retryAt - this.clock.now();
+      if (wait <= 0) this.attemptAsync(invocation);
+      else this.retryLater(invocation, wait);
+    }
+  }
+
   /** Resolves once no invocation is running or queued (asynchronous retries waiting on the clock do not count). */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
@@ -182,7 +203,8 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
   invokeEvent(fn: LambdaFunction, invokedArn: string, event: string, requestId: string): void {
     const invocation: AsyncInvocation = { requestId, functionName: fn.config.name, invokedArn, event, attempt: 0 };
     this.store.accept(invocation);
-    this.attemptAsync(invocation);
+    // Inside an SNS fan-out the first attempt waits for the fan-out's commit.
+    this.store.afterCommit(() => this.attemptAsync(invocation));
   }
 
   private deployedFunction(fn: LambdaFunction): DeployedFunction {
@@ -233,6 +255,8 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
       memoryMb: config.memoryMb,
       initRequestId,
       onLine: (line, _stream, requestId) => this.functionLine(config.name, requestId, line, true),
+      // On a test's manual clock, the functions' time (EMF timestamps, TTLs, timings) is that clock's too.
+      ...(this.clock === systemClock ? {} : { now: () => this.clock.now() }),
     });
   }
 
@@ -310,18 +334,22 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
         this.options.log?.(`${prefix} asynchronous invocation failed (${outcome.error.errorType}); retry ${attempt + 1} in ${delay} ms`);
         const next: AsyncInvocation = { ...invocation, attempt: attempt + 1 };
         this.store.scheduleRetry(next, this.clock.now() + delay);
-        const cancel = this.clock.schedule(delay, () => {
-          this.retryTimers.delete(cancel);
-          if (this.closed) return;
-          this.store.startRetry(requestId);
-          this.attemptAsync(next);
-        });
-        this.retryTimers.add(cancel);
+        this.retryLater(next, delay);
       },
       (error: unknown) => {
         if (!this.closed) this.options.log?.(`${prefix} asynchronous invocation lost: ${String(error)}`);
       },
     ).finally(() => this.end());
+  }
+
+  private retryLater(invocation: AsyncInvocation, delay: number): void {
+    const cancel = this.clock.schedule(delay, () => {
+      this.retryTimers.delete(cancel);
+      if (this.closed) return;
+      this.store.startRetry(invocation.requestId);
+      this.attemptAsync(invocation);
+    });
+    this.retryTimers.add(cancel);
   }
 
   private publishInvocationMetrics(fn: LambdaFunction, outcome: InvocationOutcome): void {

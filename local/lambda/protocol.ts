@@ -24,6 +24,8 @@ export interface EnvironmentInit {
   readonly memoryMb: number;
   readonly logGroupName: string;
   readonly logStreamName: string;
+  /** The local cloud's time at spawn, when it runs on a clock of its own (a test's manual clock): the handler's `Date` follows it. */
+  readonly clockMs?: number;
 }
 
 export interface InvokeMessage {
@@ -34,6 +36,8 @@ export interface InvokeMessage {
   /** Time left before the function's timeout, measured from when the worker receives this. */
   readonly remainingMs: number;
   readonly invokedFunctionArn: string;
+  /** The local cloud's time when the invocation was sent (see `EnvironmentInit.clockMs`). */
+  readonly clockMs?: number;
 }
 
 export type WorkerMessage =

@@ -16,6 +16,26 @@ const port = parentPort;
 if (!port) throw new Error('worker-runtime must run in a worker thread');
 const init = workerData as EnvironmentInit;
 
+/** The local cloud's time minus the machine's, while the cloud runs on a clock of its own. */
+let clockOffsetMs = 0;
+
+/**
+ * Makes `Date` (now, and `new Date()` without arguments) read the local cloud's clock, so a handler
+ * stamps its metrics and TTLs with the same time as the services it calls, as on AWS. Installed
+ * before the handler module loads; time moves on in real time between the invocations' syncs.
+ */
+function followCloudClock(clockMs: number): void {
+  const MachineDate = Date;
+  clockOffsetMs = clockMs - MachineDate.now();
+  const now = () => MachineDate.now() + clockOffsetMs;
+  globalThis.Date = new Proxy(MachineDate, {
+    construct: (target, args, newTarget) => Reflect.construct(target, args.length === 0 ? [now()] : args, newTarget) as object,
+    apply: () => new MachineDate(now()).toString(),
+    get: (target, property, receiver) => (property === 'now' ? now : Reflect.get(target, property, receiver)),
+  });
+}
+if (init.clockMs !== undefined) followCloudClock(init.clockMs);
+
 function post(message: WorkerMessage): void {
   port!.postMessage(message);
 }
@@ -106,6 +126,7 @@ function context(message: InvokeMessage): Context {
 }
 
 async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
+  if (message.clockMs !== undefined) clockOffsetMs += message.clockMs - Date.now();
   try {
     const event: unknown = JSON.parse(message.event);
     const ctx = context(message);

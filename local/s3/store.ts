@@ -3,15 +3,18 @@
  * object's metadata in a JSON sidecar under `<dataDir>/s3-meta/<bucket>/objects/`, multipart
  * uploads in progress under `<dataDir>/s3-multipart/<uploadId>/`.
  *
- * Every write goes to a temp file on the same filesystem and is renamed into place, so a crash
- * leaves either the old or the new object, never a torn one. The data file is renamed before its
- * sidecar is written; on load a sidecar whose size or mtime no longer matches its file is rebuilt
- * from the file, so the two cannot stay out of step after a crash between the renames.
+ * Every write goes to a temp file on the same filesystem, is synced, renamed into place and its
+ * directory synced before the request is answered, so a crash (of the process or of the machine)
+ * leaves either the old or the new object, never a torn one, and never loses an answered write.
+ * The data file is renamed before its sidecar is written; on load a sidecar whose size or mtime no
+ * longer matches its file is rebuilt from the file, so the two cannot stay out of step after a
+ * crash between the renames.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { renameDurably, syncDirectory, writeFileDurably, writeFileDurablySync } from '../shared/durable-file';
 import { collisionRelativePath, containedPath, keyToRelativePath } from './key-paths';
 import { compareUtf8, type MultipartUpload, type NewObject, type ObjectMeta, type PartInfo } from './models';
 
@@ -54,9 +57,7 @@ export class FileObjectStore {
     if (this.buckets.has(name)) return;
     mkdirSync(this.bucketDir(name), { recursive: true });
     mkdirSync(join(this.metaDir(name), 'objects'), { recursive: true });
-    const file = join(this.metaDir(name), 'bucket.json');
-    writeFileSync(`${file}.tmp`, JSON.stringify({ creationDate: now }));
-    renameSync(`${file}.tmp`, file);
+    writeFileDurablySync(join(this.metaDir(name), 'bucket.json'), JSON.stringify({ creationDate: now }));
     this.buckets.set(name, { creationDate: now, objects: new Map(), sortedKeys: undefined });
   }
 
@@ -96,19 +97,17 @@ export class FileObjectStore {
     }
   }
 
-  /** Writes `body` to a fresh temp file and returns its path (for `commit`). */
+  /** Writes `body` to a fresh temp file, synced, and returns its path (for `commit`). */
   async writeTemp(body: Buffer | readonly string[]): Promise<string> {
     const path = join(this.tmpDir, randomUUID());
-    if (Buffer.isBuffer(body)) {
-      await writeFile(path, body);
-    } else {
+    const out = await open(path, 'w');
+    try {
+      if (Buffer.isBuffer(body)) await out.writeFile(body);
       // Concatenate files (multipart parts) without holding the whole object in memory twice.
-      const out = await open(path, 'w');
-      try {
-        for (const part of body) await out.write(await readFile(part));
-      } finally {
-        await out.close();
-      }
+      else for (const part of body) await out.write(await readFile(part));
+      await out.sync();
+    } finally {
+      await out.close();
     }
     return path;
   }
@@ -155,7 +154,8 @@ export class FileObjectStore {
   async createUpload(uploadId: string, upload: MultipartUpload): Promise<void> {
     const dir = this.uploadDir(uploadId);
     mkdirSync(dir, { recursive: true });
-    await writeFile(join(dir, 'upload.json'), JSON.stringify(upload));
+    await syncDirectory(this.multipartDir);
+    await writeFileDurably(join(dir, 'upload.json'), JSON.stringify(upload));
   }
 
   /** The upload in progress under `uploadId`; undefined when there is none (never created, completed or aborted). */
@@ -170,10 +170,8 @@ export class FileObjectStore {
   /** Part data, then its record, each renamed into place: completion checks the record's ETag. */
   async putPart(uploadId: string, partNumber: number, payload: Buffer, info: PartInfo): Promise<void> {
     const dir = this.uploadDir(uploadId);
-    await writeFile(join(dir, `${partNumber}.part.tmp`), payload);
-    await rename(join(dir, `${partNumber}.part.tmp`), join(dir, `${partNumber}.part`));
-    await writeFile(join(dir, `${partNumber}.json.tmp`), JSON.stringify(info));
-    await rename(join(dir, `${partNumber}.json.tmp`), join(dir, `${partNumber}.json`));
+    await writeFileDurably(join(dir, `${partNumber}.part`), payload, join(dir, `${partNumber}.part.tmp`));
+    await writeFileDurably(join(dir, `${partNumber}.json`), JSON.stringify(info), join(dir, `${partNumber}.json.tmp`));
   }
 
   /** An uploaded part and its data file; undefined when the part was never (completely) uploaded. */
@@ -203,8 +201,20 @@ export class FileObjectStore {
   }
 
   private async moveInto(tempPath: string, target: string): Promise<void> {
-    await mkdir(dirname(target), { recursive: true });
-    await rename(tempPath, target);
+    await this.makeDirectories(dirname(target));
+    await renameDurably(tempPath, target);
+  }
+
+  /** Creates `dir` and its missing parents, syncing each parent that gained an entry. */
+  private async makeDirectories(dir: string): Promise<void> {
+    const first = await mkdir(dir, { recursive: true });
+    if (first === undefined) return;
+    const created = relative(dirname(first), dir).split(sep);
+    let parent = dirname(first);
+    for (const name of created) {
+      await syncDirectory(parent);
+      parent = join(parent, name);
+    }
   }
 
   /** Deletes a data file and the directories it leaves empty (so the path can hold a file again). */
@@ -222,10 +232,8 @@ export class FileObjectStore {
 
   private async writeSidecar(bucket: string, meta: ObjectMeta): Promise<void> {
     const path = this.sidecarPath(bucket, meta.key);
-    await mkdir(dirname(path), { recursive: true });
-    const temp = join(this.tmpDir, `${randomUUID()}.json`);
-    await writeFile(temp, JSON.stringify(meta));
-    await rename(temp, path);
+    await this.makeDirectories(dirname(path));
+    await writeFileDurably(path, JSON.stringify(meta), join(this.tmpDir, `${randomUUID()}.json`));
   }
 
   private loadBucket(name: string, info: { creationDate: number }): void {

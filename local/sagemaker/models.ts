@@ -34,6 +34,8 @@ export interface Instance {
 }
 
 export interface Invocation {
+  /** The name of its output objects, chosen when it was accepted: the key it is kept under. */
+  readonly id: string;
   readonly request: AsyncInvokeRequest;
   readonly inferenceId: string;
   readonly receivedAt: number;
@@ -144,16 +146,23 @@ export class AsyncEndpoint {
     this.pump();
   }
 
+  /** Queues a request; its RequestTTLSeconds count from when it was received (before a restart, too). */
   enqueue(invocation: Invocation): void {
+    const ttlLeft = invocation.receivedAt + invocation.request.requestTtlSeconds * 1000 - this.clock.now();
+    if (ttlLeft <= 0) return this.expire(invocation);
     this.queue.push(invocation);
-    invocation.cancelTtl = this.clock.schedule(invocation.request.requestTtlSeconds * 1000, () => {
+    invocation.cancelTtl = this.clock.schedule(ttlLeft, () => {
       const index = this.queue.indexOf(invocation);
       if (index < 0) return;
       this.queue.splice(index, 1);
-      this.window.expired++;
-      this.host.expire(this, invocation);
+      this.expire(invocation);
     });
     this.pump();
+  }
+
+  private expire(invocation: Invocation): void {
+    this.window.expired++;
+    this.host.expire(this, invocation);
   }
 
   /** Starts queued invocations on free instance slots, least busy instance first. */

@@ -26,6 +26,8 @@ export interface SageMakerDomain {
   /** The endpoint's variant, or the control plane's ValidationException. */
   variant(endpointName: string, variantName: string): AsyncEndpoint;
   setDesiredInstanceCount(endpointName: string, variantName: string, desired: number): void;
+  /** Keeps an accepted request durably and queues it: the 202 follows. */
+  accept(endpoint: AsyncEndpoint, invocation: Invocation): void;
 }
 
 const read = inputReaders({
@@ -66,7 +68,9 @@ async function runtime(domain: SageMakerDomain, request: EdgeRequest): Promise<E
       );
     }
     const parsed = parseAsyncInvoke(request, name);
-    const invocation = enqueue(runtimeEndpoint(domain, name), parsed, domain.now());
+    const endpoint = runtimeEndpoint(domain, name);
+    const invocation = newInvocation(endpoint, parsed, domain.now());
+    domain.accept(endpoint, invocation);
     return {
       status: 202,
       headers: {
@@ -89,19 +93,18 @@ function runtimeEndpoint(domain: SageMakerDomain, name: string): AsyncEndpoint {
   return endpoint;
 }
 
-function enqueue(endpoint: AsyncEndpoint, request: AsyncInvokeRequest, receivedAt: number): Invocation {
+function newInvocation(endpoint: AsyncEndpoint, request: AsyncInvokeRequest, receivedAt: number): Invocation {
   const { output, failure } = endpoint.config;
   // The object name is a fresh UUID, not the inference id (as observed on AWS).
   const id = randomUUID();
-  const invocation: Invocation = {
+  return {
+    id,
     request,
     inferenceId: request.inferenceId ?? randomUUID(),
     receivedAt,
     output: { bucket: output.bucket, key: joinKey(output.prefix, request.outputPathExtension ?? '', request.filename ?? `${id}.out`) },
     failure: { bucket: failure.bucket, key: joinKey(failure.prefix, request.outputPathExtension ?? '', `${id}-error.out`) },
   };
-  endpoint.enqueue(invocation);
-  return invocation;
 }
 
 function describeEndpoint(domain: SageMakerDomain, input: Raw): unknown {

@@ -6,16 +6,22 @@
  * Each endpoint has a queue served by in-service instances × MaxConcurrentInvocationsPerInstance
  * slots. As on AWS, a TestNotification goes to both notification topics when the endpoint is created
  * (each start of the local cloud counts as a deployment) and after every capacity change.
+ *
+ * An accepted request is in the store (store.ts) before the 202 and until its notification is
+ * published; a restart runs every request still there again, queued or in flight when the previous
+ * process stopped, under its InferenceId and with its output and failure keys.
  */
 import type { Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import type { ServiceHandler } from '../edge/types';
 import type { EndpointCapacityPort, MetricsPort, ObjectStorePort, TopicPort } from '../ports';
+import { LocalDatabase } from '../shared/database';
 import { closeMinute, DEFAULT_METRICS_LAG_SECONDS, METRICS_PERIOD_MS, nextMinute } from './metrics';
 import { AsyncEndpoint, type AsyncEndpointConfig, type EndpointHost, type Invocation } from './models';
 import { testNotification } from './notification';
 import { InvocationRunner } from './processing';
 import { sagemakerHandler, type SageMakerDomain } from './provider';
+import { SqliteEndpointStore, type EndpointStore } from './store';
 
 export type { AsyncEndpointConfig } from './models';
 export { INSTANCE_NAMESPACE, METRICS_PERIOD_MS, SAGEMAKER_NAMESPACE } from './metrics';
@@ -31,6 +37,8 @@ export interface SageMakerServiceOptions {
   /** Seconds after a minute closes before its datapoints are readable. @default DEFAULT_METRICS_LAG_SECONDS */
   readonly metricsLagSeconds?: number;
   readonly log?: (line: string) => void;
+  /** Where accepted requests are kept until their notification. @default a private in-memory database */
+  readonly database?: LocalDatabase;
 }
 
 export interface EndpointStats {
@@ -51,8 +59,11 @@ export class SageMakerService implements EndpointCapacityPort {
   private readonly background = new Set<Promise<void>>();
   private readonly timers = new Set<() => void>();
   private readonly runner: InvocationRunner;
+  private readonly store: EndpointStore;
+  private readonly resumable = new Map<AsyncEndpoint, readonly Invocation[]>();
 
   constructor(private readonly options: SageMakerServiceOptions) {
+    this.store = new SqliteEndpointStore(options.database ?? LocalDatabase.open(undefined));
     const lag = options.metricsLagSeconds ?? DEFAULT_METRICS_LAG_SECONDS;
     if (!Number.isFinite(lag) || lag < 0) throw new RangeError(`metricsLagSeconds must be a number ≥ 0, got ${lag}`);
     this.runner = new InvocationRunner({
@@ -66,8 +77,9 @@ export class SageMakerService implements EndpointCapacityPort {
     const host: EndpointHost = {
       closed: () => this.isClosed,
       log: (line) => this.log(line),
-      process: (endpoint, invocation, abort) => this.runner.process(endpoint, invocation, abort),
-      expire: (endpoint, invocation) => this.track(this.runner.expired(endpoint, invocation)),
+      // Finished once its notification is out; work cut short by close() stays owed for the next start.
+      process: (endpoint, invocation, abort) => this.runner.process(endpoint, invocation, abort).then(() => this.finish(invocation)),
+      expire: (endpoint, invocation) => this.track(this.runner.expired(endpoint, invocation).then(() => this.finish(invocation))),
     };
     for (const config of options.endpoints) {
       if (!Number.isInteger(config.maxConcurrentInvocationsPerInstance) || config.maxConcurrentInvocationsPerInstance < 1 || config.maxConcurrentInvocationsPerInstance > 1000) {
@@ -76,7 +88,10 @@ export class SageMakerService implements EndpointCapacityPort {
       if (!Number.isInteger(config.initialInstanceCount) || config.initialInstanceCount < 0) {
         throw new RangeError(`endpoint ${config.name}: initialInstanceCount must be a non-negative integer`);
       }
-      this.endpoints.set(config.name, new AsyncEndpoint(config, host, options.clock));
+      const endpoint = new AsyncEndpoint(config, host, options.clock);
+      this.endpoints.set(config.name, endpoint);
+      // What the previous process left, read before anything new is accepted.
+      this.resumable.set(endpoint, this.store.pending(config.name));
     }
     const domain: SageMakerDomain = {
       account: options.account,
@@ -86,15 +101,27 @@ export class SageMakerService implements EndpointCapacityPort {
       endpoint: (name) => this.endpoint(name),
       variant: (endpointName, variantName) => this.variant(endpointName, variantName),
       setDesiredInstanceCount: (endpointName, variantName, desired) => this.setDesiredInstanceCount(endpointName, variantName, desired),
+      accept: (endpoint, invocation) => {
+        this.store.accept(invocation);
+        endpoint.enqueue(invocation);
+      },
     };
     this.handler = sagemakerHandler(domain);
   }
 
-  /** The endpoints come up as after CreateEndpoint: test notifications, then a metrics minute every whole minute. */
+  /**
+   * The endpoints come up as after CreateEndpoint: test notifications, the requests the previous
+   * process accepted and did not finish queued again, then a metrics minute every whole minute.
+   */
   start(): void {
     if (this.started || this.isClosed) return;
     this.started = true;
-    for (const endpoint of this.endpoints.values()) this.sendTestNotifications(endpoint);
+    for (const endpoint of this.endpoints.values()) {
+      this.sendTestNotifications(endpoint);
+      const pending = this.resumable.get(endpoint) ?? [];
+      if (pending.length > 0) this.log(`sagemaker: ${endpoint.config.name} resumes ${pending.length} accepted request(s)`);
+      for (const invocation of pending) endpoint.enqueue(invocation);
+    }
     const lagMs = (this.options.metricsLagSeconds ?? DEFAULT_METRICS_LAG_SECONDS) * 1000;
     const tick = (minuteEnd: number): void => {
       for (const endpoint of this.endpoints.values()) {
@@ -148,6 +175,10 @@ export class SageMakerService implements EndpointCapacityPort {
   /** True once `close()` has begun: nothing more is run, written or published. */
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  private finish(invocation: Invocation): void {
+    if (!this.isClosed) this.store.finish(invocation);
   }
 
   private log(line: string): void {

@@ -22,14 +22,38 @@ export interface PaginationRules {
 const PREFIX = 'o:';
 
 export function paginate<T>(items: readonly T[], size: number | undefined, token: unknown, rules: PaginationRules): Page<T> {
-  const pageSize = Math.min(size !== undefined && size > 0 ? size : rules.defaultSize, rules.maxSize);
-  let offset = 0;
-  if (token !== undefined && token !== null) {
-    const raw = typeof token === 'string' ? Buffer.from(token, 'base64url').toString('utf8') : '';
-    offset = raw.startsWith(PREFIX) ? Number(raw.slice(PREFIX.length)) : NaN;
-    if (!Number.isInteger(offset) || offset < 0 || offset > items.length) throw rules.invalidToken();
-  }
+  const pageSize = pageSizeOf(size, rules);
+  const offset = offsetOf(token, rules);
+  if (offset > items.length) throw rules.invalidToken();
   const page = items.slice(offset, offset + pageSize);
   const end = offset + pageSize;
-  return end < items.length ? { items: page, nextToken: Buffer.from(`${PREFIX}${end}`).toString('base64url') } : { items: page };
+  return end < items.length ? { items: page, nextToken: tokenFor(end) } : { items: page };
+}
+
+/**
+ * The same pages over a query that reads a window itself (`fetch(offset, limit)`), so a large
+ * table is never read whole to serve one page.
+ */
+export function paginateQuery<T>(fetch: (offset: number, limit: number) => T[], size: number | undefined, token: unknown, rules: PaginationRules): Page<T> {
+  const pageSize = pageSizeOf(size, rules);
+  const offset = offsetOf(token, rules);
+  // One row more than the page tells whether another page follows.
+  const rows = fetch(offset, pageSize + 1);
+  return rows.length > pageSize ? { items: rows.slice(0, pageSize), nextToken: tokenFor(offset + pageSize) } : { items: rows };
+}
+
+function pageSizeOf(size: number | undefined, rules: PaginationRules): number {
+  return Math.min(size !== undefined && size > 0 ? size : rules.defaultSize, rules.maxSize);
+}
+
+function offsetOf(token: unknown, rules: PaginationRules): number {
+  if (token === undefined || token === null) return 0;
+  const raw = typeof token === 'string' ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  const offset = raw.startsWith(PREFIX) ? Number(raw.slice(PREFIX.length)) : NaN;
+  if (!Number.isInteger(offset) || offset < 0) throw rules.invalidToken();
+  return offset;
+}
+
+function tokenFor(offset: number): string {
+  return Buffer.from(`${PREFIX}${offset}`).toString('base64url');
 }

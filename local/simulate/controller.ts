@@ -5,21 +5,14 @@
  */
 import { percentAdjustment } from '../autoscaling/step-scaling';
 import type { PolicySpec } from './policies';
+import { EVALUATION_RANGE_EXTRA_PERIODS, type AlarmView } from './signal';
 
-/** What the alarms see when they are evaluated. */
-export interface AlarmInputs {
+/** What the alarms see when they are evaluated (signal.ts says when each datapoint becomes readable). */
+export interface AlarmInputs extends AlarmView {
   readonly now: number;
   readonly desired: number;
-  /** Instances starting: the endpoint is Updating and SageMaker rejects capacity changes. */
+  /** Instances starting or draining: the endpoint is Updating and SageMaker rejects capacity changes. */
   readonly updating: boolean;
-  /** The policy metric per period, oldest first; undefined = no data. */
-  readonly datapoints: readonly (number | undefined)[];
-  /** The scale-from-zero alarm's value per period. */
-  readonly fromZero: readonly number[];
-  /** Instances in service at the end of each period. */
-  readonly inService: readonly number[];
-  /** How many periods' datapoints have reached the alarms (a later period may have closed, not yet seen). */
-  readonly seen: number;
 }
 
 /** Sets the desired count (clamped by the caller) and returns the count it became. */
@@ -32,11 +25,15 @@ export class PolicyController {
   private fromZeroCooldown = { until: -Infinity, base: 0 };
   private stepOutCooldown = { until: -Infinity, base: 0 };
   private stepScaleInUntil = -Infinity;
+  /** The desired count before the target-tracking scale-out that started the running cooldown. */
+  private trackingOutBase = 0;
 
   constructor(private readonly policy: PolicySpec) {}
 
   /** A scheduled action that raised the count starts target tracking's scale-out cooldown. */
-  scaledOut(now: number): void {
+  scaledOut(now: number, before: number): void {
+    // A scale-out outside target tracking's cooldown starts one from the capacity before it.
+    if (now >= this.lastScaleOut + (this.policy.targetTracking?.scaleOutCooldownSeconds ?? 0)) this.trackingOutBase = before;
     this.lastScaleOut = now;
   }
 
@@ -50,10 +47,10 @@ export class PolicyController {
     this.targetTracking(input, setDesired);
   }
 
-  private scaleFromZero({ now, desired, fromZero, seen }: AlarmInputs, setDesired: SetDesired): boolean {
+  private scaleFromZero({ now, desired, fromZero, fromZeroSeen }: AlarmInputs, setDesired: SetDesired): boolean {
     const sz = this.policy.scaleFromZero;
-    if (!sz || seen < sz.evaluationPeriods) return false;
-    const recent = fromZero.slice(seen - sz.evaluationPeriods, seen);
+    if (!sz || fromZeroSeen < sz.evaluationPeriods) return false;
+    const recent = fromZero.slice(fromZeroSeen - sz.evaluationPeriods, fromZeroSeen);
     if (!recent.every((v) => v >= sz.threshold)) return false;
     // MetricAggregationType Average over the breaching datapoints picks the step.
     const value = mean(recent);
@@ -63,7 +60,7 @@ export class PolicyController {
     const label = sz.metric === 'has-backlog-without-capacity' ? 'HasBacklogWithoutCapacity' : 'backlog without capacity';
     const after = setDesired(base + step.adjustment, `${label} alarm ${fmtValue(value)} ≥ ${sz.threshold}, ${sz.evaluationPeriods}/${sz.evaluationPeriods} datapoints: step +${step.adjustment}`);
     if (after === desired) return false;
-    this.lastScaleOut = now;
+    this.scaledOut(now, desired);
     this.fromZeroCooldown = { until: now + sz.cooldownSeconds, base };
     return true;
   }
@@ -82,17 +79,19 @@ export class PolicyController {
     if (target <= desired) return false;
     const after = setDesired(target, `step scale-out: utilization ${fmtValue(value)} ≥ ${so.threshold}, ${so.evaluationPeriods}/${so.evaluationPeriods} datapoints: +${step.percentChange} %`);
     if (after === desired) return false;
-    this.lastScaleOut = now;
+    this.scaledOut(now, desired);
     this.stepOutCooldown = { until: now + so.cooldownSeconds, base };
     return true;
   }
 
-  private stepScaleIn({ now, desired, datapoints, inService, seen }: AlarmInputs, setDesired: SetDesired): boolean {
+  private stepScaleIn({ now, desired, datapoints, instancesAt, seen }: AlarmInputs, setDesired: SetDesired): boolean {
     const si = this.policy.stepScaleIn;
     if (!si || seen < si.evaluationPeriods || now < this.stepScaleInUntil) return false;
-    // The alarm reads FILL(utilization, 0): a missing datapoint counts as zero.
+    // The alarm reads IF(FILL(instances, REPEAT) >= N, FILL(utilization, 0), threshold): a missing
+    // utilization counts as zero, a minute whose instance count has not landed repeats the last one.
+    const rangeStart = seen - si.evaluationPeriods - EVALUATION_RANGE_EXTRA_PERIODS;
     const recent = datapoints.slice(seen - si.evaluationPeriods, seen).map((v) => v ?? 0);
-    const instances = inService.slice(seen - si.evaluationPeriods, seen);
+    const instances = recent.map((_, i) => instancesAt(seen - si.evaluationPeriods + i, rangeStart) ?? 0);
     if (!recent.every((v) => v < si.threshold) || !instances.every((n) => n >= si.instancesAtLeast)) return false;
     const value = mean(recent);
     const step = si.steps.reduce((chosen, s) => (value < s.below ? s : chosen), si.steps[0] as (typeof si.steps)[number]);
@@ -104,27 +103,47 @@ export class PolicyController {
     return true;
   }
 
-  /** AWS's two alarms: N datapoints above the target scale out, M below 90 % of it scale in. */
+  /**
+   * AWS's two alarms: 3 datapoints above the target scale out, 15 below 90 % of it scale in. Within
+   * a scale-out cooldown a larger scale-out still happens: the capacity the cooldown's scale-out added
+   * counts toward the next one, so only what ceil(capacity before it × metric ÷ target) exceeds the
+   * desired count is added.
+   */
   private targetTracking({ now, desired, datapoints, seen }: AlarmInputs, setDesired: SetDesired): void {
     const tt = this.policy.targetTracking;
     if (!tt) return;
-    const latest = datapoints[seen - 1];
-    const high = datapoints.slice(Math.max(0, seen - tt.scaleOutDatapoints), seen);
+    const high = alarmWindow(datapoints, seen, tt.scaleOutDatapoints);
+    const latest = high[high.length - 1];
     if (latest !== undefined && high.length === tt.scaleOutDatapoints && high.every((v) => v !== undefined && v > tt.targetValue)) {
-      const target = Math.ceil((desired * latest) / tt.targetValue);
-      if (target > desired && now >= this.lastScaleOut + tt.scaleOutCooldownSeconds) {
-        if (setDesired(target, `${tt.metric} ${latest.toFixed(2)} > ${tt.targetValue} for ${tt.scaleOutDatapoints} datapoints`) !== desired) this.lastScaleOut = now;
+      const inCooldown = now < this.lastScaleOut + tt.scaleOutCooldownSeconds;
+      const base = inCooldown ? this.trackingOutBase : desired;
+      const target = Math.ceil((base * latest) / tt.targetValue);
+      if (target > desired) {
+        const reason = `${tt.metric} ${latest.toFixed(2)} > ${tt.targetValue} for ${tt.scaleOutDatapoints} datapoints${inCooldown ? ' (larger than the scale-out in cooldown)' : ''}`;
+        if (setDesired(target, reason) !== desired) this.scaledOut(now, desired);
       }
       return;
     }
-    const low = datapoints.slice(Math.max(0, seen - tt.scaleInDatapoints), seen);
+    const low = alarmWindow(datapoints, seen, tt.scaleInDatapoints);
+    const last = low[low.length - 1];
     const threshold = 0.9 * tt.targetValue;
-    if (tt.disableScaleIn || latest === undefined || low.length < tt.scaleInDatapoints || !low.every((v) => v !== undefined && v < threshold)) return;
-    const target = Math.ceil((desired * latest) / tt.targetValue);
+    if (tt.disableScaleIn || last === undefined || low.length < tt.scaleInDatapoints || !low.every((v) => v !== undefined && v < threshold)) return;
+    const target = Math.ceil((desired * last) / tt.targetValue);
     if (target < desired && now >= this.lastScaleIn + tt.scaleInCooldownSeconds && now >= this.lastScaleOut + tt.scaleOutCooldownSeconds) {
-      if (setDesired(target, `${tt.metric} ${latest.toFixed(2)} < ${threshold.toFixed(3)} for ${tt.scaleInDatapoints} datapoints`) !== desired) this.lastScaleIn = now;
+      if (setDesired(target, `${tt.metric} ${last.toFixed(2)} < ${threshold.toFixed(3)} for ${tt.scaleInDatapoints} datapoints`) !== desired) this.lastScaleIn = now;
     }
   }
+}
+
+/**
+ * The `count` datapoints an alarm evaluates out of the `seen` readable ones: the most recent real
+ * ones within its evaluation range (count + 5 periods) when there are enough, else the last `count`
+ * periods with their gaps (undefined), as CloudWatch evaluates late or sparse metrics.
+ */
+export function alarmWindow(datapoints: readonly (number | undefined)[], seen: number, count: number): (number | undefined)[] {
+  const range = datapoints.slice(Math.max(0, seen - count - EVALUATION_RANGE_EXTRA_PERIODS), seen);
+  const real = range.filter((v): v is number => v !== undefined);
+  return real.length >= count ? real.slice(-count) : range.slice(-count);
 }
 
 /** The step whose interval [lowerBound, next lowerBound) holds `aboveThreshold`. */

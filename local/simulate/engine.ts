@@ -1,26 +1,26 @@
 /**
  * Discrete-event simulation of an async endpoint under a scaling policy: requests arrive (trace),
  * hit the cache or queue FIFO, expire after the request TTL, run on instances (start-up delay,
- * concurrency per instance, inference time around the mean), CloudWatch aggregates one-minute
- * periods that alarms see after a delay, and the policy changes the desired count within cooldowns
- * and [min, max]. While instances start (the endpoint is Updating) no other scaling activity can
- * run, as on SageMaker. Instances are billed from launch until terminated (a scaled-in busy instance
- * finishes its in-flight work first).
+ * concurrency per instance, inference time around the mean). Each minute closes into the endpoint's
+ * metrics, which the alarms read late, as the stack produces them (signal.ts), and the policy changes
+ * the desired count within cooldowns and [min, max]. While instances start or drain (the endpoint is
+ * Updating) no other scaling activity can run, as on SageMaker. Instances are billed from launch
+ * until terminated (a scaled-in busy instance finishes its in-flight work first).
  */
-import { computeUtilization, seedUtilization } from '../../tasks/publish-utilization/utilization';
 import { PolicyController } from './controller';
 import { SimulationInputError } from './errors';
 import { EventHeap } from './heap';
 import type { PolicySpec } from './policies';
 import { Prng } from './prng';
 import { integrateTimeline, percentile, sortedDefined, type CapacityPoint, type PeriodRecord, type ScalingDecision, type SimulationResult } from './results';
+import { MetricSignal, PERIOD_SECONDS, type MinuteRecord } from './signal';
 import type { Trace } from './trace';
 
 export type { CapacityPoint, PeriodRecord, ScalingDecision, SimulationResult } from './results';
 export { integrateTimeline, percentile } from './results';
 export { stepFor } from './controller';
 
-export const PERIOD_SECONDS = 60;
+export { PERIOD_SECONDS } from './signal';
 
 export interface SimulationConfig {
   readonly instanceType: string;
@@ -40,10 +40,17 @@ export interface SimulationConfig {
   /** Bounds when the policy sets none. */
   readonly minCapacity: number;
   readonly maxCapacity: number;
-  /** How long after a period ends its datapoint reaches the alarm. */
-  readonly metricDelaySeconds: number;
+  /** How long after a minute closes the endpoint's SageMaker metrics become readable. */
+  readonly metricsLagSeconds: number;
+  /** Where in each minute publish-utilization and the alarms run (seconds after the whole minute). */
+  readonly evaluationOffsetSeconds: number;
   readonly sloSeconds: number;
   readonly seed: number;
+  /**
+   * With initial instances: they were already serving the first minute's rate before the trace
+   * began, so the first minutes' metrics describe that (not an idle endpoint) until real ones land.
+   */
+  readonly warmHistory: boolean;
 }
 
 interface Instance {
@@ -58,13 +65,10 @@ type SimEvent =
   | { at: number; seq: number; kind: 'complete'; instance: Instance; request: number; started: number }
   | { at: number; seq: number; kind: 'ready'; instance: Instance }
   | { at: number; seq: number; kind: 'periodEnd'; period: number }
-  | { at: number; seq: number; kind: 'evaluate'; period: number }
-  | { at: number; seq: number; kind: 'sample' }
+  | { at: number; seq: number; kind: 'tick'; minute: number }
   | { at: number; seq: number; kind: 'scheduled'; action: PolicySpec['scheduledActions'][number] };
 
 type EventInit = SimEvent extends infer E ? (E extends SimEvent ? Omit<E, 'seq'> : never) : never;
-
-const SAMPLE_SECONDS = 10;
 
 export function validateConfig(config: SimulationConfig): void {
   const check = (field: keyof SimulationConfig, min: number, max: number, integer = false) => {
@@ -84,9 +88,11 @@ export function validateConfig(config: SimulationConfig): void {
   check('initialInstances', 0, 10_000, true);
   check('minCapacity', 0, 10_000, true);
   check('maxCapacity', 0, 10_000, true);
-  check('metricDelaySeconds', 0, 600);
+  check('metricsLagSeconds', 0, 600);
+  check('evaluationOffsetSeconds', 0, 59.999);
   check('sloSeconds', 0.001, 86_400);
   check('seed', 0, 2 ** 32 - 1, true);
+  if (typeof config.warmHistory !== 'boolean') throw new SimulationInputError(`warmHistory must be true or false (got ${String(config.warmHistory)})`);
 }
 
 export function simulate(trace: Trace, policy: PolicySpec, config: SimulationConfig): SimulationResult {
@@ -130,10 +136,10 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
 
   // Per-period accumulators.
   const periods: PeriodRecord[] = [];
-  const datapoints: (number | undefined)[] = [];
-  const fromZeroDatapoints: number[] = [];
-  const inServiceAtEnd: number[] = [];
-  let acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0, backlogMax: 0 };
+  const signal = new MetricSignal(policy, config, priorMinute(trace, config));
+  // Scaled in while busy: no new work, still in service for DescribeEndpoint and CPUUtilization.
+  let draining = 0;
+  let acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0 };
   let lastT = 0;
   const integrate = (t: number) => {
     const dt = t - lastT;
@@ -173,7 +179,11 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         if (instance.busy === 0) {
           instance.state = 'terminated';
           billed--;
-        } else instance.state = 'draining';
+        } else {
+          // Only an instance in service can be busy.
+          instance.state = 'draining';
+          draining++;
+        }
       }
     }
     desired = next;
@@ -204,26 +214,6 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
     }
   };
 
-  const metricValue = (inferencesInPeriod: number, latencySum: number, backlog: number): number | undefined => {
-    const tt = policy.targetTracking;
-    if (!tt) return undefined;
-    switch (tt.metric) {
-      case 'seed-utilization':
-        return seedUtilization(inService, inferencesArrived);
-      case 'imagegen-utilization':
-        return computeUtilization({
-          instances: inService,
-          arrivals: inferencesArrived,
-          backlog,
-          inferenceSeconds: inferencesInPeriod > 0 ? latencySum / inferencesInPeriod : config.secondsPerImage,
-          concurrencyPerInstance: config.concurrencyPerInstance,
-          periodSeconds: PERIOD_SECONDS,
-          ...(tt.drainSeconds === undefined ? {} : { drainSeconds: tt.drainSeconds }),
-        }).value;
-      case 'backlog-per-instance':
-        return backlog / Math.max(1, inService);
-    }
-  };
   let inferencesArrived = 0;
 
   desired = 0;
@@ -239,8 +229,9 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   const traceEnd = trace.length;
   for (const action of policy.scheduledActions) if (action.atSecond < traceEnd) push({ at: action.atSecond, kind: 'scheduled', action });
   push({ at: 0, kind: 'second', second: 0 });
+  // A minute closes before the tick at the same instant reads it.
   push({ at: PERIOD_SECONDS, kind: 'periodEnd', period: 0 });
-  push({ at: SAMPLE_SECONDS, kind: 'sample' });
+  push({ at: config.evaluationOffsetSeconds, kind: 'tick', minute: 0 });
 
   const done = () => now >= traceEnd && qHead >= qTail && inFlight === 0;
   for (let event = heap.pop(); event; event = heap.pop()) {
@@ -283,6 +274,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         if (instance.state === 'draining' && instance.busy === 0) {
           instance.state = 'terminated';
           billed--;
+          draining--;
           record();
         } else if (instance.state === 'inService') free.add(instance);
         dispatch();
@@ -296,21 +288,10 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         record();
         dispatch();
         break;
-      case 'sample':
-        expire();
-        acc.hbwcSum += qTail - qHead + inFlight > 0 && inService === 0 ? 1 : 0;
-        acc.hbwcN++;
-        acc.backlogMax = Math.max(acc.backlogMax, qTail - qHead + inFlight);
-        if (!done()) push({ at: now + SAMPLE_SECONDS, kind: 'sample' });
-        break;
       case 'periodEnd': {
         expire();
         const backlog = qTail - qHead + inFlight;
-        const metric = metricValue(acc.inferences, acc.latencySum, backlog);
-        datapoints.push(metric);
-        const hbwc = acc.hbwcN > 0 ? acc.hbwcSum / acc.hbwcN : 0;
-        fromZeroDatapoints.push(policy.scaleFromZero?.metric === 'backlog-without-capacity' ? (hbwc >= 1 ? Math.max(acc.backlogMax, backlog) : 0) : hbwc);
-        inServiceAtEnd.push(inService);
+        signal.closeMinute({ arrivals: inferencesArrived, backlog, instances: inService + draining, latencySeconds: acc.inferences > 0 ? acc.latencySum / acc.inferences : undefined });
         periods.push({
           start: event.period * PERIOD_SECONDS,
           arrivals: acc.arrivals,
@@ -319,19 +300,17 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
           inService,
           billed: acc.billedSeconds / PERIOD_SECONDS,
           busyShare: acc.slotSeconds > 0 ? acc.busySeconds / acc.slotSeconds : undefined,
-          metric,
+          metric: signal.metricAt(event.period),
         });
-        acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0, hbwcSum: 0, hbwcN: 0, backlogMax: 0 };
+        acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0 };
         inferencesArrived = 0;
-        push({ at: now + config.metricDelaySeconds, kind: 'evaluate', period: event.period });
         if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'periodEnd', period: event.period + 1 });
         break;
       }
-      case 'evaluate':
-        controller.evaluate(
-          { now, desired, updating: instances.some((i) => i.state === 'pending'), datapoints, fromZero: fromZeroDatapoints, inService: inServiceAtEnd, seen: event.period + 1 },
-          setDesired,
-        );
+      case 'tick':
+        signal.publish(event.minute, now, inService + draining);
+        controller.evaluate({ now, desired, updating: inService + draining !== desired, ...signal.view(now) }, setDesired);
+        if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'tick', minute: event.minute + 1 });
         break;
       case 'scheduled': {
         const { action } = event;
@@ -339,7 +318,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         maxCapacity = action.maxCapacity;
         const before = desired;
         setDesired(desired, `scheduled action ${action.name} (min ${action.minCapacity}, max ${action.maxCapacity})`);
-        if (desired > before) controller.scaledOut(now);
+        if (desired > before) controller.scaledOut(now, before);
         break;
       }
     }
@@ -383,6 +362,14 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
     latencies,
     waits,
   };
+}
+
+/** The steady minute before the trace of a warm endpoint: the first minute's inferences, all in flight. */
+function priorMinute(trace: Trace, config: SimulationConfig): MinuteRecord | undefined {
+  if (!config.warmHistory || config.initialInstances === 0) return undefined;
+  const arrivals = trace.slice(0, PERIOD_SECONDS).reduce((a, b) => a + b, 0) * (1 - config.cacheHitRatio);
+  const inFlight = Math.min((arrivals / PERIOD_SECONDS) * config.secondsPerImage, config.initialInstances * config.concurrencyPerInstance);
+  return { arrivals: Math.round(arrivals), backlog: Math.round(inFlight), instances: config.initialInstances, latencySeconds: config.secondsPerImage };
 }
 
 function rank(instance: Instance): number {

@@ -104,9 +104,13 @@ export class SnsProvider {
       timestamp: new Date(this.deps.clock.now()).toISOString(),
       attributes,
     };
-    for (const subscription of topic.subscriptions) {
-      this.deps.lambda.invokeAsync(subscribedFunction(subscription), lambdaEvent(notification, subscription, this.deps.partition.region));
-    }
+    // The fan-out is the one place a message reaches its subscribers: each one's event joins Lambda's
+    // asynchronous queue in a single commit, so a restart never finds some delivered and some not.
+    this.deps.store.transaction(() => {
+      for (const subscription of topic.subscriptions) {
+        this.deps.lambda.invokeAsync(subscribedFunction(subscription), lambdaEvent(notification, subscription, this.deps.partition.region));
+      }
+    });
     return notification.messageId;
   }
 

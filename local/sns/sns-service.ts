@@ -10,9 +10,10 @@ import type { TopicSpec } from '../../topology/topology';
 import { systemClock, type Clock } from '../clock';
 import type { ServiceHandler } from '../edge/types';
 import type { LambdaPort, TopicPort } from '../ports';
+import { LocalDatabase } from '../shared/database';
 import { topicArn } from './models';
 import { SnsProvider } from './provider';
-import { MemorySnsStore } from './store';
+import { SqliteSnsStore } from './store';
 
 export type { SnsLambdaEvent, SnsMessageAttribute } from './models';
 
@@ -24,6 +25,11 @@ export interface SnsServiceOptions {
   readonly lambda: LambdaPort;
   /** @default systemClock */
   readonly clock?: Clock;
+  /**
+   * Where topics and subscriptions are kept. Publish commits its fan-out here, so it must be the
+   * database Lambda keeps its asynchronous queue in. @default a private in-memory database
+   */
+  readonly database?: LocalDatabase;
 }
 
 export class SnsService implements TopicPort {
@@ -32,7 +38,7 @@ export class SnsService implements TopicPort {
 
   constructor(private readonly options: SnsServiceOptions) {
     const partition = { region: options.region, account: options.account };
-    this.provider = new SnsProvider({ partition, store: new MemorySnsStore(), lambda: options.lambda, clock: options.clock ?? systemClock });
+    this.provider = new SnsProvider({ partition, store: new SqliteSnsStore(options.database ?? LocalDatabase.open(undefined)), lambda: options.lambda, clock: options.clock ?? systemClock });
     for (const spec of options.topics) {
       const topic = this.provider.createTopic(spec.name);
       for (const subscription of spec.subscriptions) {

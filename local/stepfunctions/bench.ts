@@ -57,6 +57,6 @@ export async function measureTrivialExecutions(n: number): Promise<{ apiPathPerS
   } finally {
     sfn.destroy();
     await edge.close();
-    await service.close();
+    service.close();
   }
 }

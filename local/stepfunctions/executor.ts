@@ -52,10 +52,13 @@ export class Executor {
   }
 
   /**
-   * An execution that was RUNNING when the previous process stopped resumes from the top-level state
-   * that was in progress, with that state's recorded input (as a redrive does), after an
-   * `ExecutionResumed` event. Its open task tokens are gone: a resumed callback task gets a new token
-   * and callbacks with the old one receive `TaskTimedOut`, exactly what a redrive does on AWS.
+   * An execution that was RUNNING when the previous process stopped resumes, after an
+   * `ExecutionResumed` event, from the top-level state entered last, with that state's recorded
+   * input (as a redrive does). If that state's task had already succeeded or failed, the recorded
+   * outcome is used (a `SendTaskSuccess` that was answered is never lost, and a `putEvents` that
+   * succeeded is not sent again); otherwise the task runs again. Open task tokens are gone: a resumed
+   * callback task gets a new token and callbacks with the old one receive `TaskTimedOut`, as after a
+   * redrive on AWS.
    */
   resume(record: ExecutionRecord): void {
     if (this.live.has(record.executionArn) || !this.deps.machine(record.stateMachineArn)) return;
@@ -100,9 +103,10 @@ export class Executor {
     const machine = this.deps.machine(record.stateMachineArn);
     if (!machine || this.closing) return;
     const { clock } = this.deps;
-    const run: LiveRun = { record, handle: undefined, stopped: false, attempts: new Set(), cancels: new Set() };
-    this.live.set(record.executionArn, run);
     const from = record.current && machine.compiled.isTopLevel(record.current.stateName) ? record.current : undefined;
+    const replay = from?.outcome ? { stateName: from.stateName, outcome: from.outcome } : undefined;
+    const run: LiveRun = { record, handle: undefined, stopped: false, attempts: new Set(), cancels: new Set(), replay };
+    this.live.set(record.executionArn, run);
     const execution: Record<string, JsonValue> = {
       Id: record.executionArn,
       Name: record.name,
@@ -150,12 +154,14 @@ export class Executor {
     switch (event.kind) {
       case 'StateEntered': {
         const input = JSON.stringify(event.input);
-        if (!event.nested) record.current = { stateName: event.name, input };
+        // Re-entering the state a restart resumed keeps its recorded outcome until the task takes it.
+        const outcome = run.replay?.stateName === event.name ? run.replay.outcome : undefined;
+        if (!event.nested) record.current = { stateName: event.name, input, ...(outcome ? { outcome } : {}) };
         this.record(record, `${event.type}StateEntered`, 'stateEnteredEventDetails', { name: event.name, input, inputDetails: { truncated: false } });
         return;
       }
       case 'StateExited': {
-        if (!event.nested && record.current?.stateName === event.name) delete record.current;
+        // `current` stays: a restart before the next state is entered re-runs this one from its record.
         const output = JSON.stringify(event.output);
         this.record(record, `${event.type}StateExited`, 'stateExitedEventDetails', { name: event.name, output, outputDetails: { truncated: false } });
         return;

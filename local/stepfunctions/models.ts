@@ -33,10 +33,25 @@ export interface ExecutionRecord {
   cause?: string;
   redriveCount: number;
   redriveDate?: number;
-  /** The top-level state in progress (entered, not exited) and its input: where a redrive resumes. */
-  current?: { readonly stateName: string; readonly input: string };
+  /** The last RedriveExecution's client token: a retry with it within 15 minutes changes nothing. */
+  lastRedrive?: { readonly clientToken: string; readonly at: number };
+  /**
+   * The top-level state entered last and its input: where a redrive or a restart resumes. `outcome`
+   * is its task's recorded result, once a Task state's attempt has one: a restart continues with it
+   * instead of running the task again.
+   */
+  current?: CurrentState;
   readonly history: HistoryEvent[];
 }
+
+export interface CurrentState {
+  readonly stateName: string;
+  readonly input: string;
+  outcome?: TaskOutcomeRecord;
+}
+
+/** A Task state attempt's result as recorded: its output (JSON text), or its error and cause. */
+export type TaskOutcomeRecord = { readonly ok: true; readonly output: string } | { readonly ok: false; readonly error?: string; readonly cause?: string };
 
 /** What `describeExecution`/`waitForExecution` return in-process (dates in epoch ms). */
 export interface ExecutionSnapshot {
@@ -71,7 +86,7 @@ export function roleArn(account: string, machineName: string): string {
   return `arn:aws:iam::${account}:role/service-role/StepFunctions-${machineName}-role`;
 }
 
-export function newExecution(machine: StateMachine, name: string, input: string, now: number, { region, account }: Partition): ExecutionRecord {
+export function newExecution(machine: Pick<StateMachine, 'name' | 'arn'>, name: string, input: string, now: number, { region, account }: Partition): ExecutionRecord {
   return {
     executionArn: `arn:aws:states:${region}:${account}:execution:${machine.name}:${name}`,
     stateMachineArn: machine.arn,
@@ -111,6 +126,8 @@ export function withinRedriveWindow(record: ExecutionRecord, now: number): boole
 
 /** Reopens a closed execution: RUNNING again, outcome cleared, redrive counted. */
 export function reopen(record: ExecutionRecord, now: number): void {
+  // A redrive runs the state that failed again, rather than replaying how it failed.
+  if (record.current) delete record.current.outcome;
   record.redriveCount += 1;
   record.redriveDate = now;
   record.status = 'RUNNING';

@@ -10,7 +10,7 @@ import { AwsServiceError } from '../edge/errors';
 import { jsonService } from '../edge/json-protocol';
 import type { ServiceHandler } from '../edge/types';
 import { inputReaders } from '../shared/input';
-import { paginate, type PaginationRules } from '../shared/pagination';
+import { paginate, paginateQuery, type PaginationRules } from '../shared/pagination';
 import { taskError } from './asl-errors';
 import type { JsonValue } from './asl-runtime';
 import type { Executor } from './executor';
@@ -53,7 +53,6 @@ const read = inputReaders({
 
 export class StepFunctionsProvider {
   readonly handler: ServiceHandler;
-  private readonly lastRedrive = new Map<string, { clientToken: string; at: number }>();
 
   constructor(private readonly deps: StepFunctionsProviderDeps) {
     this.handler = jsonService({
@@ -192,10 +191,12 @@ export class StepFunctionsProvider {
     const machine = this.requireMachine(input.stateMachineArn);
     const filter = input.statusFilter;
     if (filter !== undefined && !STATUSES.includes(filter as ExecutionStatus)) throw validation(`statusFilter must be one of ${STATUSES.join(', ')}`);
-    const all = [...this.deps.store.all()]
-      .filter((r) => r.stateMachineArn === machine.arn && (filter === undefined || r.status === filter))
-      .sort((a, b) => b.startDate - a.startDate || b.name.localeCompare(a.name));
-    const { items, nextToken } = page(all, input);
+    const { items, nextToken } = paginateQuery(
+      (offset, limit) => this.deps.store.list(machine.arn, filter as ExecutionStatus | undefined, offset, limit),
+      read.optionalInteger(input, 'maxResults', { min: 0, max: 1000 }),
+      input.nextToken,
+      PAGES,
+    );
     return {
       executions: items.map((r) => ({
         executionArn: r.executionArn,
@@ -231,7 +232,7 @@ export class StepFunctionsProvider {
     const record = this.requireExecution(input.executionArn);
     const clientToken = read.optionalString(input, 'clientToken', { max: 64 });
     const now = this.deps.clock.now();
-    const last = this.lastRedrive.get(record.executionArn);
+    const last = record.lastRedrive;
     if (clientToken && last?.clientToken === clientToken && now - last.at < 15 * 60_000) return { redriveDate: seconds(last.at) };
     if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
       throw new AwsServiceError('ExecutionNotRedrivable', `Execution is ${record.status} and cannot be redriven: ${record.executionArn}`);
@@ -240,8 +241,9 @@ export class StepFunctionsProvider {
       throw new AwsServiceError('ExecutionNotRedrivable', `Execution closed more than 14 days ago and cannot be redriven: ${record.executionArn}`);
     }
     if (!this.deps.machines.has(record.stateMachineArn)) throw new AwsServiceError('ExecutionNotRedrivable', 'the state machine no longer exists');
+    // Saved with the redrive itself, so a retried RedriveExecution is recognised after a restart too.
+    if (clientToken) record.lastRedrive = { clientToken, at: now };
     this.deps.executor.redrive(record);
-    if (clientToken) this.lastRedrive.set(record.executionArn, { clientToken, at: now });
     return { redriveDate: seconds(now) };
   }
 

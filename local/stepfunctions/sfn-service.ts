@@ -10,15 +10,18 @@
 import type { Partition } from '../arns';
 import type { Clock } from '../clock';
 import type { ServiceHandler } from '../edge/types';
+import { LocalDatabase } from '../shared/database';
 import type { EventBusPort, LambdaPort, StepFunctionsPort } from '../ports';
 import { compileStateMachine } from './asl-runtime';
 import { Executor } from './executor';
-import { snapshot, stateMachineArn, type ExecutionSnapshot, type StateMachine } from './models';
+import { snapshot, stateMachineArn, type ExecutionRecord, type ExecutionSnapshot, type StateMachine } from './models';
 import { StepFunctionsProvider } from './provider';
-import { FileExecutionStore, type ExecutionStore } from './store';
+import { SqliteExecutionStore, type ExecutionStore } from './store';
 import { parseTaskResource } from './task-resources';
 
 export type { ExecutionSnapshot } from './models';
+
+const RESUME_BATCH = 25;
 
 export interface StateMachineConfig {
   readonly name: string;
@@ -31,8 +34,8 @@ export interface StepFunctionsServiceOptions {
   readonly region: string;
   readonly account: string;
   readonly clock: Clock;
-  /** Executions persist under `<dataDir>/stepfunctions/`; in memory only when absent. */
-  readonly dataDir?: string;
+  /** Where executions are kept. @default a private in-memory database */
+  readonly database?: LocalDatabase;
   readonly stateMachines: readonly StateMachineConfig[];
   readonly lambda: LambdaPort;
   readonly events: EventBusPort;
@@ -45,6 +48,8 @@ export class StepFunctionsService implements StepFunctionsPort {
   private readonly executor: Executor;
   private readonly provider: StepFunctionsProvider;
   private started = false;
+  /** Executions the previous process left RUNNING. */
+  private readonly resumable: readonly ExecutionRecord[];
 
   constructor(options: StepFunctionsServiceOptions) {
     const partition: Partition = { region: options.region, account: options.account };
@@ -60,7 +65,8 @@ export class StepFunctionsService implements StepFunctionsPort {
       const arn = stateMachineArn(config.name, partition);
       machines.set(arn, { name: config.name, arn, definition: config.definition, compiled, creationDate: now });
     }
-    this.store = new FileExecutionStore(options.dataDir);
+    this.store = new SqliteExecutionStore(options.database ?? LocalDatabase.open(undefined));
+    this.resumable = this.store.running();
     this.executor = new Executor({
       partition,
       clock: options.clock,
@@ -74,17 +80,24 @@ export class StepFunctionsService implements StepFunctionsPort {
     this.handler = this.provider.handler;
   }
 
-  /** Resumes executions that were RUNNING when the previous process stopped. */
+  /**
+   * Resumes executions that were RUNNING when the previous process stopped, a batch per turn of the
+   * event loop, so a large backlog never keeps the edge from answering.
+   */
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const record of [...this.store.all()]) if (record.status === 'RUNNING') this.executor.resume(record);
+    const queue = [...this.resumable];
+    const resumeBatch = (): void => {
+      for (const record of queue.splice(0, RESUME_BATCH)) this.executor.resume(record);
+      if (queue.length > 0) setImmediate(resumeBatch);
+    };
+    resumeBatch();
   }
 
-  /** Stops interpreting (RUNNING executions stay RUNNING on disk, to resume) and flushes state. */
-  async close(): Promise<void> {
+  /** Stops interpreting; RUNNING executions stay RUNNING in the store, to resume. */
+  close(): void {
     this.executor.close();
-    await this.store.flush();
   }
 
   async startExecution(input: { stateMachineArn: string; input: string; name?: string }): Promise<{ executionArn: string }> {

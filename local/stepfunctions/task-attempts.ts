@@ -8,7 +8,7 @@ import type { EventBusPort, LambdaPort } from '../ports';
 import { RunStoppedError, taskError, timeoutError } from './asl-errors';
 import { referencePath } from './asl-paths';
 import type { JsonValue, RunHandle, TaskInvocation } from './asl-runtime';
-import { mintToken, type ExecutionRecord } from './models';
+import { mintToken, type ExecutionRecord, type TaskOutcomeRecord } from './models';
 import { invokeFunction, lambdaInvoke, parseTaskResource, putEvents, type TaskResource } from './task-resources';
 
 /** The interpreter run behind a RUNNING execution. */
@@ -18,6 +18,8 @@ export interface LiveRun {
   stopped: boolean;
   readonly attempts: Set<TaskAttempt>;
   readonly cancels: Set<() => void>;
+  /** A resumed run's first task: the outcome recorded before the restart, given back instead of running it again. */
+  replay?: { readonly stateName: string; readonly outcome: TaskOutcomeRecord } | undefined;
 }
 
 export type TaskOutcome = { ok: true; value: JsonValue } | { ok: false; error: Error };
@@ -58,10 +60,18 @@ export class TaskAttempts {
 
   async run(run: LiveRun, invocation: TaskInvocation): Promise<JsonValue> {
     if (run.stopped) throw new RunStoppedError();
+    const replay = run.replay;
+    if (replay?.stateName === invocation.stateName) {
+      run.replay = undefined;
+      return replayed(replay.outcome);
+    }
     const { clock, record: recordEvent } = this.deps;
     const resource = parseTaskResource(invocation.state.Resource) as TaskResource;
     const record = run.record;
     const state = invocation.state;
+    // The top-level state's last attempt is the one a restart may continue from.
+    const current = record.current?.stateName === invocation.stateName ? record.current : undefined;
+    if (current) delete current.outcome;
     const timeoutSeconds = positiveSeconds(state.TimeoutSeconds, state.TimeoutSecondsPath, invocation.input, 'TimeoutSeconds');
     const heartbeatSeconds = resource.waitForTaskToken ? positiveSeconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, invocation.input, 'HeartbeatSeconds') : undefined;
     const isFunction = resource.kind === 'lambda-function';
@@ -109,12 +119,17 @@ export class TaskAttempts {
         run.attempts.delete(attempt);
         if (token) this.byToken.delete(token);
         if (outcome.ok) {
-          if (!run.stopped) recordEvent(record, `${prefix}Succeeded`, detailKey('Succeeded'), { ...labels, output: JSON.stringify(outcome.value), outputDetails: { truncated: false } });
+          if (!run.stopped) {
+            const output = JSON.stringify(outcome.value);
+            if (current) current.outcome = { ok: true, output };
+            recordEvent(record, `${prefix}Succeeded`, detailKey('Succeeded'), { ...labels, output, outputDetails: { truncated: false } });
+          }
           resolveResult(outcome.value);
           return;
         }
         const error = outcome.error;
         if (!(error instanceof RunStoppedError) && !run.stopped) {
+          if (current) current.outcome = { ok: false, ...nameAndMessage(error) };
           const timedOut = error.name === 'States.Timeout' || error.name === 'States.HeartbeatTimeout';
           recordEvent(record, `${prefix}${timedOut ? 'TimedOut' : 'Failed'}`, detailKey(timedOut ? 'TimedOut' : 'Failed'), {
             ...labels,
@@ -156,6 +171,16 @@ export class TaskAttempts {
         return invokeFunction(this.deps.lambda, resource.functionArn, input);
     }
   }
+}
+
+/** A recorded outcome as the interpreter sees a live one: the output, or the same error for Retry and Catch. */
+function replayed(outcome: TaskOutcomeRecord): JsonValue {
+  if (outcome.ok) return JSON.parse(outcome.output) as JsonValue;
+  throw outcome.error === 'States.Timeout' ? timeoutError(outcome.cause) : taskError(outcome.error, outcome.cause);
+}
+
+function nameAndMessage(error: Error): { error?: string; cause?: string } {
+  return { ...(typeof error.name === 'string' ? { error: error.name } : {}), ...(typeof error.message === 'string' ? { cause: error.message } : {}) };
 }
 
 function positiveSeconds(fixed: unknown, path: unknown, input: JsonValue, field: string): number | undefined {

@@ -75,8 +75,8 @@ export async function reconcile(event: Partial<Pick<ScheduledEvent, 'time'>> | u
 /** One due attempt: what the endpoint left in S3 decides how it is settled, if at all yet. */
 async function look(due: DueItem, now: number, deps: ReconcileDeps): Promise<LookOutcome> {
   const inference = await getInference(deps.ddb, deps.config.tableName, due.inferenceId);
-  if (!inference) {
-    // Expired or never completed its write: nothing left to settle.
+  if (!inference || inference.dueSk !== due.sk) {
+    // Expired, or an entry its attempt no longer points at (a write that was repeated): nothing to settle from it.
     await deleteDue({ dueSk: due.sk }, deps);
     return 'gone';
   }

@@ -13,7 +13,7 @@ import { callbackTimeoutSeconds } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
 import { deleteDue, invokeAttempt, recordAttempt } from '../shared/attempts';
 import type { ResolveConfig } from '../shared/config';
-import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, isConditionFailure, leaseKey, waiterKey, type InferenceItem } from '../shared/coordination';
+import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, getInference, getLease, isConditionFailure, leaseKey, waiterKey, type InferenceItem } from '../shared/coordination';
 import { InvalidRequestError, classify } from '../shared/errors';
 import { imageRef } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
@@ -104,16 +104,25 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
   }
   metrics.addMetric('CacheMisses', MetricUnit.Count, 1);
 
-  const inferenceId = (deps.newId ?? randomUUID)();
-  const won = await takeLease(cacheKey, inferenceId, nowMs, deps);
-  if (!won) {
-    deps.logger.info('joined in-flight inference', { requestId: request.requestId, cacheKey });
-    metrics.addMetric('InferencesJoined', MetricUnit.Count, 1);
-    return { outcome: 'joined', cacheKey };
-  }
+  let inferenceId = (deps.newId ?? randomUUID)();
   let attempt: InferenceItem | undefined;
+  const won = await takeLease(cacheKey, inferenceId, nowMs, input.executionArn, deps);
+  if (!won) {
+    const unstarted = await ownUnstartedInference(cacheKey, input.executionArn, deps);
+    if (unstarted === undefined) {
+      deps.logger.info('joined in-flight inference', { requestId: request.requestId, cacheKey });
+      metrics.addMetric('InferencesJoined', MetricUnit.Count, 1);
+      return { outcome: 'joined', cacheKey };
+    }
+    // This execution took the lease in an attempt that ended before the endpoint confirmed the
+    // inference (the process running it died): start it now, under the same InferenceId.
+    deps.logger.info('starting the inference an earlier attempt left unconfirmed', { requestId: request.requestId, cacheKey, inferenceId: unstarted.inferenceId });
+    inferenceId = unstarted.inferenceId;
+    attempt = unstarted.item;
+  }
   try {
-    attempt = await recordAttempt({ inferenceId, cacheKey, attempt: 1, modelInput: JSON.stringify(modelInput(request)), startedAt: nowMs }, deps);
+    // A recorded attempt keeps its start and its place in the reconciler's index.
+    attempt ??= await recordAttempt({ inferenceId, cacheKey, attempt: 1, modelInput: JSON.stringify(modelInput(request)), startedAt: nowMs }, deps);
     await invokeAttempt(attempt, deps);
   } catch (error) {
     // Release the lease so the next attempt (Retry, or another request) can start over.
@@ -202,7 +211,7 @@ async function serveFromCache(
 }
 
 /** Takes the image's lease if it is absent, expired or failed; false when another inference owns it. */
-async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<boolean> {
+async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, executionArn: string, deps: ResolveDeps): Promise<boolean> {
   const nowS = Math.floor(nowMs / 1000);
   try {
     await deps.ddb.send(
@@ -210,11 +219,12 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
         TableName: deps.config.tableName,
         Key: leaseKey(cacheKey),
         // A new series of attempts: its retries are counted from this one.
-        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, attempt = :one',
+        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, executionArn = :exec, attempt = :one',
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #status = :failed',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':id': inferenceId,
+          ':exec': executionArn,
           ':inflight': 'inflight',
           ':failed': 'failed',
           ':now': nowS,
@@ -228,4 +238,20 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, d
     if (isConditionFailure(error)) return false;
     throw classify(error, 'taking the image lease failed');
   }
+}
+
+/**
+ * The first attempt of a lease this execution took in an earlier try of Resolve whose inference the
+ * endpoint never confirmed (`item` absent when that try died before recording it); undefined when
+ * the lease is another execution's, its inference was accepted, or it has moved on to a retry (a
+ * retry is started, and restarted, by Complete or the reconciler). An execution runs one try of a
+ * state at a time, so an earlier try of its own has ended.
+ */
+async function ownUnstartedInference(cacheKey: string, executionArn: string, deps: ResolveDeps): Promise<{ inferenceId: string; item?: InferenceItem } | undefined> {
+  const { ddb, config } = deps;
+  const lease = await getLease(ddb, config.tableName, cacheKey);
+  if (lease?.executionArn !== executionArn || lease.status !== 'inflight' || lease.attempt !== 1) return undefined;
+  const item = await getInference(ddb, config.tableName, lease.inferenceId);
+  if (item?.outputLocation) return undefined;
+  return { inferenceId: lease.inferenceId, ...(item?.modelInput ? { item } : {}) };
 }

@@ -28,6 +28,8 @@ export interface LeaseItem {
   readonly status: LeaseStatus;
   /** Epoch milliseconds when the lease was marked failed: the waiters written before belong to that attempt. */
   readonly failedAt?: number;
+  /** The execution whose Resolve took the lease: a later attempt of the same execution may start its inference again. */
+  readonly executionArn?: string;
   /** Epoch seconds (the table's TTL attribute); past it the lease may be taken over. */
   readonly expiresAt: number;
 }

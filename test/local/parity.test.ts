@@ -52,8 +52,8 @@ describe('local cloud ⇔ topology', () => {
         const spec = topology.rules.find((r) => r.name === rule.Name);
         expect(spec).toBeDefined();
         expect(rule.EventBusName).toBe(spec?.bus ?? 'default');
-        if (spec?.eventPattern) expect(JSON.parse(rule.EventPattern ?? '{}')).toEqual(spec.eventPattern);
-        if (spec?.schedule) expect(rule.ScheduleExpression).toBe(spec.schedule);
+        expect(rule.EventPattern === undefined ? undefined : JSON.parse(rule.EventPattern)).toEqual(spec?.eventPattern);
+        expect(rule.ScheduleExpression).toBe(spec?.schedule);
         const targets = await client.send(new ListTargetsByRuleCommand({ Rule: rule.Name, EventBusName: bus }));
         expect(sorted((targets.Targets ?? []).map((t) => t.Arn))).toEqual(sorted(spec?.targets.map((t) => arnOf(t.kind, t.name, cloud.partition)) ?? []));
       }

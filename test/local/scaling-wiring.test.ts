@@ -1,29 +1,47 @@
 /**
- * The scaling loop as wired in the local cloud, on an advanced clock: the every-minute schedule
- * rule runs the real publish-utilization function, which publishes ImageGen/UtilizationRate with
- * explicit zeros, and the autoscaler acts on the endpoint — here, scaling an idle endpoint to zero.
+ * The scaling loop as wired in the local cloud, on a manual clock that the functions follow too:
+ * the every-minute schedule rule runs the real publish-utilization function, which publishes
+ * ImageGen/UtilizationRate with explicit zeros, and the autoscaler acts on the endpoint — scaling an
+ * idle endpoint to zero only after 15 published low minutes, and out of zero when a request waits.
+ * Target tracking reads `FILL(utilization, 0)`, so an endpoint whose publisher publishes nothing
+ * also scales in: these tests check the published values, and a busy minute that must postpone it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { followExecutions } from '../../local/cli/follow';
 import { ManualClock } from '../../local/clock';
 import { LocalCloud } from '../../local/cloud';
+import { ARRIVALS_METRIC, METRIC_NAMESPACE } from '../../topology/imagegen-topology';
 
 jest.setTimeout(120_000);
+
+const MINUTE = 60_000;
+// Far from the machine's own time: anything still stamped with the wall clock lands outside every query.
+const T0 = Date.parse('2025-06-02T00:00:00Z');
+const ENDPOINT = 'imagegen-sdxl';
+
+async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 describe('local scaling loop', () => {
   let cloud: LocalCloud;
   let clock: ManualClock;
   let dataDir: string;
   const log: string[] = [];
+  const config = () => ({ endpoint: cloud.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'imagegen-scaling-'));
-    // Start at a whole minute of real time: the function reads the wall clock, CloudWatch this one.
-    clock = new ManualClock(Math.floor(Date.now() / 60_000) * 60_000);
+    clock = new ManualClock(T0);
     cloud = await LocalCloud.start({ port: 0, dataDir, clock, instanceStartupSeconds: 0, standIn: { inferenceMs: 1 }, log: (line) => log.push(line) });
   });
 
@@ -33,66 +51,89 @@ describe('local scaling loop', () => {
   });
 
   async function minute(): Promise<void> {
-    await clock.advance(60_000);
+    await clock.advance(MINUTE);
     await cloud.services.events.whenIdle();
     await cloud.services.lambda.idle();
   }
 
+  /** UtilizationRate by minute (Average and SampleCount), as target tracking reads it. */
+  function published(stat: 'Average' | 'SampleCount'): Map<number, number> {
+    const result = cloud.services.cloudwatch.getMetricData(
+      [{ Id: 'u', MetricStat: { Metric: { Namespace: METRIC_NAMESPACE, MetricName: 'UtilizationRate', Dimensions: [{ Name: 'EndpointName', Value: ENDPOINT }] }, Period: 60, Stat: stat } }],
+      T0 - 60 * MINUTE,
+      clock.now() + MINUTE,
+    ).MetricDataResults[0];
+    return new Map((result?.Timestamps ?? []).map((t, i) => [t.getTime(), result?.Values[i] as number] as const).sort(([a], [b]) => a - b));
+  }
+
+  const capacity = () => cloud.services.sagemaker.getCapacity(ENDPOINT, 'AllTraffic');
+
   it('publishes UtilizationRate every minute, zeros included, from the scheduled function', async () => {
     for (let i = 0; i < 3; i++) await minute();
 
-    const result = cloud.services.cloudwatch.getMetricData(
-      [
-        {
-          Id: 'u',
-          MetricStat: {
-            Metric: { Namespace: 'ImageGen', MetricName: 'UtilizationRate', Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }] },
-            Period: 60,
-            Stat: 'SampleCount',
-          },
-        },
-      ],
-      clock.now() - 10 * 60_000,
-      clock.now() + 60_000,
-    );
-    const samples = result.MetricDataResults[0]?.Values ?? [];
-    expect(samples.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3);
+    // One explicit 0 per scheduled minute, at exactly that minute: nothing from the wall clock.
+    const minutes = [T0 + MINUTE, T0 + 2 * MINUTE, T0 + 3 * MINUTE];
+    expect([...published('Average')]).toEqual(minutes.map((t) => [t, 0]));
+    expect([...published('SampleCount')]).toEqual(minutes.map((t) => [t, 1]));
     expect(log.some((line) => line.includes('imagegen-publish-utilization') && line.includes('REPORT'))).toBe(true);
   });
 
-  it('scales the idle endpoint in to zero, but only after target tracking saw 15 low minutes', async () => {
-    const capacity = () => cloud.services.sagemaker.getCapacity('imagegen-sdxl', 'AllTraffic').desired;
-    expect(capacity()).toBe(1);
-    let minutes = 3; // from the first test
-    while (capacity() > 0 && minutes < 30) {
-      await minute();
-      minutes++;
-    }
-    expect(capacity()).toBe(0);
-    // Never earlier than AWS's low alarm allows: 15 one-minute datapoints after the target was created.
-    expect(minutes).toBeGreaterThanOrEqual(15);
+  it('scales the idle endpoint in to zero only after 15 published low minutes: a busy minute postpones it', async () => {
+    expect(capacity().desired).toBe(1);
+    // One minute's inferences, as Resolve emits them (namespace, name, {EndpointName} only): close to
+    // target, above the scale-in threshold (90 % of it), below the scale-out one.
+    const busyMinute = clock.now();
+    await new CloudWatchClient(config()).send(
+      new PutMetricDataCommand({
+        Namespace: METRIC_NAMESPACE,
+        MetricData: [{ MetricName: ARRIVALS_METRIC, Dimensions: [{ Name: 'EndpointName', Value: ENDPOINT }], Timestamp: new Date(busyMinute + 30_000), Value: 58, Unit: 'Count' }],
+      }),
+    );
+    while (capacity().desired > 0 && clock.now() < T0 + 40 * MINUTE) await minute();
+    expect(capacity().desired).toBe(0);
+    const scaledInAt = clock.now();
+
+    const values = published('Average');
+    const busy = [...values].filter(([, v]) => v > 0);
+    // Exactly one non-zero value: the busy minute, once its endpoint metrics landed.
+    expect(busy).toHaveLength(1);
+    const [busyAt, busyValue] = busy[0] as [number, number];
+    expect(busyAt).toBeGreaterThan(busyMinute);
+    expect(busyValue).toBeGreaterThan(0.72);
+    expect(busyValue).toBeLessThan(0.8);
+    // Every other minute up to the scale-in published an explicit 0 (no gap for FILL to paper over).
+    for (let t = T0 + MINUTE; t <= scaledInAt; t += MINUTE) expect({ minute: new Date(t).toISOString(), value: values.get(t) }).toEqual({ minute: new Date(t).toISOString(), value: t === busyAt ? busyValue : 0 });
+    // Fifteen low datapoints after the busy one (stamped 1–15 minutes after it): the scale-in comes when
+    // the last of their minutes closes, and not one minute later.
+    expect((scaledInAt - busyAt) / MINUTE).toBe(16);
     expect(log.some((line) => /autoscaling: imagegen-sdxl 1 → 0 \(UtilizationRate 0 < 0\.72, 15\/15 datapoints\)/.test(line))).toBe(true);
   });
 
   it('scales from zero when a request arrives, and the request then completes', async () => {
-    const capacity = () => cloud.services.sagemaker.getCapacity('imagegen-sdxl', 'AllTraffic');
     expect(capacity().desired).toBe(0);
-    const config = { endpoint: cloud.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-    const since = new Date(Date.now() - 1000);
-    const put = await new EventBridgeClient(config).send(
+    const arrivedAt = clock.now();
+    const since = new Date(arrivedAt - 1000);
+    const put = await new EventBridgeClient(config()).send(
       new PutEventsCommand({
         Entries: [{ EventBusName: 'imagegen', Source: 'test', DetailType: 'Image Generation Requested', Detail: JSON.stringify({ requestId: 'from-zero', prompt: 'a koi pond', seed: 3 }) }],
       }),
     );
     const eventId = put.Entries?.[0]?.EventId ?? '';
     // The request waits in the endpoint's queue until the backlog-without-capacity alarm adds an instance.
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(cloud.services.sagemaker.stats('imagegen-sdxl').queued).toBe(1);
+    await until(() => cloud.services.sagemaker.stats(ENDPOINT).queued === 1, 'the request in the endpoint queue');
     for (let i = 0; i < 5 && capacity().current === 0; i++) await minute();
     expect(capacity().current).toBeGreaterThanOrEqual(1);
     expect(log.some((line) => /autoscaling: imagegen-sdxl 0 → [1-9]/.test(line))).toBe(true);
 
-    const finished = await followExecutions(new SFNClient(config), 'arn:aws:states:us-east-1:000000000000:stateMachine:imagegen-request', since, [eventId], 60_000);
+    const finished = await followExecutions(new SFNClient(config()), 'arn:aws:states:us-east-1:000000000000:stateMachine:imagegen-request', since, [eventId], 60_000);
     expect(finished.get(eventId)?.status).toBe('SUCCEEDED');
+    // Resolve's InferencesStarted carries the cloud's time: it lands in the minute the request arrived.
+    const started = cloud.services.cloudwatch.getMetricData(
+      [{ Id: 's', MetricStat: { Metric: { Namespace: METRIC_NAMESPACE, MetricName: ARRIVALS_METRIC, Dimensions: [{ Name: 'EndpointName', Value: ENDPOINT }] }, Period: 60, Stat: 'Sum' } }],
+      since.getTime() - MINUTE,
+      clock.now() + MINUTE,
+    ).MetricDataResults[0];
+    expect(started?.Timestamps.map((t) => t.getTime())).toEqual([Math.floor(arrivedAt / MINUTE) * MINUTE]);
+    expect(started?.Values).toEqual([1]);
   });
 });

@@ -100,7 +100,7 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
       [null, -0.4, -90],
     ]);
     expect(p.alarm).toMatchObject({ name: `${spec.name}-low-utilization`, threshold: 0.48, comparisonOperator: 'LessThanThreshold', evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'notBreaching' });
-    expect(p.alarm.expression.expression).toBe('IF(FILL(instances, 0) >= 2, FILL(utilization, 0), 0.48)');
+    expect(p.alarm.expression.expression).toBe('IF(FILL(instances, REPEAT) >= 2, FILL(utilization, 0), 0.48)');
     expect(p.alarm.metrics.map((m) => [m.id, m.namespace, m.metricName, m.stat, m.dimensions.map((d) => d.name)])).toEqual([
       ['utilization', 'ImageGen', 'UtilizationRate', 'Average', ['EndpointName']],
       ['instances', '/aws/sagemaker/Endpoints', 'CPUUtilization', 'SampleCount', ['EndpointName', 'VariantName']],

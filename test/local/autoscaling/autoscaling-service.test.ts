@@ -50,7 +50,7 @@ function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 
    * endpoint's backlog (HasBacklogWithoutCapacity follows it while no instance serves), and one
    * CPUUtilization sample per in-service instance, as the emulated endpoint publishes them.
    */
-  const run = async (minutes: number, utilization: number | undefined, load: { backlog?: number; instances?: number } = {}) => {
+  const run = async (minutes: number, utilization: number | undefined, load: { backlog?: number; instances?: number; instancesLandMinutesLate?: number } = {}) => {
     for (let i = 0; i < minutes; i++) {
       const t = clock.now() + 1000;
       const backlog = load.backlog ?? 0;
@@ -61,7 +61,9 @@ function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 
         { metricName: 'ApproximateBacklogSize', dimensions: { EndpointName: spec.name }, value: backlog, timestamp: t },
       ]);
       if (load.instances !== undefined) {
-        const cpu = Array.from({ length: instances }, () => ({ metricName: 'CPUUtilization', dimensions: { EndpointName: spec.name, VariantName: spec.variantName }, value: 50, timestamp: t }));
+        // A late sample lands now, stamped with the minute it describes, as SageMaker's do.
+        const stamped = t - (load.instancesLandMinutesLate ?? 0) * MINUTE;
+        const cpu = Array.from({ length: instances }, () => ({ metricName: 'CPUUtilization', dimensions: { EndpointName: spec.name, VariantName: spec.variantName }, value: 50, timestamp: stamped }));
         if (cpu.length > 0) cloudwatch.putMetricData('/aws/sagemaker/Endpoints', cpu);
       }
       await clock.advance(MINUTE);
@@ -167,6 +169,26 @@ describe('AutoScalingService', () => {
     expect(capacity.calls).toEqual([20]); // 240 s cooldown
     await run(1, 0.01, { instances: 20 });
     expect(capacity.calls).toEqual([20, 2]);
+  });
+
+  it('scales in by steps when the instance count lands minutes after the utilization (FILL(instances, REPEAT))', async () => {
+    const { capacity, lines, run } = setup(10, { maxCapacity: 10 });
+    // The published utilization is on time; CPUUtilization lands 3 minutes late, as SageMaker's metrics do.
+    await run(6, 0.1, { instances: 10, instancesLandMinutesLate: 3 });
+    expect(capacity.calls).toEqual([2]);
+    expect(lines[0]).toBe('autoscaling: imagegen-sdxl 10 → 2 (low utilization alarm 0.1 < 0.48, 3/3 datapoints: -80 %)');
+  });
+
+  it('within the scale-out cooldown scales out again only when larger than the scale-out that started it', async () => {
+    const { capacity, lines, run } = setup(2, { ...noStepOut, maxCapacity: 50, targetTracking: { ...spec.scaling.targetTracking, scaleOutCooldownSeconds: 1200 } });
+    await run(4, 1.5);
+    expect(capacity.calls).toEqual([4]); // ceil(2 × 1.5 ÷ 0.8)
+    await run(3, 1.5);
+    // The cooldown's base is 2: ceil(2 × 1.5 ÷ 0.8) = 4 adds nothing (from 4 it would be 8).
+    expect(capacity.calls).toEqual([4]);
+    await run(3, 3);
+    expect(capacity.calls).toEqual([4, 8]); // ceil(2 × 3 ÷ 0.8): larger, so it goes ahead within the cooldown
+    expect(lines[1]).toBe('autoscaling: imagegen-sdxl 4 → 8 (UtilizationRate 3 > 0.8, 3/3 datapoints (larger than the scale-out in cooldown))');
   });
 
   it('leaves the last instance to target tracking: the step scale-in alarm does not breach below 2 instances', async () => {

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../../local/clock';
 import { CloudWatchService, type MetricDataQuery } from '../../../local/cloudwatch/cloudwatch-service';
 import { AwsServiceError } from '../../../local/edge/errors';
+import { LocalDatabase } from '../../../local/shared/database';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const M = 60_000;
@@ -51,18 +52,18 @@ describe('CloudWatchService (in process)', () => {
     expect(() => service.putMetricData('ImageGen', [{ metricName: 'X', dimensions: {}, value: 1, timestamp: T0, unit: 'Parsecs' }])).toThrow(/Unit/);
   });
 
-  it('persists after the debounce delay and reloads on start', async () => {
+  it('commits each data point before it returns, and reads it back after a restart', () => {
     const clock = new ManualClock(T0);
-    const first = new CloudWatchService({ clock, dataDir: dir });
+    const database = LocalDatabase.open(dir);
+    const first = new CloudWatchService({ clock, database });
     first.putMetricData('ImageGen', [{ metricName: 'UtilizationRate', dimensions: { EndpointName: 'e' }, value: 0.5, timestamp: T0 }]);
-    const file = join(dir, 'cloudwatch', 'metrics.json');
-    expect(() => readFileSync(file)).toThrow();
-    await clock.advance(1000);
-    await first.flush();
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ version: 1, metrics: [{ namespace: 'ImageGen', metricName: 'UtilizationRate' }] });
+    expect(database.all('SELECT t FROM cloudwatch_points')).toEqual([{ t: T0 }]);
+    database.close();
 
-    const second = new CloudWatchService({ clock, dataDir: dir });
+    const reopened = LocalDatabase.open(dir);
+    const second = new CloudWatchService({ clock, database: reopened });
     expect(second.getMetricData(utilization, T0, T0 + M).MetricDataResults[0]?.Values).toEqual([0.5]);
+    reopened.close();
   });
 
   it('drops data older than the 15-day retention', async () => {

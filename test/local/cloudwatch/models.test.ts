@@ -1,11 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ManualClock } from '../../../local/clock';
 import { CloudWatchService } from '../../../local/cloudwatch/cloudwatch-service';
 import { getMetricData } from '../../../local/cloudwatch/get-metric-data';
 import { Metrics, statisticValue, type StoredPoint } from '../../../local/cloudwatch/models';
-import { FileMetricsStore } from '../../../local/cloudwatch/store';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const M = 60_000;
@@ -50,14 +46,6 @@ describe('Metrics', () => {
     metrics.prune(T0 + 15 * 24 * 60 * M + 1);
     expect(metrics.all()).toEqual([]);
   });
-
-  it('round-trips through its JSON document', () => {
-    const metrics = new Metrics();
-    metrics.add(identity, point(T0, [1, 2]));
-    const again = new Metrics();
-    again.load(JSON.parse(JSON.stringify(metrics.toJSON())));
-    expect(again.all()).toEqual(metrics.all());
-  });
 });
 
 describe('getMetricData over the metrics', () => {
@@ -66,28 +54,6 @@ describe('getMetricData over the metrics', () => {
     expect(() => getMetricData(metrics, [{ Id: 'm1', MetricStat: { Metric: { MetricName: 'Latency' }, Period: 60, Stat: 'Sum' } }], T0, T0 + M, {})).toThrow(
       'The parameter MetricDataQueries.member.1.MetricStat.Metric.Namespace is required.',
     );
-  });
-});
-
-describe('FileMetricsStore', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'cloudwatch-store-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('writes the metrics a debounce delay of clock time after the first change, all of them at once', async () => {
-    const clock = new ManualClock(T0);
-    const store = new FileMetricsStore({ clock, dataDir: dir, persistDelayMs: 500 });
-    const file = join(dir, 'cloudwatch', 'metrics.json');
-    for (let i = 0; i < 3; i++) store.add([{ identity, point: point(T0 + i, [i]) }]);
-    await clock.advance(499);
-    expect(existsSync(file)).toBe(false);
-    await clock.advance(1);
-    const deadline = Date.now() + 2000;
-    while (!existsSync(file) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    const reread = new FileMetricsStore({ clock, dataDir: dir });
-    expect(reread.metrics.all()[0]?.points).toHaveLength(3);
   });
 });
 

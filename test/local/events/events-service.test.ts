@@ -14,7 +14,7 @@ import {
   StartReplayCommand,
   TestEventPatternCommand,
 } from '@aws-sdk/client-eventbridge';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RuleSpec, TargetSpec } from '../../../topology/topology';
@@ -22,6 +22,7 @@ import { ManualClock } from '../../../local/clock';
 import { EdgeServer } from '../../../local/edge/server';
 import { EventBridgeService, entrySize } from '../../../local/events/events-service';
 import type { LambdaInvocationResult, LambdaPort, StepFunctionsPort } from '../../../local/ports';
+import { LocalDatabase } from '../../../local/shared/database';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -65,6 +66,7 @@ interface Harness {
   lambda: FakeLambda;
   edge: EdgeServer;
   dataDir: string;
+  database: LocalDatabase;
 }
 
 async function startHarness(rules: RuleSpec[]): Promise<Harness> {
@@ -72,6 +74,7 @@ async function startHarness(rules: RuleSpec[]): Promise<Harness> {
   const sfn = new FakeStepFunctions();
   const lambda = new FakeLambda();
   const dataDir = mkdtempSync(join(tmpdir(), 'events-'));
+  const database = LocalDatabase.open(dataDir);
   const service = new EventBridgeService({
     region: REGION,
     account: ACCOUNT,
@@ -81,18 +84,19 @@ async function startHarness(rules: RuleSpec[]): Promise<Harness> {
     resolveTarget,
     stepFunctions: sfn,
     lambda,
-    dataDir,
+    database,
   });
   const edge = new EdgeServer({ services: [service.handler], port: 0, region: REGION });
   const url = await edge.listen();
   const client = new EventBridgeClient({ endpoint: url, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  return { service, client, clock, sfn, lambda, edge, dataDir };
+  return { service, client, clock, sfn, lambda, edge, dataDir, database };
 }
 
 async function stopHarness(h: Harness): Promise<void> {
   h.service.close();
   h.client.destroy();
   await h.edge.close();
+  h.database.close();
   rmSync(h.dataDir, { recursive: true, force: true });
 }
 
@@ -388,12 +392,12 @@ describe('EventBridgeService over the AWS SDK', () => {
   });
 
   describe('archive and replay', () => {
-    it('archives matching events as JSON lines and replays them with replay-name', async () => {
+    it('archives matching events in the database and replays them with replay-name', async () => {
       const put = await h.client.send(new PutEventsCommand({ Entries: [request(), { ...request(), Source: 'imagegen' }] }));
       await h.service.whenIdle();
-      const lines = readFileSync(join(h.dataDir, 'events', 'archive', 'requests-archive.jsonl'), 'utf8').trim().split('\n');
-      expect(lines).toHaveLength(1);
-      expect((JSON.parse(lines[0] ?? '') as { event: { id: string } }).event.id).toBe(put.Entries?.[0]?.EventId);
+      const rows = h.database.all<{ archive: string; record: string }>('SELECT archive, record FROM events_archive');
+      expect(rows.map((r) => r.archive)).toEqual(['requests-archive']);
+      expect((JSON.parse(rows[0]?.record ?? '') as { event: { id: string } }).event.id).toBe(put.Entries?.[0]?.EventId);
 
       const now = h.clock.now() / 1000;
       await h.client.send(

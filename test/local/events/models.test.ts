@@ -1,7 +1,4 @@
 import { DescribeArchiveCommand, EventBridgeClient, ListArchivesCommand, ListRulesCommand, PutEventsCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ManualClock } from '../../../local/clock';
 import { EdgeServer } from '../../../local/edge/server';
 import { Dispatcher } from '../../../local/events/dispatcher';
@@ -19,7 +16,8 @@ import {
   type Replay,
 } from '../../../local/events/models';
 import { compilePattern } from '../../../local/events/pattern';
-import { FileEventsStore } from '../../../local/events/store';
+import { SqliteEventsStore } from '../../../local/events/store';
+import { LocalDatabase } from '../../../local/shared/database';
 
 const PARTITION = { region: 'us-east-1', account: '000000000000' };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -82,32 +80,10 @@ describe('EventBridge models', () => {
   });
 });
 
-describe('FileEventsStore', () => {
-  let dataDir: string;
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'events-store-'));
-  });
-  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
-
-  it('reads an archive\'s events back, with its size, after a restart', () => {
-    const first = new FileEventsStore(dataDir);
-    const kept = archive();
-    first.putArchive(kept);
-    const record = { time: T0, event: event() };
-    first.accept([{ archive: kept, record }], []);
-
-    const again = archive();
-    new FileEventsStore(dataDir).putArchive(again);
-    expect(again.events).toEqual([record]);
-    expect(again.sizeBytes).toBe(kept.sizeBytes);
-    expect(again.sizeBytes).toBeGreaterThan(0);
-  });
-});
-
 describe('Dispatcher and the store', () => {
   it('keeps a delivery pending through its retries and drops it once delivered', async () => {
     const clock = new ManualClock(T0);
-    const store = new FileEventsStore();
+    const store = new SqliteEventsStore(LocalDatabase.open(undefined), T0);
     let failures = 1;
     const starts: string[] = [];
     const dispatcher = new Dispatcher({
@@ -128,10 +104,12 @@ describe('Dispatcher and the store', () => {
     store.saveRule(rule);
 
     dispatcher.publish('imagegen', event(), T0);
-    expect(store.pendingDeliveries()).toEqual([expect.objectContaining({ ruleName: 'requests', retries: 0 })]);
+    expect(store.pendingDeliveries()).toEqual([{ delivery: expect.objectContaining({ ruleName: 'requests', retries: 0 }), dueAt: undefined }]);
     await new Promise((resolve) => setImmediate(resolve));
     await dispatcher.whenIdle();
-    expect(store.pendingDeliveries()).toEqual([expect.objectContaining({ retries: 1 })]);
+    const [retrying] = store.pendingDeliveries();
+    expect(retrying?.delivery.retries).toBe(1);
+    expect(retrying?.dueAt).toBeGreaterThan(T0);
     await clock.advance(1_000);
     await dispatcher.whenIdle();
     expect(starts).toHaveLength(2);

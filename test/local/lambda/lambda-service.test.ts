@@ -128,7 +128,11 @@ describe('LambdaService', () => {
   it('replaces an idle environment whose runtime exited after its invocation', async () => {
     const lambda = service([fn('late', 'lateRejection')]);
     expect(await lambda.invoke('late', {})).toEqual({ payload: 'done' });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The rejection comes after the result: wait until the runtime has reported it, then give the
+    // worker's exit (sent right after that report) a moment to reach this thread.
+    const deadline = Date.now() + 10_000;
+    while (!logs.some((line) => line.includes('ERROR\tUnhandled Promise Rejection')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await lambda.invoke('late', {})).toEqual({ payload: 'done' });
     expect(logs.some((line) => line.includes('ERROR\tUnhandled Promise Rejection'))).toBe(true);
     expect(logs.filter((line) => line.includes('Init Duration'))).toHaveLength(2);

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../../local/clock';
 import { LambdaService } from '../../../local/lambda/lambda-service';
 import { defineFunction, parseFunctionReference, retryDelay } from '../../../local/lambda/models';
-import { MemoryLambdaStore } from '../../../local/lambda/store';
+import { SqliteLambdaStore } from '../../../local/lambda/store';
+import { scratchDatabase, type ScratchDatabase } from '../shared/scratch-database';
 
 const ROOT = join(__dirname, '../../..');
 const PARTITION = { region: 'us-east-1', account: '000000000000' };
@@ -35,27 +35,30 @@ describe('Lambda models', () => {
 });
 
 describe('LambdaService and its store', () => {
-  let scratch: string;
-  let lambda: LambdaService;
+  let scratch: ScratchDatabase;
+  let lambda: LambdaService | undefined;
+  beforeEach(() => {
+    scratch = scratchDatabase('lambda-store');
+  });
   afterEach(async () => {
-    await lambda.close();
-    rmSync(scratch, { recursive: true, force: true });
+    await lambda?.close();
+    lambda = undefined;
+    scratch.remove();
+  });
+
+  const flaky = (failUntil: number) => ({
+    name: 'flaky',
+    entry: 'test/local/lambda/fixtures/handlers.ts',
+    handler: 'record',
+    memoryMb: 128,
+    timeoutSeconds: 5,
+    environment: { RECORD_FILE: join(scratch.dir, 'log'), FAIL_UNTIL: String(failUntil) },
   });
 
   it('keeps an asynchronous invocation in the store, with its retry state, until an attempt succeeds', async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'lambda-store-'));
     const clock = new ManualClock();
-    const store = new MemoryLambdaStore();
-    lambda = new LambdaService({
-      ...PARTITION,
-      rootDir: ROOT,
-      clock,
-      store,
-      asyncRetryDelaysMs: [60_000],
-      functions: [
-        { name: 'flaky', entry: 'test/local/lambda/fixtures/handlers.ts', handler: 'record', memoryMb: 128, timeoutSeconds: 5, environment: { RECORD_FILE: join(scratch, 'log'), FAIL_UNTIL: '2' } },
-      ],
-    });
+    lambda = new LambdaService({ ...PARTITION, rootDir: ROOT, clock, database: scratch.db, asyncRetryDelaysMs: [60_000], functions: [flaky(2)] });
+    const store = new SqliteLambdaStore(scratch.db);
 
     lambda.invokeAsync('flaky', { n: 1 });
     expect(store.pending()).toEqual([{ invocation: expect.objectContaining({ functionName: 'flaky', attempt: 0, event: '{"n":1}' }), retryAt: undefined }]);
@@ -65,5 +68,52 @@ describe('LambdaService and its store', () => {
     await clock.advance(60_000);
     await lambda.idle();
     expect(store.pending()).toEqual([]);
+  });
+
+  it('reads back accepted invocations and their retry state after a restart', () => {
+    const store = new SqliteLambdaStore(scratch.db);
+    const first = { requestId: 'r-1', functionName: 'flaky', invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:flaky', event: '{"n":1}', attempt: 0 };
+    const second = { ...first, requestId: 'r-2', event: '{"n":2}' };
+    store.accept(first);
+    store.accept(second);
+    store.scheduleRetry({ ...second, attempt: 1 }, 5000);
+    store.accept({ ...first, requestId: 'r-3' });
+    store.settle('r-3');
+
+    const reread = new SqliteLambdaStore(scratch.reopen());
+    expect(reread.pending()).toEqual([
+      { invocation: first, retryAt: undefined },
+      { invocation: { ...second, attempt: 1 }, retryAt: 5000 },
+    ]);
+    reread.startRetry('r-2');
+    expect(new SqliteLambdaStore(scratch.reopen()).pending()[1]?.retryAt).toBeUndefined();
+  });
+
+  it('runs what the previous process accepted again on start, under the same request id: at once, or when its retry is due', async () => {
+    const before = new SqliteLambdaStore(scratch.db);
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:recorder';
+    before.accept({ requestId: 'was-running', functionName: 'recorder', invokedArn: arn, event: '{"n":1}', attempt: 0 });
+    before.accept({ requestId: 'was-waiting', functionName: 'recorder', invokedArn: arn, event: '{"n":2}', attempt: 1 });
+    before.scheduleRetry({ requestId: 'was-waiting', functionName: 'recorder', invokedArn: arn, event: '{"n":2}', attempt: 1 }, Date.parse('2026-01-01T00:01:00Z'));
+
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const log = join(scratch.dir, 'requests');
+    const database = scratch.reopen();
+    lambda = new LambdaService({
+      ...PARTITION,
+      rootDir: ROOT,
+      clock,
+      database,
+      functions: [{ name: 'recorder', entry: 'test/local/lambda/fixtures/handlers.ts', handler: 'recordRequest', memoryMb: 128, timeoutSeconds: 5, environment: { RECORD_FILE: log } }],
+    });
+    lambda.start();
+    await lambda.idle();
+    const lines = () => readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown);
+    expect(lines()).toEqual([{ event: { n: 1 }, requestId: 'was-running' }]);
+
+    await clock.advance(60_000);
+    await lambda.idle();
+    expect(lines()).toEqual([{ event: { n: 1 }, requestId: 'was-running' }, { event: { n: 2 }, requestId: 'was-waiting' }]);
+    expect(new SqliteLambdaStore(database).pending()).toEqual([]);
   });
 });

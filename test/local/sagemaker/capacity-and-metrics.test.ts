@@ -32,7 +32,7 @@ describe('SageMaker async endpoint capacity, queue and metrics', () => {
     const harness = await setup(ok(), { initialInstanceCount: 0, instanceStartupSeconds: 300 });
     await invoke(harness);
     await invoke(harness);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await waitFor(() => harness.service.stats(ENDPOINT).queued === 2, 'both requests queued');
     expect(harness.service.stats(ENDPOINT)).toMatchObject({ queued: 2, inFlight: 0, processed: 0 });
 
     harness.service.setDesiredInstanceCount(ENDPOINT, VARIANT, 1);

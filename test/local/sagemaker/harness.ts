@@ -5,6 +5,7 @@ import { ManualClock } from '../../../local/clock';
 import { EdgeServer } from '../../../local/edge/server';
 import type { MetricDatum, MetricsPort, ObjectStorePort, TopicPort } from '../../../local/ports';
 import { SageMakerService, type AsyncEndpointConfig } from '../../../local/sagemaker/sagemaker-service';
+import type { LocalDatabase } from '../../../local/shared/database';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
@@ -63,8 +64,13 @@ export interface Harness {
 }
 
 /** `metricsLagSeconds` defaults to 0 here: most tests look at what a minute holds, not when it lands. */
-export async function startHarness(modelUrl: string, endpoint: Partial<AsyncEndpointConfig> = {}, metricsLagSeconds: number | 'service default' = 0): Promise<Harness> {
-  const clock = new ManualClock();
+export async function startHarness(
+  modelUrl: string,
+  endpoint: Partial<AsyncEndpointConfig> = {},
+  metricsLagSeconds: number | 'service default' = 0,
+  kept: { readonly database?: LocalDatabase; readonly clock?: ManualClock } = {},
+): Promise<Harness> {
+  const clock = kept.clock ?? new ManualClock();
   const objects = new MemoryObjects();
   const topics = new MemoryTopics();
   const metrics = new MemoryMetrics();
@@ -76,6 +82,7 @@ export async function startHarness(modelUrl: string, endpoint: Partial<AsyncEndp
     topics,
     metrics,
     ...(metricsLagSeconds === 'service default' ? {} : { metricsLagSeconds }),
+    ...(kept.database ? { database: kept.database } : {}),
     endpoints: [
       {
         name: ENDPOINT,

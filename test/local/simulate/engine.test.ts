@@ -56,18 +56,19 @@ describe('simulate', () => {
     const oneAMinute = Array.from({ length: 600 }, (_, s) => (s % 60 === 5 ? 1 : 0));
     const trickle = simulate([...steady(295, 0), ...oneAMinute], loadPolicy('imagegen'), { ...config, initialInstances: 0 });
     expect(trickle.decisions[0]).toMatchObject({ from: 0, to: 1 });
-    // The burst starts just before the 300 s period, which is then all backlog and no instance.
-    const burst = simulate([...steady(295, 0), ...steady(600, 50)], loadPolicy('imagegen'), { ...defaultSimulationConfig({ startupSeconds: 120 }), initialInstances: 0 });
+    // The burst starts with the 300 s minute, which is then all backlog and no instance.
+    const burst = simulate([...steady(300, 0), ...steady(600, 50)], loadPolicy('imagegen'), { ...defaultSimulationConfig({ startupSeconds: 120 }), initialInstances: 0 });
     const first = burst.decisions[0]!;
     expect(first.reason).toMatch(/backlog without capacity alarm (\d+) ≥ 1, 1\/1 datapoints: step \+(\d+)/);
     const [, backlog, added] = /alarm (\d+) .* step \+(\d+)/.exec(first.reason)!.map(Number);
-    // 50 req/s: after the first minute with no instance ≈ 3250 waiting → the +42 step (2500–4999).
+    // 50 req/s: after the first minute with no instance ≈ 3000 waiting → the +42 step (2500–4999).
     expect(backlog).toBeGreaterThanOrEqual(2500);
     expect(backlog).toBeLessThan(5000);
     expect(added).toBe(42);
     expect(first.to).toBe(42);
-    // One period (300–360 s) plus the 30 s alarm delay: not the two periods of the +1 recipe.
-    expect(first.at).toBe(390);
+    // The 300–360 s minute lands 120 s after it closes and the alarm reads it at the next evaluation
+    // (30 s into the minute): one period, not the two of the +1 recipe.
+    expect(first.at).toBe(360 + 120 + 30);
   });
 
   it('target tracking scales out by ceil(current × metric ÷ target) and back in to zero after the traffic stops', () => {
@@ -93,8 +94,10 @@ describe('simulate', () => {
     const stepIn = r.decisions.filter((d) => d.reason.startsWith('step scale-in'));
     expect(stepIn.length).toBeGreaterThan(0);
     const first = stepIn[0]!;
-    // Arrivals stop at 600 s: periods 600–660, 660–720, 720–780 are low, seen 30 s after the last.
-    expect(first.at).toBe(810);
+    // Arrivals stop at 600 s: minutes 600–660, 660–720, 720–780 are low. Each lands 120 s after it
+    // closes, is published in the minute that follows (stamped 780, 840, 900 s) and read once that
+    // minute has closed, at the evaluation 30 s into the next: 990 s.
+    expect(first.at).toBe(990);
     const percent = Number(/(-\d+) %/.exec(first.reason)![1]);
     expect(first.to).toBe(first.from + percentAdjustment(first.from, percent));
     expect(stepIn.every((d) => d.from >= 2)).toBe(true);
@@ -106,14 +109,15 @@ describe('simulate', () => {
     const trace = [...steady(600, 2), ...steady(900, 40)];
     const r = simulate(trace, loadPolicy('imagegen'), { ...config, maxCapacity: 300, initialInstances: 3 });
     const out = r.decisions.find((d) => d.to > d.from)!;
-    // The step starts at 600 s: the 600–660 and 660–720 datapoints are seen at 750.
-    expect(out.at).toBe(750);
+    // The step starts at 600 s: the 600–660 and 660–720 minutes are published stamped 780 and 840 s,
+    // and read at the evaluation after 900 s.
+    expect(out.at).toBe(930);
     expect(out.reason).toMatch(/^step scale-out: utilization [\d.]+ ≥ 2\.4, 2\/2 datapoints: \+(\d+) %$/);
     const percent = Number(/\+(\d+) %/.exec(out.reason)![1]);
     expect(out.to).toBe(out.from + percentAdjustment(out.from, percent));
     const { stepScaleOut: _out, ...trackingOnly } = loadPolicy('imagegen');
     const slower = simulate(trace, trackingOnly, { ...config, maxCapacity: 300, initialInstances: 3 });
-    expect(slower.decisions.find((d) => d.to > d.from)!.at).toBe(810);
+    expect(slower.decisions.find((d) => d.to > d.from)!.at).toBe(990);
     expect(r.p95_s!).toBeLessThan(slower.p95_s!);
   });
 
@@ -134,7 +138,8 @@ describe('simulate', () => {
     const trace = [...steady(120, 20), ...steady(600, 20)];
     const withDrain = (drainSeconds: number) => {
       const { stepScaleOut: _out, ...base } = parsePolicy(BUILT_IN_POLICIES['imagegen']);
-      return simulate(trace, { ...base, targetTracking: { ...base.targetTracking!, drainSeconds } }, { ...config, initialInstances: 1 });
+      // No warm history: the first datapoints that scale are the ones that carry the backlog.
+      return simulate(trace, { ...base, targetTracking: { ...base.targetTracking!, drainSeconds } }, { ...config, initialInstances: 1, warmHistory: false });
     };
     const oneMinute = withDrain(60);
     const fiveMinutes = withDrain(300);
@@ -142,7 +147,8 @@ describe('simulate', () => {
     expect(oneMinute.decisions[0]!.to).toBeGreaterThan(fiveMinutes.decisions[0]!.to);
     const backlogged = oneMinute.periods[2]!;
     expect(backlogged.backlog).toBeGreaterThan(0);
-    expect(oneMinute.periods[2]!.metric!).toBeGreaterThan(fiveMinutes.periods[2]!.metric!);
+    // Minute 2 lands at 300 s and is published in minute 5.
+    expect(oneMinute.periods[5]!.metric!).toBeGreaterThan(fiveMinutes.periods[5]!.metric!);
   });
 
   it('the seed metric ignores the backlog; imagegen counts it', () => {
@@ -152,8 +158,9 @@ describe('simulate', () => {
     const backlogged = (r: typeof seed) => r.periods.find((p) => p.start === 240)!;
     expect(backlogged(seed).backlog).toBeGreaterThan(1000);
     expect(backlogged(seed).metric).toBe(0); // no arrivals in that minute
-    // A fifth of a > 1000 backlog a minute (300 s drain) against one instance's ≈ 74 images a minute.
-    expect(backlogged(ours).metric).toBeGreaterThan(3);
+    // A third of a > 1000 backlog a minute (180 s drain) against one instance's ≈ 74 images a minute,
+    // published three minutes later (the minute lands 120 s after it closes).
+    expect(ours.periods.find((p) => p.start === 240 + 180)!.metric).toBeGreaterThan(3);
   });
 
   it('runs scheduled actions and clamps to the policy bounds', () => {

@@ -3,7 +3,8 @@ import { ManualClock } from '../../../local/clock';
 import { EdgeServer } from '../../../local/edge/server';
 import { effectiveAttributes, lambdaEvent, newSubscription, newTopic, subscribedFunction, type Notification } from '../../../local/sns/models';
 import { SnsProvider } from '../../../local/sns/provider';
-import { MemorySnsStore } from '../../../local/sns/store';
+import { LocalDatabase } from '../../../local/shared/database';
+import { SqliteSnsStore } from '../../../local/sns/store';
 
 const PARTITION = { region: 'eu-west-1', account: '123456789012' };
 
@@ -41,22 +42,8 @@ describe('SNS models', () => {
   });
 });
 
-describe('MemorySnsStore', () => {
-  it('removes a subscription from whichever topic holds it, once', () => {
-    const store = new MemorySnsStore();
-    const [one, two] = [newTopic('one', new Map(), PARTITION), newTopic('two', new Map(), PARTITION)];
-    store.putTopic(one);
-    store.putTopic(two);
-    const subscription = newSubscription(two, 'arn:aws:lambda:eu-west-1:123456789012:function:f');
-    store.addSubscription(two, subscription);
-    expect(store.removeSubscription(subscription.arn)).toBe(subscription);
-    expect(store.removeSubscription(subscription.arn)).toBeUndefined();
-    expect(store.topics().map((t) => t.subscriptions.length)).toEqual([0, 0]);
-  });
-});
-
 describe('SnsProvider pagination and unsubscribe', () => {
-  const store = new MemorySnsStore();
+  const store = new SqliteSnsStore(LocalDatabase.open(undefined));
   const provider = new SnsProvider({
     partition: PARTITION,
     store,

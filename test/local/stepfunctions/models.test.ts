@@ -1,6 +1,3 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { compileStateMachine } from '../../../local/stepfunctions/asl-runtime';
 import {
   appendHistory,
@@ -15,7 +12,6 @@ import {
   stateMachineArn,
   type StateMachine,
 } from '../../../local/stepfunctions/models';
-import { FileExecutionStore } from '../../../local/stepfunctions/store';
 
 const PARTITION = { region: 'us-east-1', account: '000000000000' };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -58,39 +54,5 @@ describe('Step Functions models', () => {
     expect(JSON.parse(Buffer.from(a.slice(3), 'base64url').toString('utf8'))).toMatchObject({ x: 'arn:x' });
     expect(isWellFormedToken('AQCnot-json')).toBe(false);
     expect(isWellFormedToken('not-a-token')).toBe(false);
-  });
-});
-
-describe('FileExecutionStore', () => {
-  let dataDir: string;
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'sfn-store-'));
-  });
-  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
-
-  it('writes saved executions once per burst and reads them back, skipping a torn file', async () => {
-    const store = new FileExecutionStore(dataDir);
-    const record = newExecution(machine, 'run-1', '{"a":1}', T0, PARTITION);
-    for (let i = 0; i < 5; i++) {
-      appendHistory(record, T0 + i, `Event${i}`);
-      store.save(record);
-    }
-    expect(store.get(record.executionArn)).toBe(record);
-    await store.flush();
-    const dir = join(dataDir, 'stepfunctions', 'executions');
-    expect(readdirSync(dir)).toHaveLength(1);
-    writeFileSync(join(dir, 'torn.json'), '{"executionArn":');
-
-    const reread = new FileExecutionStore(dataDir);
-    expect([...reread.all()]).toEqual([record]);
-    expect(reread.get(record.executionArn)?.history).toHaveLength(5);
-  });
-
-  it('keeps executions in memory only without a data directory', async () => {
-    const store = new FileExecutionStore(undefined);
-    const record = newExecution(machine, 'run-1', '{}', T0, PARTITION);
-    store.save(record);
-    await store.flush();
-    expect([...store.all()]).toEqual([record]);
   });
 });

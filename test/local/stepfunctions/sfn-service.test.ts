@@ -17,6 +17,7 @@ import {
 import { ManualClock } from '../../../local/clock';
 import { EdgeServer } from '../../../local/edge/server';
 import type { EventBusPort, LambdaInvocationResult, LambdaPort } from '../../../local/ports';
+import { LocalDatabase } from '../../../local/shared/database';
 import { StepFunctionsService, type StateMachineConfig } from '../../../local/stepfunctions/sfn-service';
 
 type FunctionHandler = (payload: Record<string, unknown>) => LambdaInvocationResult | Promise<LambdaInvocationResult>;
@@ -146,7 +147,7 @@ interface Harness {
 
 const open: Harness[] = [];
 
-async function harness(options: { dataDir?: string; clock?: ManualClock; lambda?: FakeLambda } = {}): Promise<Harness> {
+async function harness(options: { database?: LocalDatabase; clock?: ManualClock; lambda?: FakeLambda } = {}): Promise<Harness> {
   const clock = options.clock ?? new ManualClock();
   const tokens: string[] = [];
   const lambda =
@@ -169,7 +170,7 @@ async function harness(options: { dataDir?: string; clock?: ManualClock; lambda?
     stateMachines,
     lambda,
     events: bus,
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.database ? { database: options.database } : {}),
   });
   service.start();
   const edge = new EdgeServer({ services: [service.handler], port: 0, region: 'us-east-1' });
@@ -183,7 +184,7 @@ async function harness(options: { dataDir?: string; clock?: ManualClock; lambda?
 async function shutdown(h: Harness): Promise<void> {
   h.sfn.destroy();
   await h.edge.close();
-  await h.service.close();
+  h.service.close();
 }
 
 afterEach(async () => {
@@ -433,19 +434,62 @@ describe('StepFunctionsService', () => {
     expect(bare.events![1]!.stateEnteredEventDetails).toEqual({ name: 'Nap' });
   });
 
-  it('persists executions: finished ones are described by a new instance, running ones resume with a new token', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sfn-'));
-    try {
-      const clock = new ManualClock();
-      const h1 = await harness({ dataDir, clock });
-      const finished = await start(h1, 'pass', {}, 'done-before');
-      await h1.service.waitForExecution(finished, 5000);
-      const running = await start(h1, 'callback', { r: 1 }, 'waiting');
-      const oldToken = await until(() => h1.tokens[0], 'token');
-      open.splice(open.indexOf(h1), 1);
-      await shutdown(h1);
+  describe('across a restart', () => {
+    let dataDir: string;
+    beforeEach(() => {
+      dataDir = mkdtempSync(join(tmpdir(), 'sfn-'));
+    });
+    afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-      const h2 = await harness({ dataDir, clock });
+    /** Lets the first run go on past the moment its database stopped taking writes (in memory it still runs). */
+    const turns = async (): Promise<void> => {
+      for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+
+    /** Runs the first harness on a database that stops taking writes once `event` is committed: the process died there. */
+    async function crashedAfter(event: string, run: (h: Harness) => Promise<void>, clock = new ManualClock(), lambda?: FakeLambda): Promise<void> {
+      const database = LocalDatabase.open(dataDir);
+      const h = await harness({ database, clock, ...(lambda ? { lambda } : {}) });
+      const frozen = `EXISTS (SELECT 1 FROM sfn_history WHERE arn = NEW.arn AND event LIKE '${event}')`;
+      database.exec(`
+        CREATE TEMP TRIGGER crash_history BEFORE INSERT ON sfn_history WHEN ${frozen} BEGIN SELECT RAISE(IGNORE); END;
+        CREATE TEMP TRIGGER crash_execution BEFORE UPDATE ON sfn_executions WHEN ${frozen} BEGIN SELECT RAISE(IGNORE); END;
+      `);
+      await run(h);
+      open.splice(open.indexOf(h), 1);
+      await shutdown(h);
+      database.close();
+    }
+
+    async function restarted(clock = new ManualClock()): Promise<Harness & { database: LocalDatabase }> {
+      const database = LocalDatabase.open(dataDir);
+      const h = await harness({ database, clock });
+      return Object.assign(h, { database });
+    }
+
+    async function stop(h: Harness & { database: LocalDatabase }): Promise<void> {
+      open.splice(open.indexOf(h), 1);
+      await shutdown(h);
+      h.database.close();
+    }
+
+    it('persists executions: finished ones are described by a new instance, running ones resume with a new token', async () => {
+      const clock = new ManualClock();
+      let finished = '';
+      let running = '';
+      let oldToken = '';
+      await crashedAfter(
+        'no event freezes this run',
+        async (h1) => {
+          finished = await start(h1, 'pass', {}, 'done-before');
+          await h1.service.waitForExecution(finished, 5000);
+          running = await start(h1, 'callback', { r: 1 }, 'waiting');
+          oldToken = await until(() => h1.tokens[0], 'token');
+        },
+        clock,
+      );
+
+      const h2 = await restarted(clock);
       const described = await h2.sfn.send(new DescribeExecutionCommand({ executionArn: finished }));
       expect(described).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify({ done: true }) });
       const newToken = await until(() => h2.tokens[0], 'resumed token');
@@ -456,10 +500,71 @@ describe('StepFunctionsService', () => {
       const types = await historyTypes(h2, running);
       expect(types.filter((t) => t === 'ExecutionStarted')).toHaveLength(1);
       expect(types).toContain('ExecutionResumed');
-      open.splice(open.indexOf(h2), 1);
-      await shutdown(h2);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+      await stop(h2);
+    });
+
+    it('continues with a SendTaskSuccess answered before the restart, without running the task again', async () => {
+      let arn = '';
+      await crashedAfter('%"type":"TaskSucceeded"%', async (h1) => {
+        arn = await start(h1, 'callback', { r: 1 }, 'answered');
+        const token = await until(() => h1.tokens[0], 'token');
+        await h1.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"ok":true,"image":"a.png"}' }));
+        await turns();
+      });
+
+      const h2 = await restarted();
+      const done = await h2.service.waitForExecution(arn, 5000);
+      expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"ok":true,"image":"a.png"}' });
+      expect(h2.tokens).toEqual([]);
+      const types = await historyTypes(h2, arn);
+      expect(types.filter((t) => t === 'TaskSucceeded')).toHaveLength(1);
+      expect(types.slice(types.indexOf('ExecutionResumed'))).toEqual(['ExecutionResumed', 'TaskStateEntered', 'TaskStateExited', 'ChoiceStateEntered', 'ChoiceStateExited', 'SucceedStateEntered', 'SucceedStateExited', 'ExecutionSucceeded']);
+      await stop(h2);
+    });
+
+    it('continues with a SendTaskFailure answered before the restart: the same error reaches the Catch', async () => {
+      let arn = '';
+      await crashedAfter('%"type":"TaskFailed"%', async (h1) => {
+        arn = await start(h1, 'callback', { r: 1 }, 'refused');
+        const token = await until(() => h1.tokens[0], 'token');
+        await h1.sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'InvalidRequest', cause: 'prompt is empty' }));
+        await turns();
+      });
+
+      const h2 = await restarted();
+      expect(await h2.service.waitForExecution(arn, 5000)).toMatchObject({ status: 'FAILED', error: 'InvalidRequest', cause: 'prompt is empty' });
+      expect(h2.tokens).toEqual([]);
+      await stop(h2);
+    });
+
+    it('does not send a putEvents again that succeeded before the restart', async () => {
+      let arn = '';
+      await crashedAfter('%"type":"TaskSucceeded"%"resourceType":"events"%', async (h1) => {
+        arn = await start(h1, 'twoStep', { n: 1 }, 'notified');
+        await until(() => h1.bus.entries[0], 'the putEvents');
+        await turns();
+      });
+
+      const h2 = await restarted();
+      expect((await h2.service.waitForExecution(arn, 5000)).status).toBe('SUCCEEDED');
+      expect(h2.bus.entries).toEqual([]);
+      expect(h2.lambda.calls).toEqual([]);
+      await stop(h2);
+    });
+
+    it('runs a task again whose outcome was not recorded before the restart', async () => {
+      let arn = '';
+      await crashedAfter('%"type":"TaskScheduled"%"resourceType":"events"%', async (h1) => {
+        arn = await start(h1, 'twoStep', { n: 1 }, 'interrupted');
+        await until(() => h1.bus.entries[0], 'the putEvents');
+        await turns();
+      });
+
+      const h2 = await restarted();
+      expect((await h2.service.waitForExecution(arn, 5000)).status).toBe('SUCCEEDED');
+      expect(h2.bus.entries).toHaveLength(1);
+      expect(h2.lambda.calls).toEqual([]);
+      await stop(h2);
+    });
   });
 });

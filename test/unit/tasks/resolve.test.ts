@@ -114,6 +114,31 @@ describe('resolve', () => {
     expect(cloud.invocations).toHaveLength(3);
   });
 
+  it('starts again, under the same InferenceId, the inference its own earlier attempt took the lease for and the endpoint never confirmed', async () => {
+    const first = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const inferenceId = first.outcome === 'started' ? first.inferenceId : '';
+    // The process running that attempt died after taking the lease, before the endpoint accepted the inference.
+    delete cloud.item(`inference#${inferenceId}`, 'inference')!.outputLocation;
+    cloud.invocations.length = 0;
+
+    const other = await resolve(input({ requestId: 'r2', prompt: 'a cat' }, 'arn:exec:e2', 'token-2'), resolveDeps(cloud, clock));
+    expect(other.outcome).toBe('joined');
+    expect(cloud.invocations).toHaveLength(0);
+
+    const again = await resolve(input({ requestId: 'r1', prompt: 'a cat' }, undefined, 'token-1b'), resolveDeps(cloud, clock));
+    expect(again).toMatchObject({ outcome: 'started', inferenceId });
+    expect(cloud.invocations.map((i) => i.InferenceId)).toEqual([inferenceId]);
+    expect(cloud.item(`inference#${inferenceId}`, 'inference')).toMatchObject({ outputLocation: expect.stringMatching(/^s3:\/\//) });
+    expect(cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ inferenceId, attempt: 1, status: 'inflight' });
+  });
+
+  it('joins the inference its own earlier attempt started once the endpoint accepted it', async () => {
+    await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const again = await resolve(input({ requestId: 'r1', prompt: 'a cat' }, undefined, 'token-1b'), resolveDeps(cloud, clock));
+    expect(again.outcome).toBe('joined');
+    expect(cloud.invocations).toHaveLength(1);
+  });
+
   it('on a hit completes its own token with cacheHit true and renders missing renditions', async () => {
     const key = cacheKeyOf(modelId, norm({ requestId: 'r1', prompt: 'a cat' }));
     cloud.objects.set(`imagegen-images/images/${key}/original.png`, { body: await modelPng(), metadata: { width: '1024', height: '1024' } });

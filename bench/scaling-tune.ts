@@ -1,0 +1,83 @@
+/**
+ * How the imagegen policy was chosen: candidate policies against the seed and the backlog recipe on
+ * the tuning traces only (seeds 1–14; the held-out ones are never run here), each candidate's goal
+ * misses and its cost per image against the seed's. `npx tsx bench/scaling-tune.ts [NAME…]`.
+ */
+import { defaultSimulationConfig, warmStart } from '../local/cli/simulate';
+import { simulate } from '../local/simulate/engine';
+import { loadPolicy, type PolicySpec } from '../local/simulate/policies';
+import { randomTrace, TUNING_SEEDS } from '../local/simulate/random-traces';
+import { goalMisses, row, type Row } from './scaling';
+
+type Candidate = (p: PolicySpec) => PolicySpec;
+
+/** Multiples of the target at which the step scale-out steps start (the deployed ones are √2 apart). */
+const ROOT2 = [3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384];
+
+function withStepOut(p: PolicySpec, target: number, from: number, evaluationPeriods: number, aggregation: 'Average' | 'Maximum', multiples = ROOT2): PolicySpec {
+  const steps = multiples.filter((m) => m >= from).map((m) => ({ atLeast: Number((target * m).toFixed(6)), percentChange: (m - 1) * 100 }));
+  return { ...p, stepScaleOut: { ...p.stepScaleOut!, threshold: steps[0]!.atLeast, evaluationPeriods, aggregation, steps } };
+}
+
+function withScaleIn(p: PolicySpec, target: number, tenths: readonly number[], evaluationPeriods = 3): PolicySpec {
+  const steps = tenths.map((t) => ({ below: Number(((target * t) / 10).toFixed(6)), percentChange: -100 + t * 10 }));
+  return { ...p, stepScaleIn: { ...p.stepScaleIn!, threshold: steps[0]!.below, evaluationPeriods, steps } };
+}
+
+function withTarget(p: PolicySpec, target: number, drainSeconds: number): PolicySpec {
+  return { ...p, targetTracking: { ...p.targetTracking!, targetValue: target, drainSeconds } };
+}
+
+/** Each candidate is named by what it changes from the deployed policy. */
+export const CANDIDATES: Record<string, Candidate> = {
+  deployed: (p) => p,
+  'target 0.75': (p) => withScaleIn(withStepOut(withTarget(p, 0.75, p.targetTracking!.drainSeconds ?? 180), 0.75, 3, 2, 'Maximum'), 0.75, [6, 5, 4, 3, 2, 1]),
+  'target 0.7': (p) => withScaleIn(withStepOut(withTarget(p, 0.7, p.targetTracking!.drainSeconds ?? 180), 0.7, 3, 2, 'Maximum'), 0.7, [6, 5, 4, 3, 2, 1]),
+  'target 0.85': (p) => withScaleIn(withStepOut(withTarget(p, 0.85, p.targetTracking!.drainSeconds ?? 180), 0.85, 3, 2, 'Maximum'), 0.85, [6, 5, 4, 3, 2, 1]),
+  'drain 300': (p) => withTarget(p, p.targetTracking!.targetValue, 300),
+  'drain 600': (p) => withTarget(p, p.targetTracking!.targetValue, 600),
+  'step out 1 datapoint': (p) => withStepOut(p, p.targetTracking!.targetValue, 3, 1, 'Maximum'),
+  'step out from 2×': (p) => withStepOut(p, p.targetTracking!.targetValue, 2, 2, 'Maximum', [2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384]),
+  'step out from 2×, 1 datapoint': (p) => withStepOut(p, p.targetTracking!.targetValue, 2, 1, 'Maximum', [2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384]),
+  'scale-in from 50 %': (p) => withScaleIn(p, p.targetTracking!.targetValue, [5, 4, 3, 2, 1]),
+  'scale-in from 40 %': (p) => withScaleIn(p, p.targetTracking!.targetValue, [4, 3, 2, 1]),
+  'scale-in 5 datapoints': (p) => withScaleIn(p, p.targetTracking!.targetValue, [6, 5, 4, 3, 2, 1], 5),
+  'no step scale-in': (p) => {
+    const { stepScaleIn: _si, ...rest } = p;
+    return rest;
+  },
+};
+
+export interface CandidateResult {
+  readonly name: string;
+  readonly misses: { trace: string; misses: string[] }[];
+  readonly worstVsSeed: number;
+  readonly meanVsSeed: number;
+}
+
+export function tune(names: readonly string[]): CandidateResult[] {
+  const traces = TUNING_SEEDS.map((seed) => randomTrace(seed));
+  const base = defaultSimulationConfig();
+  const configs = traces.map((t) => ({ ...base, initialInstances: warmStart(t.trace, base) }));
+  const baselines = traces.map((t, i) => ['seed', 'backlog'].map((p) => row(t.name, simulate(t.trace, loadPolicy(p), configs[i]!))) as [Row, Row]);
+  return names.map((name) => {
+    const candidate = CANDIDATES[name];
+    if (!candidate) throw new Error(`unknown candidate "${name}": one of ${Object.keys(CANDIDATES).join(', ')}`);
+    const policy = candidate(loadPolicy('imagegen'));
+    const ratios: number[] = [];
+    const misses = traces.map((t, i) => {
+      const [seed, backlog] = baselines[i]!;
+      const ours = row(t.name, simulate(t.trace, policy, configs[i]!));
+      if (seed.completed >= 0.99 * seed.requests && ours.cost_per_image_usd !== null && seed.cost_per_image_usd !== null) ratios.push(ours.cost_per_image_usd / seed.cost_per_image_usd);
+      return { trace: t.name, misses: goalMisses(ours, seed, backlog) };
+    });
+    return { name, misses: misses.filter((m) => m.misses.length > 0), worstVsSeed: Math.max(...ratios), meanVsSeed: ratios.reduce((a, b) => a + b, 0) / ratios.length };
+  });
+}
+
+if (require.main === module) {
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(CANDIDATES);
+  for (const r of tune(names)) {
+    process.stdout.write(`| ${r.name} | ${r.misses.length} | ${r.worstVsSeed.toFixed(3)} / ${r.meanVsSeed.toFixed(3)} | ${r.misses.map((m) => `${m.trace}: ${m.misses.join(', ')}`).join('; ') || '—'} |\n`);
+  }
+}
