@@ -130,6 +130,19 @@ describe('resolve', () => {
     expect(cloud.invocations.map((i) => i.InferenceId)).toEqual([inferenceId]);
     expect(cloud.item(`inference#${inferenceId}`, 'inference')).toMatchObject({ outputLocation: expect.stringMatching(/^s3:\/\//) });
     expect(cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ inferenceId, attempt: 1, status: 'inflight' });
+    // The recorded attempt is reused: one entry in the reconciler's index, due from the first start.
+    expect([...cloud.items.values()].filter((i) => i.pk === 'due').map((i) => i.inferenceId)).toEqual([inferenceId]);
+  });
+
+  it('leaves a retry the endpoint never confirmed to the reconciler: a later try of the execution that took the lease joins it', async () => {
+    const first = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const lease = cloud.item(`image#${first.cacheKey}`, 'lease')!;
+    // A retry (attempt 2) whose starter died before the endpoint answered.
+    lease.attempt = 2;
+    delete cloud.item(`inference#${String(lease.inferenceId)}`, 'inference')!.outputLocation;
+    const again = await resolve(input({ requestId: 'r1', prompt: 'a cat' }, undefined, 'token-1b'), resolveDeps(cloud, clock));
+    expect(again.outcome).toBe('joined');
+    expect(cloud.invocations).toHaveLength(1);
   });
 
   it('joins the inference its own earlier attempt started once the endpoint accepted it', async () => {
