@@ -152,6 +152,9 @@ async function retry(inference: InferenceItem, lease: LeaseItem, reason: string,
   return { outcome: 'retried', completed: 0, retryId: next.inferenceId };
 }
 
+/** How far apart the clocks of the function that marks a failure and the one that wrote a waiter may be. */
+export const CLOCK_SKEW_MS = 5_000;
+
 const FAILURE_METRICS: Record<string, string> = {
   [INFERENCE_FAILED]: 'InferenceFailures',
   [INFERENCE_TIMED_OUT]: 'InferenceTimeouts',
@@ -169,7 +172,9 @@ async function failWaiters(inference: InferenceItem, error: string, cause: strin
     deps.logger.info('ignoring the end of a superseded attempt', { inferenceId, cacheKey });
     return { outcome: 'stale', completed: 0 };
   }
-  const waiters = (await queryWaiters(cacheKey, deps)).filter((w) => w.createdAt <= markedAt);
+  // Two functions' clocks are compared: within the margin a waiter shares this failure (an answer),
+  // rather than be taken for a new attempt's and left waiting when it was this attempt's.
+  const waiters = (await queryWaiters(cacheKey, deps)).filter((w) => w.createdAt <= markedAt + CLOCK_SKEW_MS);
   let completed = 0;
   for (const waiter of waiters) {
     if (await sendFailure(deps.sfn, waiter.taskToken, error, cause, deps.logger)) completed += 1;

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { complete } from '../../../tasks/complete/complete';
+import { CLOCK_SKEW_MS } from '../../../tasks/shared/settle';
 import { resolve } from '../../../tasks/resolve/resolve';
 import { loadSample } from '../../../events/samples';
 import { succeededDetailSchema } from '../../../events/image-generation-succeeded/schema';
@@ -167,11 +168,19 @@ describe('complete', () => {
   it('fails the same waiters again, and no newer one, when a final failure is settled twice', async () => {
     const id = cloud.invocations[0]!.InferenceId!;
     await complete(snsEvent(errorNotification(id, CLIENT_ERROR)), completeDeps(cloud, clock));
-    // A new request for the image registers after the failure, before it takes the lease.
-    clock.advance(1000);
+    // A new request for the image registers after the failure (beyond the clock-skew margin), before it takes the lease.
+    clock.advance(CLOCK_SKEW_MS + 1);
     await cloud.ddb.send(new PutCommand({ TableName: 'imagegen-coordination', Item: { pk: `image#${cacheKey}`, sk: 'waiter#late', taskToken: 'token-late', createdAt: clock.now(), renditions: [] } }));
     expect(await complete(snsEvent(errorNotification(id, CLIENT_ERROR)), completeDeps(cloud, clock))).toEqual([{ inferenceId: id, outcome: 'failed', completed: 0 }]);
     expect(cloud.item(`image#${cacheKey}`, 'waiter#late')).toBeDefined();
+  });
+
+  it("fails a waiter stamped up to the clock-skew margin after the failure: another function's clock may run ahead", async () => {
+    const id = cloud.invocations[0]!.InferenceId!;
+    const skewed = cloud.openToken('token-skewed').catch((e: Error) => e.name);
+    await cloud.ddb.send(new PutCommand({ TableName: 'imagegen-coordination', Item: { pk: `image#${cacheKey}`, sk: 'waiter#skewed', taskToken: 'token-skewed', createdAt: clock.now() + CLOCK_SKEW_MS, renditions: [] } }));
+    expect(await complete(snsEvent(errorNotification(id, CLIENT_ERROR)), completeDeps(cloud, clock))).toEqual([{ inferenceId: id, outcome: 'failed', completed: 3 }]);
+    expect(await skewed).toBe('InferenceFailed');
   });
 
   it('prefers the failure location the notification carries', async () => {
