@@ -186,9 +186,14 @@ describe('least privilege', () => {
     expect(render(invoke.Resource)).toBe('arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/imagegen-sdxl');
   });
 
-  it('lists the bucket only under the granted prefixes, so a cache miss reads as 404 rather than 403', () => {
-    const list = functionStatements('imagegen-resolve').find((st) => st.Action === 's3:ListBucket')!;
-    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`${prefixes.images}*`] } });
+  // S3 answers a GET or HEAD of a missing key 404 only to a caller allowed s3:ListBucket on the bucket
+  // for that request; its request context has no s3:prefix, and IAM evaluates a condition on an
+  // absent key as false. So the grant must hold without a condition, or every miss reads as 403.
+  it('may list the bucket unconditionally, so a missing object reads as 404 rather than 403', () => {
+    for (const name of ['imagegen-resolve', 'imagegen-complete', 'imagegen-reconcile']) {
+      const list = functionStatements(name).filter((st) => st.Action === 's3:ListBucket');
+      expect({ name, statements: list.length, resource: render(list[0]?.Resource), condition: list[0]?.Condition }).toEqual({ name, statements: 1, resource: bucketArn(), condition: undefined });
+    }
   });
 
   it('grants each function only the action families its topology permissions name', () => {
