@@ -26,6 +26,8 @@ export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMac
 export const TABLE = defaultConfig.tableName;
 export const BUCKET = defaultConfig.bucketName;
 const RECORDER = 'imagegen-test-result-recorder';
+/** Execution environments per function, the local cloud's default. */
+const LAMBDA_CONCURRENCY = 8;
 
 /** What the model container received: the diffusers request Resolve sent. */
 export interface ModelCall {
@@ -145,6 +147,7 @@ export class Pipeline {
       modelUrl: model.url,
       topology: { ...topology, functions: [...topology.functions, recorder] },
       instanceStartupSeconds: 0,
+      lambdaConcurrency: LAMBDA_CONCURRENCY,
       log: (line) => log.push(line),
     });
     const pipeline = new Pipeline(cloud, model, dataDir, clock, log);
@@ -154,8 +157,9 @@ export class Pipeline {
       new PutTargetsCommand({ Rule: 'test-results', EventBusName: 'imagegen', Targets: [{ Id: 'recorder', Arn: cloud.services.lambda.functionArn(RECORDER) }] }),
     );
     if (targets.FailedEntryCount !== 0) throw new Error(`could not subscribe the recorder: ${JSON.stringify(targets.FailedEntries)}`);
-    // The first invocation of each function waits for the bundle; an input without a token is refused at once.
-    await cloud.services.lambda.invoke('imagegen-resolve', {});
+    // Warm Resolve's execution environments (the first invocation waits for the bundle), so requests
+    // sent together run together; an input without a token is refused at once.
+    await Promise.all(Array.from({ length: LAMBDA_CONCURRENCY }, () => cloud.services.lambda.invoke('imagegen-resolve', {})));
     return pipeline;
   }
 

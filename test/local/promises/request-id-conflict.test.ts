@@ -53,7 +53,7 @@ describe('a requestId reused with other content', () => {
     const since = pipeline.clock.now();
     const storedBefore = new Set(await pipeline.objectKeys('images/'));
     const callsBefore = pipeline.modelCalls.length;
-    const requestIds = ['race-1', 'race-2', 'race-3', 'race-4'];
+    const requestIds = Array.from({ length: 8 }, (_, i) => `race-${i + 1}`);
     // Both contents of each requestId in one PutEvents: their executions start together and race for the claim.
     const details = requestIds.flatMap((requestId, i) => [
       { requestId, prompt: `a red kite over hills, take ${i}`, metadata: { variant: 'kite' } },
