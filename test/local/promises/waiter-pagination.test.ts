@@ -48,7 +48,7 @@ describe("Complete's waiters beyond one Query page", () => {
     expect(page.Count).toBeLessThan(CROWD);
 
     release();
-    const runs = await pipeline.finish(ids, since, 120_000);
+    const runs = await pipeline.finish(ids, since, 60_000);
     const statuses = new Map<string, number>();
     for (const run of runs.values()) statuses.set(run.status, (statuses.get(run.status) ?? 0) + 1);
     expect(Object.fromEntries(statuses)).toEqual({ SUCCEEDED: CROWD });
