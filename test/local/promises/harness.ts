@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
 import { followExecutions, type FinishedExecution } from '../../../local/cli/follow';
@@ -189,6 +189,13 @@ export class Pipeline {
   /** Follows the executions of `eventIds` to their end (wall-time deadline), keyed by event id. */
   finish(eventIds: readonly string[], since: number, timeoutMs = 90_000): Promise<Map<string, FinishedExecution>> {
     return followExecutions(this.sfn, STATE_MACHINE_ARN, new Date(since - 1000), eventIds, timeoutMs);
+  }
+
+  /** Event ids of the executions still running. */
+  async running(): Promise<string[]> {
+    const list = await this.sfn.send(new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN, statusFilter: 'RUNNING', maxResults: 1000 }));
+    const described = await Promise.all((list.executions ?? []).map((e) => this.sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))));
+    return described.map((d) => (JSON.parse(d.input ?? '{}') as { id?: string }).id ?? '').sort();
   }
 
   /** Result events the bus delivered to the subscribed consumer so far. */
