@@ -8,7 +8,7 @@
  * (maxInstances 1) whose twelve copies are busy, and the shortest TTL SageMaker accepts (60 s).
  */
 import { ListSubscriptionsByTopicCommand, SNSClient, UnsubscribeCommand } from '@aws-sdk/client-sns';
-import { callbackTimeoutSeconds, defaultConfig, names } from '../../../topology/imagegen-topology';
+import { defaultConfig, names } from '../../../topology/imagegen-topology';
 import { Pipeline, imageReply, until } from './harness';
 
 jest.setTimeout(240_000);
@@ -16,6 +16,8 @@ jest.setTimeout(240_000);
 const ENDPOINT = defaultConfig.endpointName;
 const config = { requestTtlSeconds: 60, minInstances: 1, maxInstances: 1 };
 const COPIES = defaultConfig.maxConcurrentInvocationsPerInstance;
+// Resolve's TimeoutSeconds for this configuration: queue TTL 60 s + invocation timeout 900 s + 600 s.
+const DEADLINE_MS = 1_560_000;
 const EXPIRED = 'ClientError: Request expired after waiting 60 seconds in the queue (RequestTTLSeconds) before an instance could process it.';
 
 function newGate(): { promise: Promise<void>; resolve: () => void } {
@@ -91,8 +93,7 @@ describe('a request whose queue TTL passes', () => {
     await pipeline.finish(busy, since);
 
     // Nothing arrives: the execution waits until Resolve's TimeoutSeconds, counted from when it started waiting.
-    const deadlineMs = callbackTimeoutSeconds({ ...defaultConfig, ...config }) * 1000;
-    await pipeline.advance(deadlineMs - 60_000 - 10_000, 10_000);
+    await pipeline.advance(DEADLINE_MS - 60_000 - 10_000, 10_000);
     expect(await pipeline.running()).toEqual([queued]);
     await pipeline.advance(20_000, 1_000);
     const run = (await pipeline.finish([queued], since)).get(queued);

@@ -140,27 +140,43 @@ export class Pipeline {
     const model = await startModel(options.model);
     const topology = imagegenTopology({ ...defaultConfig, ...options.config });
     const recorder = { name: RECORDER, entry: 'test/local/promises/fixtures/result-recorder.ts', handler: 'handler', memoryMb: 128, timeoutSeconds: 10, environment: {}, permissions: [] };
-    const cloud = await LocalCloud.start({
-      port: 0,
-      dataDir,
-      clock,
-      modelUrl: model.url,
-      topology: { ...topology, functions: [...topology.functions, recorder] },
-      instanceStartupSeconds: 0,
-      lambdaConcurrency: LAMBDA_CONCURRENCY,
-      log: (line) => log.push(line),
-    });
+    let cloud: LocalCloud;
+    try {
+      cloud = await LocalCloud.start({
+        port: 0,
+        dataDir,
+        clock,
+        modelUrl: model.url,
+        topology: { ...topology, functions: [...topology.functions, recorder] },
+        instanceStartupSeconds: 0,
+        lambdaConcurrency: LAMBDA_CONCURRENCY,
+        log: (line) => log.push(line),
+      });
+    } catch (error) {
+      await model.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    }
     const pipeline = new Pipeline(cloud, model, dataDir, clock, log);
-    // Subscribed as any consumer would be: a rule on the bus for everything imagegen publishes.
-    await pipeline.events.send(new PutRuleCommand({ Name: 'test-results', EventBusName: 'imagegen', EventPattern: JSON.stringify({ source: ['imagegen'] }) }));
-    const targets = await pipeline.events.send(
-      new PutTargetsCommand({ Rule: 'test-results', EventBusName: 'imagegen', Targets: [{ Id: 'recorder', Arn: cloud.services.lambda.functionArn(RECORDER) }] }),
+    try {
+      await pipeline.subscribeRecorder();
+      // Warm Resolve's execution environments (the first invocation waits for the bundle), so requests
+      // sent together run together; an input without a token is refused at once.
+      await Promise.all(Array.from({ length: LAMBDA_CONCURRENCY }, () => cloud.services.lambda.invoke('imagegen-resolve', {})));
+    } catch (error) {
+      await pipeline.close();
+      throw error;
+    }
+    return pipeline;
+  }
+
+  /** Subscribed as any consumer would be: a rule on the bus for everything imagegen publishes. */
+  private async subscribeRecorder(): Promise<void> {
+    await this.events.send(new PutRuleCommand({ Name: 'test-results', EventBusName: 'imagegen', EventPattern: JSON.stringify({ source: ['imagegen'] }) }));
+    const targets = await this.events.send(
+      new PutTargetsCommand({ Rule: 'test-results', EventBusName: 'imagegen', Targets: [{ Id: 'recorder', Arn: this.cloud.services.lambda.functionArn(RECORDER) }] }),
     );
     if (targets.FailedEntryCount !== 0) throw new Error(`could not subscribe the recorder: ${JSON.stringify(targets.FailedEntries)}`);
-    // Warm Resolve's execution environments (the first invocation waits for the bundle), so requests
-    // sent together run together; an input without a token is refused at once.
-    await Promise.all(Array.from({ length: LAMBDA_CONCURRENCY }, () => cloud.services.lambda.invoke('imagegen-resolve', {})));
-    return pipeline;
   }
 
   async close(): Promise<void> {
