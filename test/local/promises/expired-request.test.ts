@@ -96,7 +96,7 @@ describe('a request whose queue TTL passes', () => {
     await pipeline.advance(DEADLINE_MS - 60_000 - 10_000, 10_000);
     expect(await pipeline.running()).toEqual([queued]);
     await pipeline.advance(20_000, 1_000);
-    const run = (await pipeline.finish([queued], since)).get(queued);
+    const run = (await pipeline.finish([queued], since, 30_000)).get(queued);
     expect({ status: run?.status, error: run?.error }).toEqual({ status: 'FAILED', error: 'InferenceTimedOut' });
     const [event] = await pipeline.resultsFor(['late-2']);
     expect(event?.detail).toEqual({ requestId: 'late-2', error: { code: 'InferenceTimedOut', message: run?.cause }, metadata: { campaign: 'lost' } });
