@@ -17,7 +17,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
 import { followExecutions, type FinishedExecution } from '../../../local/cli/follow';
-import { ManualClock } from '../../../local/clock';
+import { ManualClock, type Clock } from '../../../local/clock';
 import { LocalCloud } from '../../../local/cloud';
 import { defaultConfig, imagegenTopology, type ImagegenConfig } from '../../../topology/imagegen-topology';
 import { RESULT_EVENT_MARK } from './fixtures/result-recorder';
@@ -41,7 +41,8 @@ export interface ModelReply {
   readonly body: string;
 }
 
-export type ModelBehaviour = (call: ModelCall) => Promise<ModelReply> | ModelReply;
+/** The container's behaviour; `clock` is the cloud's, for a model that takes time. */
+export type ModelBehaviour = (call: ModelCall, clock: Clock) => Promise<ModelReply> | ModelReply;
 
 /** A result event as a consumer receives it from the bus. */
 export interface ResultEvent {
@@ -73,7 +74,7 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   }
 }
 
-async function startModel(behaviour: ModelBehaviour): Promise<{ url: string; calls: ModelCall[]; close: () => Promise<void> }> {
+async function startModel(behaviour: ModelBehaviour, clock: Clock): Promise<{ url: string; calls: ModelCall[]; close: () => Promise<void> }> {
   const calls: ModelCall[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -82,7 +83,7 @@ async function startModel(behaviour: ModelBehaviour): Promise<{ url: string; cal
       if (req.url === '/ping') return void res.end('{}');
       const call = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ModelCall;
       calls.push(call);
-      Promise.resolve(behaviour(call)).then(
+      Promise.resolve(behaviour(call, clock)).then(
         (reply) => {
           res.writeHead(reply.status, { 'content-type': 'application/json' });
           res.end(reply.body);
@@ -137,7 +138,7 @@ export class Pipeline {
     const dataDir = mkdtempSync(join(tmpdir(), 'imagegen-promises-'));
     const clock = new ManualClock(Date.parse('2025-06-02T00:00:00Z'));
     const log: string[] = [];
-    const model = await startModel(options.model);
+    const model = await startModel(options.model, clock);
     const topology = imagegenTopology({ ...defaultConfig, ...options.config });
     const recorder = { name: RECORDER, entry: 'test/local/promises/fixtures/result-recorder.ts', handler: 'handler', memoryMb: 128, timeoutSeconds: 10, environment: {}, permissions: [] };
     let cloud: LocalCloud;
