@@ -120,7 +120,7 @@ describe('event routing', () => {
 });
 
 describe('functions', () => {
-  it('renders each topology function on Node 22 / ARM64 with its memory, timeout, handler and resolved environment', () => {
+  it('renders each topology function on Node 22 / ARM64 with its memory, timeout and handler', () => {
     for (const spec of s.topology.functions) {
       const props = s.json.Resources[logicalIdOf(s, 'function', spec.name)]!.Properties!;
       expect(props).toMatchObject({
@@ -131,15 +131,56 @@ describe('functions', () => {
         Timeout: spec.timeoutSeconds,
         Handler: `index.${spec.handler}`,
       });
-      const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(Object.keys(env).sort()).toEqual(Object.keys(spec.environment).sort());
-      for (const [key, value] of Object.entries(spec.environment)) {
-        if (typeof value === 'string') expect(env[key]).toBe(value);
-        else if (value.kind === 'endpoint') expect(env[key]).toBe(value.name);
-        else if (value.attr === 'arn') expect(env[key]).toEqual({ 'Fn::GetAtt': [logicalIdOf(s, value.kind, value.name), 'Arn'] });
-        else expect(env[key]).toEqual({ Ref: logicalIdOf(s, value.kind, value.name) });
-      }
     }
+  });
+
+  it('gives each function the environment its task reads: names and settings as values, resources as references', () => {
+    const ref = (kind: string, name: string) => ({ Ref: logicalIdOf(s, kind, name) });
+    const powertools = (service: string) => ({ POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: 'ImageGen' });
+    const recovery = { INFERENCE_RETRIES: '2', RECONCILE_AFTER_SECONDS: '45' };
+    // Complete and the reconciler settle attempts through one path: a retry re-invokes the endpoint.
+    const settling = (service: string) => ({
+      ...powertools(service),
+      IMAGES_BUCKET: ref('bucket', 'imagegen-images'),
+      TABLE_NAME: ref('table', 'imagegen-coordination'),
+      ENDPOINT_NAME: 'imagegen-sdxl',
+      REQUEST_TTL_SECONDS: '3600',
+      INVOCATION_TIMEOUT_SECONDS: '900',
+      ...recovery,
+    });
+    const environments = Object.fromEntries(
+      s.topology.functions.map((spec) => [spec.name, (s.json.Resources[logicalIdOf(s, 'function', spec.name)]!.Properties!.Environment as { Variables: unknown }).Variables]),
+    );
+    expect(environments).toEqual({
+      'imagegen-resolve': {
+        ...powertools('imagegen-resolve'),
+        IMAGES_BUCKET: ref('bucket', 'imagegen-images'),
+        TABLE_NAME: ref('table', 'imagegen-coordination'),
+        ENDPOINT_NAME: 'imagegen-sdxl',
+        MODEL_ID: 'stabilityai/stable-diffusion-xl-base-1.0@neuronx-1024x1024',
+        SUPPORTED_SIZES: '1024x1024',
+        REQUEST_TTL_SECONDS: '3600',
+        INVOCATION_TIMEOUT_SECONDS: '900',
+        ...recovery,
+      },
+      'imagegen-complete': settling('imagegen-complete'),
+      'imagegen-reconcile': settling('imagegen-reconcile'),
+      'imagegen-report-failure': {
+        ...powertools('imagegen-report-failure'),
+        EVENT_BUS_NAME: { 'Fn::GetAtt': [logicalIdOf(s, 'bus', 'imagegen'), 'Arn'] },
+      },
+      'imagegen-publish-utilization': {
+        ...powertools('imagegen-publish-utilization'),
+        ENDPOINT_NAME: 'imagegen-sdxl',
+        VARIANT_NAME: 'AllTraffic',
+        UTILIZATION_NAMESPACE: 'ImageGen',
+        UTILIZATION_METRIC: 'UtilizationRate',
+        ARRIVALS_METRIC: 'InferencesStarted',
+        CONCURRENCY_PER_INSTANCE: '12',
+        INFERENCE_SECONDS: '9.7',
+        DRAIN_SECONDS: '180',
+      },
+    });
   });
 
   it.each(['imagegen-publish-utilization', 'imagegen-reconcile'])('sets asynchronous retries from the topology: none for %s, whose next scheduled run is the retry', (fn) => {
