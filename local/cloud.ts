@@ -125,7 +125,8 @@ export class LocalCloud {
     }
 
     const s3 = new S3Service({ dataDir, region: partition.region, buckets: topology.buckets.map((b) => b.name), clock });
-    const dynamodb = await DynamoDbService.start({ dataDir, tables: topology.tables, faults });
+    // On the cloud's clock: TTL deletion must judge expiry by the time the functions stamped it with.
+    const dynamodb = await DynamoDbService.start({ dataDir, tables: topology.tables, clock, faults });
     closers.push(() => dynamodb.close());
     const cloudwatch = new CloudWatchService({ clock, database });
 
