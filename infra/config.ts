@@ -163,6 +163,8 @@ function validateImagegen(c: ImagegenConfig): void {
   integer('containerStartupHealthCheckTimeoutSeconds', 60, 3600);
   integer('requestTtlSeconds', 60, 21600);
   integer('invocationTimeoutSeconds', 1, 3600);
+  integer('inferenceRetries', 0, 5);
+  integer('reconcileAfterSeconds', 1, 3600);
   integer('scaleOutCooldownSeconds', 0, 3600);
   integer('scaleInCooldownSeconds', 0, 3600);
   integer('drainSeconds', 60, 3600);

@@ -25,14 +25,10 @@ function statementsForOne(p: Permission, registry: TopologyRegistry): iam.Policy
       ];
       const statements = [new iam.PolicyStatement({ actions, resources: objects })];
       if (p.access !== 'write') {
-        // Without ListBucket a missing key answers 403 instead of 404, and a cache miss looks like a denial.
-        statements.push(
-          new iam.PolicyStatement({
-            actions: ['s3:ListBucket'],
-            resources: [bucketArn],
-            conditions: { StringLike: { 's3:prefix': p.prefixes.map((prefix) => `${prefix}*`) } },
-          }),
-        );
+        // Without ListBucket a missing key answers 403 instead of 404, and a cache miss looks like a
+        // denial. No `s3:prefix` condition: a GET or HEAD has no `s3:prefix` in its request context,
+        // so a conditioned grant never applies to it and the 404 would still be a 403.
+        statements.push(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucketArn] }));
       }
       return statements;
     }

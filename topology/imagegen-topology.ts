@@ -4,9 +4,11 @@
  */
 import { DEFAULT_SUPPORTED_SIZES, REQUEST_DETAIL_TYPE, RESULT_SOURCE } from '../events/contract';
 import { modelCopiesPerInstance, neuronInstanceType } from './instance-types';
+import { callbackTimeoutSeconds, RECONCILE_SCHEDULE, RECONCILE_TIMEOUT_SECONDS } from './recovery';
 import { ref, type Topology } from './topology';
 
 export { REQUEST_DETAIL_TYPE, RESULT_SOURCE };
+export { CALLBACK_SLACK_SECONDS, callbackTimeoutSeconds } from './recovery';
 
 export interface ImagegenConfig {
   readonly busName: string;
@@ -44,6 +46,13 @@ export interface ImagegenConfig {
   readonly requestTtlSeconds: number;
   /** How long one inference may run (SageMaker InvocationTimeoutSeconds, 1–3600). */
   readonly invocationTimeoutSeconds: number;
+  /**
+   * New attempts after a transient inference failure (model 5xx, timeout, unreachable, lost) before
+   * the waiting executions fail (0–5); each one can take an attempt's whole time again.
+   */
+  readonly inferenceRetries: number;
+  /** Seconds after an attempt starts before the reconciler first looks for its output (1–3600). */
+  readonly reconcileAfterSeconds: number;
   /** Mean seconds per image, used by the utilization metric until measured latency is available. */
   readonly inferenceSeconds: number;
   readonly utilizationTarget: number;
@@ -79,6 +88,9 @@ export const defaultConfig: ImagegenConfig = {
   maxInstances: 4,
   requestTtlSeconds: 3600,
   invocationTimeoutSeconds: 900,
+  inferenceRetries: 2,
+  // A lost notification is noticed at most a minute (the schedule) after this: within 2 minutes of the output.
+  reconcileAfterSeconds: 45,
   inferenceSeconds: 9.7,
   // The metric counts in-flight requests in the backlog: 0.8 keeps instances ≈ 78 % busy (docs/scaling.md).
   utilizationTarget: 0.8,
@@ -89,21 +101,6 @@ export const defaultConfig: ImagegenConfig = {
   drainSeconds: 180,
   instanceStartupSeconds: 300,
 };
-
-/**
- * Beyond the endpoint's own limits (queue TTL + invocation timeout), the time a notification may
- * still take to arrive: SNS and Lambda asynchronous retries, and the Complete task itself.
- */
-export const CALLBACK_SLACK_SECONDS = 600;
-
-/**
- * Seconds the workflow waits for an inference. SageMaker answers every request (result, error, or
- * expiry after the queue TTL) within TTL + invocation timeout, so the workflow must wait that long
- * plus the slack, and never less: it follows `requestTtlSeconds` when that is raised.
- */
-export function callbackTimeoutSeconds(config: Pick<ImagegenConfig, 'requestTtlSeconds' | 'invocationTimeoutSeconds'>): number {
-  return config.requestTtlSeconds + config.invocationTimeoutSeconds + CALLBACK_SLACK_SECONDS;
-}
 
 /** The configuration with `maxConcurrentInvocationsPerInstance` derived from the instance type and cores per copy. */
 export function deriveConcurrency(config: ImagegenConfig): ImagegenConfig {
@@ -132,11 +129,13 @@ export function containerEnvironment(config: ImagegenConfig): Record<string, str
 export const names = {
   requestRule: 'imagegen-requests',
   utilizationRule: 'imagegen-utilization-schedule',
+  reconcileRule: 'imagegen-reconcile-schedule',
   requestArchive: 'imagegen-requests-archive',
   resolveFunction: 'imagegen-resolve',
   completeFunction: 'imagegen-complete',
   reportFailureFunction: 'imagegen-report-failure',
   publishUtilizationFunction: 'imagegen-publish-utilization',
+  reconcileFunction: 'imagegen-reconcile',
   successTopic: 'imagegen-inference-succeeded',
   errorTopic: 'imagegen-inference-failed',
   variant: 'AllTraffic',
@@ -165,6 +164,26 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
     POWERTOOLS_SERVICE_NAME: service,
     POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
   });
+  // What every function that starts or settles an inference attempt reads.
+  const attemptEnvironment = {
+    IMAGES_BUCKET: bucket,
+    TABLE_NAME: table,
+    ENDPOINT_NAME: ref.name('endpoint', config.endpointName),
+    REQUEST_TTL_SECONDS: String(config.requestTtlSeconds),
+    INVOCATION_TIMEOUT_SECONDS: String(config.invocationTimeoutSeconds),
+    INFERENCE_RETRIES: String(config.inferenceRetries),
+    RECONCILE_AFTER_SECONDS: String(config.reconcileAfterSeconds),
+  };
+  const settlePermissions = [
+    // The endpoint's objects are read, never written; images are written.
+    { kind: 'bucket', name: config.bucketName, access: 'read', prefixes: [prefixes.asyncOutput, prefixes.asyncFailures] },
+    { kind: 'bucket', name: config.bucketName, access: 'readWrite', prefixes: [prefixes.images] },
+    { kind: 'table', name: config.tableName, access: 'readWrite' },
+    // A retry is a new InvokeEndpointAsync.
+    { kind: 'endpoint', name: config.endpointName, access: 'invokeAsync' },
+    { kind: 'stateMachine', name: config.stateMachineName, access: 'sendTaskResult' },
+    { kind: 'metrics', access: 'put', namespaces: [METRIC_NAMESPACE] },
+  ] as const;
   const requestPattern = {
     'detail-type': [REQUEST_DETAIL_TYPE],
     source: [{ 'anything-but': [RESULT_SOURCE] }],
@@ -189,6 +208,11 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
         name: names.utilizationRule,
         schedule: 'rate(1 minute)',
         targets: [{ kind: 'function', name: names.publishUtilizationFunction }],
+      },
+      {
+        name: names.reconcileRule,
+        schedule: RECONCILE_SCHEDULE,
+        targets: [{ kind: 'function', name: names.reconcileFunction }],
       },
     ],
     stateMachines: [
@@ -215,13 +239,9 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
         timeoutSeconds: 60,
         environment: {
           ...powertools('imagegen-resolve'),
-          IMAGES_BUCKET: bucket,
-          TABLE_NAME: table,
-          ENDPOINT_NAME: ref.name('endpoint', config.endpointName),
+          ...attemptEnvironment,
           MODEL_ID: config.modelId,
           SUPPORTED_SIZES: config.supportedSizes.join(','),
-          REQUEST_TTL_SECONDS: String(config.requestTtlSeconds),
-          INVOCATION_TIMEOUT_SECONDS: String(config.invocationTimeoutSeconds),
         },
         permissions: [
           { kind: 'bucket', name: config.bucketName, access: 'readWrite', prefixes: [prefixes.images] },
@@ -237,23 +257,21 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
         handler: 'handler',
         memoryMb: 1769,
         timeoutSeconds: 120,
-        environment: {
-          ...powertools('imagegen-complete'),
-          IMAGES_BUCKET: bucket,
-          TABLE_NAME: table,
-        },
-        permissions: [
-          {
-            kind: 'bucket',
-            name: config.bucketName,
-            access: 'readWrite',
-            prefixes: [prefixes.asyncOutput, prefixes.asyncFailures, prefixes.images],
-          },
-          { kind: 'table', name: config.tableName, access: 'readWrite' },
-          { kind: 'stateMachine', name: config.stateMachineName, access: 'sendTaskResult' },
-          { kind: 'metrics', access: 'put', namespaces: [METRIC_NAMESPACE] },
-        ],
+        environment: { ...powertools('imagegen-complete'), ...attemptEnvironment },
+        permissions: settlePermissions,
         maxAsyncRetries: 2,
+      },
+      {
+        name: names.reconcileFunction,
+        entry: 'tasks/reconcile/handler.ts',
+        handler: 'handler',
+        // Settles through Complete's code, post-processing included: the same memory.
+        memoryMb: 1769,
+        timeoutSeconds: RECONCILE_TIMEOUT_SECONDS,
+        environment: { ...powertools('imagegen-reconcile'), ...attemptEnvironment },
+        permissions: settlePermissions,
+        // The next scheduled run is the retry.
+        maxAsyncRetries: 0,
       },
       {
         name: names.reportFailureFunction,

@@ -24,13 +24,14 @@ export interface CallAssumptions {
 
 /**
  * - hit: Resolve heads the original, claims the requestId, heads each rendition (all exist), completes its token.
- * - miss: Resolve heads, claims, writes its waiter, heads again, takes the lease, writes the inference item,
- *   invokes the endpoint, records the output locations. Complete (once per inference) reads the inference
- *   item, heads the original (a duplicate notification finds it), reads the model output, writes the
- *   original, queries the waiters, heads and writes each rendition, deletes the lease; per waiter it
- *   completes the token and deletes the waiter item.
- * - joined: as a miss up to the lease, whose conditional write fails (still a billed write); Complete
- *   then completes this waiter's token and deletes its item.
+ * - miss: Resolve heads, claims, writes its waiter, heads again, takes the lease, writes the inference item
+ *   and its entry in the reconciler's index, invokes the endpoint, records the output locations. Complete
+ *   (once per inference) reads the inference item, heads the original (a duplicate notification finds it),
+ *   reads the model output, writes the original, queries the waiters, heads and writes each rendition,
+ *   deletes the lease and the index entry; per waiter it completes the token and deletes the waiter item.
+ * - joined: as a miss up to the lease, whose conditional write fails (still a billed write), then reads
+ *   the lease (is it this execution's own unstarted inference?); Complete then completes this waiter's
+ *   token and deletes its item.
  * - failure: an invalid request is rejected before any call; ReportFailure puts the failure event.
  */
 export function pathCalls(path: RequestPath, a: CallAssumptions): PathCalls {
@@ -44,18 +45,18 @@ export function pathCalls(path: RequestPath, a: CallAssumptions): PathCalls {
         perRequest: { HeadObjectCommand: 2, PutCommand: 2, ...waiterServed },
         perInference: {
           UpdateCommand: 2,
-          PutCommand: 1,
+          PutCommand: 2,
           InvokeEndpointAsyncCommand: 1,
           GetCommand: 1,
           HeadObjectCommand: 1 + r,
           GetObjectCommand: 1,
           PutObjectCommand: 1 + r,
           QueryCommand: 1,
-          DeleteCommand: 1,
+          DeleteCommand: 2,
         },
       };
     case 'joined':
-      return { perRequest: { HeadObjectCommand: 2, PutCommand: 2, UpdateCommand: 1, ...waiterServed }, perInference: {} };
+      return { perRequest: { HeadObjectCommand: 2, PutCommand: 2, UpdateCommand: 1, GetCommand: 1, ...waiterServed }, perInference: {} };
     case 'failure':
       return { perRequest: { PutEventsCommand: 1 }, perInference: {} };
   }

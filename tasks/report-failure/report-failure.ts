@@ -41,6 +41,8 @@ const BY_ERROR: Record<string, ErrorCode> = {
   [INVALID_REQUEST]: INVALID_REQUEST,
   [INFERENCE_FAILED]: INFERENCE_FAILED,
   [POST_PROCESSING_FAILED]: POST_PROCESSING_FAILED,
+  // Sent by Complete or the reconciler (a request expired in the queue, or every attempt was lost): its cause says which.
+  [INFERENCE_TIMED_OUT]: INFERENCE_TIMED_OUT,
   'States.Timeout': INFERENCE_TIMED_OUT,
   'States.HeartbeatTimeout': INFERENCE_TIMED_OUT,
 };
@@ -55,7 +57,7 @@ export function mapFailure(failure: FailureInput['failure']): FailureReport {
   let message: string;
   switch (code) {
     case INFERENCE_TIMED_OUT:
-      message = `no image was produced before the workflow stopped waiting (${error}${cause ? `: ${cause}` : ''}); the endpoint may be overloaded or scaling from zero, send the request again`;
+      message = error === INFERENCE_TIMED_OUT ? cause || 'no image was produced in time' : `no image was produced before the workflow stopped waiting (${error}${cause ? `: ${cause}` : ''}); the endpoint may be overloaded or scaling from zero, send the request again`;
       break;
     case INTERNAL:
       message = `internal error (${error || 'unknown'})${cause ? `: ${cause}` : ''}`;

@@ -4,15 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InvokeEndpointAsyncCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
-import { ARRIVALS_METRIC, callbackTimeoutSeconds } from '../../topology/imagegen-topology';
+import { callbackTimeoutSeconds } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
+import { deleteDue, invokeAttempt, recordAttempt } from '../shared/attempts';
 import type { ResolveConfig } from '../shared/config';
-import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, inferenceKey, isConditionFailure, leaseKey, waiterKey, type InferenceItem, type LeaseItem } from '../shared/coordination';
+import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, getInference, getLease, isConditionFailure, leaseKey, waiterKey, type InferenceItem } from '../shared/coordination';
 import { InvalidRequestError, classify } from '../shared/errors';
 import { imageRef } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
@@ -104,6 +105,7 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
   metrics.addMetric('CacheMisses', MetricUnit.Count, 1);
 
   let inferenceId = (deps.newId ?? randomUUID)();
+  let attempt: InferenceItem | undefined;
   const won = await takeLease(cacheKey, inferenceId, nowMs, input.executionArn, deps);
   if (!won) {
     const unstarted = await ownUnstartedInference(cacheKey, input.executionArn, deps);
@@ -114,21 +116,23 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
     }
     // This execution took the lease in an attempt that ended before the endpoint confirmed the
     // inference (the process running it died): start it now, under the same InferenceId.
-    deps.logger.info('starting the inference an earlier attempt left unconfirmed', { requestId: request.requestId, cacheKey, inferenceId: unstarted });
-    inferenceId = unstarted;
+    deps.logger.info('starting the inference an earlier attempt left unconfirmed', { requestId: request.requestId, cacheKey, inferenceId: unstarted.inferenceId });
+    inferenceId = unstarted.inferenceId;
+    attempt = unstarted.item;
   }
   try {
-    await startInference(request, cacheKey, inferenceId, nowMs, deps);
+    // A recorded attempt keeps its start and its place in the reconciler's index.
+    attempt ??= await recordAttempt({ inferenceId, cacheKey, attempt: 1, modelInput: JSON.stringify(modelInput(request)), startedAt: nowMs }, deps);
+    await invokeAttempt(attempt, deps);
   } catch (error) {
     // Release the lease so the next attempt (Retry, or another request) can start over.
     await failLease(deps.ddb, config.tableName, cacheKey, inferenceId, deps.clock.now()).catch((e: unknown) =>
       deps.logger.warn('could not release lease', { cacheKey, error: String(e) }),
     );
+    // Nothing for the reconciler to settle: the workflow retries or reports this failure itself.
+    if (attempt) await deleteDue(attempt, deps).catch((e: unknown) => deps.logger.warn('could not remove the attempt from the index', { inferenceId, error: String(e) }));
     throw classify(error, 'starting the inference failed');
   }
-  // The endpoint accepted one more inference: the arrivals the utilization metric counts.
-  deps.scalingMetrics.addDimension('EndpointName', config.endpointName);
-  deps.scalingMetrics.addMetric(ARRIVALS_METRIC, MetricUnit.Count, 1);
   deps.logger.info('started inference', { requestId: request.requestId, cacheKey, inferenceId });
   return { outcome: 'started', cacheKey, inferenceId };
 }
@@ -214,7 +218,8 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, e
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: leaseKey(cacheKey),
-        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, executionArn = :exec, attempt = if_not_exists(attempt, :zero) + :one',
+        // A new series of attempts: its retries are counted from this one.
+        UpdateExpression: 'SET inferenceId = :id, #status = :inflight, expiresAt = :exp, executionArn = :exec, attempt = :one',
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #status = :failed',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -224,7 +229,6 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, e
           ':failed': 'failed',
           ':now': nowS,
           ':exp': nowS + deps.config.requestTtlSeconds + deps.config.invocationTimeoutSeconds + LEASE_SLACK_SECONDS,
-          ':zero': 0,
           ':one': 1,
         },
       }),
@@ -237,44 +241,17 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, e
 }
 
 /**
- * The InferenceId of a lease this execution took in an earlier attempt whose inference the endpoint
- * never confirmed; undefined when the lease is another execution's, or its inference was accepted.
- * An execution runs one attempt of a state at a time, so an earlier attempt of its own has ended.
+ * The first attempt of a lease this execution took in an earlier try of Resolve whose inference the
+ * endpoint never confirmed (`item` absent when that try died before recording it); undefined when
+ * the lease is another execution's, its inference was accepted, or it has moved on to a retry (a
+ * retry is started, and restarted, by Complete or the reconciler). An execution runs one try of a
+ * state at a time, so an earlier try of its own has ended.
  */
-async function ownUnstartedInference(cacheKey: string, executionArn: string, deps: ResolveDeps): Promise<string | undefined> {
+async function ownUnstartedInference(cacheKey: string, executionArn: string, deps: ResolveDeps): Promise<{ inferenceId: string; item?: InferenceItem } | undefined> {
   const { ddb, config } = deps;
-  const lease = (await ddb.send(new GetCommand({ TableName: config.tableName, Key: leaseKey(cacheKey), ConsistentRead: true })))?.Item as LeaseItem | undefined;
-  if (lease?.executionArn !== executionArn || lease.status !== 'inflight') return undefined;
-  const inference = (await ddb.send(new GetCommand({ TableName: config.tableName, Key: inferenceKey(lease.inferenceId), ConsistentRead: true })))?.Item as InferenceItem | undefined;
-  return inference?.outputLocation ? undefined : lease.inferenceId;
-}
-
-async function startInference(request: NormalizedRequest, cacheKey: string, inferenceId: string, nowMs: number, deps: ResolveDeps): Promise<void> {
-  const { config } = deps;
-  const expiresAt = Math.ceil(nowMs / 1000) + callbackTimeoutSeconds(config) + LEASE_SLACK_SECONDS;
-  // Written before the call: the notification may arrive before InvokeEndpointAsync returns.
-  await deps.ddb.send(
-    new PutCommand({ TableName: config.tableName, Item: { ...inferenceKey(inferenceId), cacheKey, startedAt: nowMs, expiresAt } }),
-  );
-  const out = await deps.sagemaker.send(
-    new InvokeEndpointAsyncCommand({
-      EndpointName: config.endpointName,
-      InferenceId: inferenceId,
-      // Inline, not staged in S3: the request is a few KB (the limit is 128,000 bytes), and this saves
-      // a PUT here and a GET by the endpoint on every inference.
-      Body: Buffer.from(JSON.stringify(modelInput(request))),
-      ContentType: 'application/json',
-      Accept: 'application/json',
-      RequestTTLSeconds: config.requestTtlSeconds,
-      InvocationTimeoutSeconds: config.invocationTimeoutSeconds,
-    }),
-  );
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: config.tableName,
-      Key: inferenceKey(inferenceId),
-      UpdateExpression: 'SET outputLocation = :o, failureLocation = :f',
-      ExpressionAttributeValues: { ':o': out.OutputLocation ?? null, ':f': out.FailureLocation ?? null },
-    }),
-  );
+  const lease = await getLease(ddb, config.tableName, cacheKey);
+  if (lease?.executionArn !== executionArn || lease.status !== 'inflight' || lease.attempt !== 1) return undefined;
+  const item = await getInference(ddb, config.tableName, lease.inferenceId);
+  if (item?.outputLocation) return undefined;
+  return { inferenceId: lease.inferenceId, ...(item?.modelInput ? { item } : {}) };
 }

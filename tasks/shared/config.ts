@@ -45,36 +45,48 @@ export function requireSizes(name: string, env: Env = process.env): readonly str
   return sizes;
 }
 
-export interface ResolveConfig {
+/** What every task that starts, retries or settles an inference attempt reads. */
+export interface AttemptConfig {
   readonly bucket: string;
   readonly tableName: string;
   readonly endpointName: string;
-  readonly modelId: string;
-  readonly supportedSizes: readonly string[];
   readonly requestTtlSeconds: number;
   readonly invocationTimeoutSeconds: number;
+  /** New attempts after a transient failure before the waiters fail. */
+  readonly inferenceRetries: number;
+  /** Seconds after an attempt starts before the reconciler first looks at it. */
+  readonly reconcileAfterSeconds: number;
 }
 
-export function readResolveConfig(env: Env = process.env): ResolveConfig {
+export function readAttemptConfig(env: Env = process.env): AttemptConfig {
   return {
     bucket: requireString('IMAGES_BUCKET', env),
     tableName: requireString('TABLE_NAME', env),
     endpointName: requireString('ENDPOINT_NAME', env),
-    modelId: requireString('MODEL_ID', env),
-    supportedSizes: requireSizes('SUPPORTED_SIZES', env),
     requestTtlSeconds: requireInt('REQUEST_TTL_SECONDS', 60, 21600, env),
     invocationTimeoutSeconds: requireInt('INVOCATION_TIMEOUT_SECONDS', 1, 3600, env),
+    inferenceRetries: requireInt('INFERENCE_RETRIES', 0, 5, env),
+    reconcileAfterSeconds: requireInt('RECONCILE_AFTER_SECONDS', 1, 3600, env),
   };
 }
 
-export interface CompleteConfig {
-  readonly bucket: string;
-  readonly tableName: string;
+export interface ResolveConfig extends AttemptConfig {
+  readonly modelId: string;
+  readonly supportedSizes: readonly string[];
 }
 
-export function readCompleteConfig(env: Env = process.env): CompleteConfig {
-  return { bucket: requireString('IMAGES_BUCKET', env), tableName: requireString('TABLE_NAME', env) };
+export function readResolveConfig(env: Env = process.env): ResolveConfig {
+  return {
+    ...readAttemptConfig(env),
+    modelId: requireString('MODEL_ID', env),
+    supportedSizes: requireSizes('SUPPORTED_SIZES', env),
+  };
 }
+
+/** Complete and the reconciler settle attempts, and start the retries. */
+export type SettleConfig = AttemptConfig;
+
+export const readSettleConfig = readAttemptConfig;
 
 export interface ReportFailureConfig {
   /** Bus name or ARN; PutEvents accepts either. */

@@ -40,6 +40,16 @@ export async function getBytes(s3: S3Client, bucket: string, key: string): Promi
   return Buffer.from(await out.Body.transformToByteArray());
 }
 
+/** The object's bytes, or undefined when it does not exist (one GET: a HEAD first would cost a second request). */
+export async function findBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer | undefined> {
+  try {
+    return await getBytes(s3, bucket, key);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 export async function putImage(
   s3: S3Client,
   bucket: string,

@@ -52,6 +52,8 @@ describe('configFromContext', () => {
     ['imagegen:modelDataDownloadTimeoutSeconds', '30', /modelDataDownloadTimeoutSeconds must be an integer in 60–3600/],
     ['imagegen:containerStartupHealthCheckTimeoutSeconds', '7200', /containerStartupHealthCheckTimeoutSeconds must be an integer in 60–3600/],
     ['imagegen:requestTtlSeconds', '30', /requestTtlSeconds must be an integer in 60–21600/],
+    ['imagegen:inferenceRetries', '6', /inferenceRetries must be an integer in 0–5/],
+    ['imagegen:reconcileAfterSeconds', '0', /reconcileAfterSeconds must be an integer in 1–3600/],
     ['imagegen:utilizationTarget', '1.5', /utilizationTarget must be in \(0, 1\]/],
     ['imagegen:supportedSizes', '1024', /supportedSizes entries must be WIDTHxHEIGHT/],
     ['imagegen:modelArtifactsS3Uri', 'https://example.com/model.tar.gz', /modelArtifactsS3Uri must look like s3:\/\/bucket/],

@@ -39,8 +39,9 @@ describe('defaults (ml.inf2.48xlarge, queue TTL 3600 s)', () => {
     s.template.hasResourceProperties('AWS::SageMaker::Model', { PrimaryContainer: Match.objectLike({ Image: SERVING_IMAGE }) });
   });
 
-  it('waits 3600 + 900 + 600 s for an inference', () => {
-    expect(resolveTimeout(s)).toBe(5100);
+  it('waits for three attempts of 3600 + 900 + 300 s each, plus 600 s, for an inference', () => {
+    // Each attempt: queue TTL + invocation timeout, 120 s for its objects to land, the reconciler's next run (60 s) and that run (120 s).
+    expect(resolveTimeout(s)).toBe(3 * (3600 + 900 + 300) + 600);
   });
 });
 
@@ -52,8 +53,8 @@ describe('a raised queue TTL (21600 s, the SageMaker maximum)', () => {
 
   it('makes the workflow wait at least as long as SageMaker may hold the request', () => {
     const timeout = resolveTimeout(s);
-    // 21,600 s in the queue + 900 s invocation timeout + 600 s slack (docs/design.md, "The callback timeout").
-    expect(timeout).toBe(23_100);
+    // Three attempts of 21,600 s in the queue + 900 s invocation timeout + 300 s, and 600 s slack (docs/design.md, "The callback timeout").
+    expect(timeout).toBe(69_000);
     expect(environmentOf(s, 'imagegen-resolve').REQUEST_TTL_SECONDS).toBe('21600');
   });
 

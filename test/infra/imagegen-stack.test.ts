@@ -76,7 +76,7 @@ describe('state machine', () => {
     for (const fn of ['imagegen-resolve', 'imagegen-report-failure']) {
       expect(allows(statements, 'lambda:InvokeFunction', `\${${logicalIdOf(s, 'function', fn)}.Arn}`)).toBe(true);
     }
-    for (const fn of ['imagegen-complete', 'imagegen-publish-utilization']) {
+    for (const fn of ['imagegen-complete', 'imagegen-publish-utilization', 'imagegen-reconcile']) {
       expect(allows(statements, 'lambda:InvokeFunction', `\${${logicalIdOf(s, 'function', fn)}.Arn}`)).toBe(false);
     }
     expect(allows(statements, 'events:PutEvents', `\${${logicalIdOf(s, 'bus', 'imagegen')}.Arn}`)).toBe(true);
@@ -110,11 +110,11 @@ describe('event routing', () => {
     });
   });
 
-  it('runs publish-utilization every minute from the default bus', () => {
+  it.each(['imagegen-publish-utilization', 'imagegen-reconcile'])('runs %s every minute from the default bus', (fn) => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       EventBusName: Match.absent(),
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(s, 'function', 'imagegen-publish-utilization'), 'Arn'] } })],
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(s, 'function', fn), 'Arn'] } })],
     });
   });
 });
@@ -142,11 +142,20 @@ describe('functions', () => {
     }
   });
 
-  it('sets asynchronous retries from the topology', () => {
+  it.each(['imagegen-publish-utilization', 'imagegen-reconcile'])('sets asynchronous retries from the topology: none for %s, whose next scheduled run is the retry', (fn) => {
     s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: logicalIdOf(s, 'function', 'imagegen-publish-utilization') },
+      FunctionName: { Ref: logicalIdOf(s, 'function', fn) },
       MaximumRetryAttempts: 0,
     });
+  });
+
+  it('gives Complete and the reconciler the retry count and the time of the first look', () => {
+    for (const fn of ['imagegen-resolve', 'imagegen-complete', 'imagegen-reconcile']) {
+      s.template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: fn,
+        Environment: { Variables: Match.objectLike({ INFERENCE_RETRIES: '2', RECONCILE_AFTER_SECONDS: '45', ENDPOINT_NAME: 'imagegen-sdxl' }) },
+      });
+    }
   });
 });
 
@@ -164,25 +173,35 @@ describe('least privilege', () => {
     expect(allows(st, 'sagemaker:InvokeEndpointAsync', '${AWS::Partition}')).toBe(false);
   });
 
-  it('complete reads endpoint output and writes images, but never inputs', () => {
-    const st = functionStatements('imagegen-complete');
+  it.each(['imagegen-complete', 'imagegen-reconcile'])('%s reads endpoint output, writes images and invokes only the endpoint (a retry), but never touches inputs', (name) => {
+    const st = functionStatements(name);
     expect(allows(st, 's3:GetObject', object(prefixes.asyncOutput))).toBe(true);
     expect(allows(st, 's3:GetObject', object(prefixes.asyncFailures))).toBe(true);
     expect(allows(st, 's3:PutObject', object(prefixes.images))).toBe(true);
     expect(allows(st, 's3:PutObject', object(prefixes.inputs))).toBe(false);
-    expect(allowedActions(st)).not.toContain('sagemaker:InvokeEndpointAsync');
+    expect(allows(st, 's3:GetObject', object(prefixes.inputs))).toBe(false);
+    expect(allows(st, 's3:PutObject', object(prefixes.asyncOutput))).toBe(false);
+    expect(allowedActions(st).filter((a) => a.startsWith('sagemaker:'))).toEqual(['sagemaker:InvokeEndpointAsync']);
+    const invoke = st.find((x) => x.Action === 'sagemaker:InvokeEndpointAsync')!;
+    expect(render(invoke.Resource)).toBe('arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/imagegen-sdxl');
   });
 
-  it('lists the bucket only under the granted prefixes, so a cache miss reads as 404 rather than 403', () => {
-    const list = functionStatements('imagegen-resolve').find((st) => st.Action === 's3:ListBucket')!;
-    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`${prefixes.images}*`] } });
+  // S3 answers a GET or HEAD of a missing key 404 only to a caller allowed s3:ListBucket on the bucket
+  // for that request; its request context has no s3:prefix, and IAM evaluates a condition on an
+  // absent key as false. So the grant must hold without a condition, or every miss reads as 403.
+  it('may list the bucket unconditionally, so a missing object reads as 404 rather than 403', () => {
+    for (const name of ['imagegen-resolve', 'imagegen-complete', 'imagegen-reconcile']) {
+      const list = functionStatements(name).filter((st) => st.Action === 's3:ListBucket');
+      expect({ name, statements: list.length, resource: render(list[0]?.Resource), condition: list[0]?.Condition }).toEqual({ name, statements: 1, resource: bucketArn(), condition: undefined });
+    }
   });
 
   it('grants each function only the action families its topology permissions name', () => {
     const families = (name: string) => [...new Set(allowedActions(functionStatements(name)).map((a) => a.split(':')[0]))].sort();
     // sqs: functions invoked asynchronously (by SNS or a schedule) send failed events to their own DLQ.
     expect(families('imagegen-resolve')).toEqual(['cloudwatch', 'dynamodb', 'logs', 's3', 'sagemaker', 'states']);
-    expect(families('imagegen-complete')).toEqual(['cloudwatch', 'dynamodb', 'logs', 's3', 'sqs', 'states']);
+    expect(families('imagegen-complete')).toEqual(['cloudwatch', 'dynamodb', 'logs', 's3', 'sagemaker', 'sqs', 'states']);
+    expect(families('imagegen-reconcile')).toEqual(['cloudwatch', 'dynamodb', 'logs', 's3', 'sagemaker', 'sqs', 'states']);
     expect(families('imagegen-report-failure')).toEqual(['cloudwatch', 'events', 'logs']);
     expect(families('imagegen-publish-utilization')).toEqual(['cloudwatch', 'logs', 'sagemaker', 'sqs']);
     const sqs = functionStatements('imagegen-complete').filter((st) => allowedActions([st]).some((a) => a.startsWith('sqs:')));

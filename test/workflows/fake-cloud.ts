@@ -139,17 +139,25 @@ export class FakeCloud {
         return meta;
       },
     );
-    this.ddbMock.on(QueryCommand).callsFake(async (input: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }) => {
-      const match = /^pk = (:\w+) AND begins_with\(sk, (:\w+)\)$/.exec(input.KeyConditionExpression);
-      if (!match?.[1] || !match[2]) throw new Error(`fake DynamoDB: unsupported KeyConditionExpression ${input.KeyConditionExpression}`);
-      const pk = input.ExpressionAttributeValues[match[1]];
-      const prefix = String(input.ExpressionAttributeValues[match[2]]);
-      const Items = [...this.items.values()]
-        .filter((i) => i.pk === pk && String(i.sk).startsWith(prefix))
-        .sort((a, b) => (String(a.sk) < String(b.sk) ? -1 : 1))
-        .map((i) => structuredClone(i));
-      return { Items, Count: Items.length };
-    });
+    this.ddbMock.on(QueryCommand).callsFake(
+      async (input: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown>; Limit?: number; ExclusiveStartKey?: Item }) => {
+        const match = /^pk = (:\w+) AND (?:begins_with\(sk, (:\w+)\)|sk < (:\w+))$/.exec(input.KeyConditionExpression);
+        if (!match?.[1] || !(match[2] ?? match[3])) throw new Error(`fake DynamoDB: unsupported KeyConditionExpression ${input.KeyConditionExpression}`);
+        const pk = input.ExpressionAttributeValues[match[1]];
+        const inRange = match[2]
+          ? (sk: string) => sk.startsWith(String(input.ExpressionAttributeValues[match[2]!]))
+          : (sk: string) => sk < String(input.ExpressionAttributeValues[match[3]!]);
+        const after = input.ExclusiveStartKey ? String(input.ExclusiveStartKey.sk) : undefined;
+        const all = [...this.items.values()]
+          .filter((i) => i.pk === pk && inRange(String(i.sk)) && (after === undefined || String(i.sk) > after))
+          .sort((a, b) => (String(a.sk) < String(b.sk) ? -1 : 1));
+        // As DynamoDB pages: at most Limit items, and a LastEvaluatedKey whenever the page is full.
+        const Items = (input.Limit === undefined ? all : all.slice(0, input.Limit)).map((i) => structuredClone(i));
+        const last = Items.at(-1);
+        const full = input.Limit !== undefined && Items.length === input.Limit && last !== undefined;
+        return { Items, Count: Items.length, ...(full ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk } } : {}) };
+      },
+    );
   }
 
   private check(item: Item | undefined, expression: string | undefined, values: Values, names: Names): void {
@@ -186,21 +194,23 @@ function attr(name: string, names: Record<string, string>): string {
   return name.startsWith('#') ? (names[name] ?? name) : name;
 }
 
-/** `term OR term …`, each term `attribute_not_exists(a)` or `a = :v` or `a < :v`. */
+/** `term OR term …` of `term AND term …`, each term `attribute_not_exists(a)` or `a = :v` or `a < :v`. */
 function evaluate(item: Item | undefined, expression: string, values: Record<string, unknown>, names: Record<string, string>): boolean {
-  return expression.split(' OR ').some((term) => {
-    const t = term.trim();
-    const notExists = /^attribute_not_exists\(([#\w]+)\)$/.exec(t);
-    if (notExists?.[1]) return item?.[attr(notExists[1], names)] === undefined;
-    const cmp = /^([#\w]+) (=|<) (:\w+)$/.exec(t);
-    if (cmp?.[1] && cmp[3]) {
-      const left = item?.[attr(cmp[1], names)];
-      const right = values[cmp[3]];
-      if (left === undefined) return false;
-      return cmp[2] === '=' ? left === right : (left as number) < (right as number);
-    }
-    throw new Error(`fake DynamoDB: unsupported condition term "${t}"`);
-  });
+  return expression.split(' OR ').some((conjunction) => conjunction.split(' AND ').every((term) => evaluateTerm(item, term, values, names)));
+}
+
+function evaluateTerm(item: Item | undefined, term: string, values: Record<string, unknown>, names: Record<string, string>): boolean {
+  const t = term.trim();
+  const notExists = /^attribute_not_exists\(([#\w]+)\)$/.exec(t);
+  if (notExists?.[1]) return item?.[attr(notExists[1], names)] === undefined;
+  const cmp = /^([#\w]+) (=|<) (:\w+)$/.exec(t);
+  if (cmp?.[1] && cmp[3]) {
+    const left = item?.[attr(cmp[1], names)];
+    const right = values[cmp[3]];
+    if (left === undefined) return false;
+    return cmp[2] === '=' ? left === right : (left as number) < (right as number);
+  }
+  throw new Error(`fake DynamoDB: unsupported condition term "${t}"`);
 }
 
 /** `SET a = :v, b = if_not_exists(b, :z) + :one`. */

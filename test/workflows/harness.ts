@@ -4,6 +4,8 @@ import type { SNSEvent } from 'aws-lambda';
 import { defaultConfig } from '../../topology/imagegen-topology';
 import type { ResolveDeps } from '../../tasks/resolve/resolve';
 import type { CompleteDeps } from '../../tasks/complete/complete';
+import type { SettleConfig } from '../../tasks/shared/config';
+import type { SettleDeps } from '../../tasks/shared/settle';
 import type { ReportFailureDeps } from '../../tasks/report-failure/report-failure';
 import type { LogSink, MetricsSink } from '../../tasks/shared/observability';
 import type { FakeCloud } from './fake-cloud';
@@ -34,18 +36,29 @@ export class TestClock {
   }
 }
 
-export const resolveConfig = {
+export const settleConfig: SettleConfig = {
   bucket: defaultConfig.bucketName,
   tableName: defaultConfig.tableName,
   endpointName: defaultConfig.endpointName,
-  modelId: defaultConfig.modelId,
-  supportedSizes: defaultConfig.supportedSizes,
   requestTtlSeconds: defaultConfig.requestTtlSeconds,
   invocationTimeoutSeconds: defaultConfig.invocationTimeoutSeconds,
+  inferenceRetries: defaultConfig.inferenceRetries,
+  reconcileAfterSeconds: defaultConfig.reconcileAfterSeconds,
 };
 
-export function resolveDeps(cloud: FakeCloud, clock: TestClock, metrics = new MetricsRecorder(), scalingMetrics = new MetricsRecorder()): ResolveDeps {
+export const resolveConfig = {
+  ...settleConfig,
+  modelId: defaultConfig.modelId,
+  supportedSizes: defaultConfig.supportedSizes,
+};
+
+/** InferenceIds as the tasks make them (UUID-like, unique), numbered for readable failures. */
+function idGenerator(prefix: string): () => string {
   let n = 0;
+  return () => `${prefix}-${++n}-${Math.random().toString(16).slice(2, 10)}`;
+}
+
+export function resolveDeps(cloud: FakeCloud, clock: TestClock, metrics = new MetricsRecorder(), scalingMetrics = new MetricsRecorder()): ResolveDeps {
   return {
     s3: cloud.s3,
     sfn: cloud.sfn,
@@ -56,21 +69,32 @@ export function resolveDeps(cloud: FakeCloud, clock: TestClock, metrics = new Me
     logger: silentLogger,
     metrics,
     scalingMetrics,
-    newId: () => `inference-${++n}-${Math.random().toString(16).slice(2, 10)}`,
+    newId: idGenerator('inference'),
   };
 }
 
-export function completeDeps(cloud: FakeCloud, clock: TestClock, metrics = new MetricsRecorder()): CompleteDeps {
+export function settleDeps(
+  cloud: FakeCloud,
+  clock: TestClock,
+  metrics = new MetricsRecorder(),
+  config: Partial<SettleConfig> = {},
+  scalingMetrics = new MetricsRecorder(),
+): SettleDeps {
   return {
     s3: cloud.s3,
     sfn: cloud.sfn,
     ddb: cloud.ddb,
-    config: { bucket: resolveConfig.bucket, tableName: resolveConfig.tableName },
+    sagemaker: cloud.sagemaker,
+    config: { ...settleConfig, ...config },
     clock,
     logger: silentLogger,
     metrics,
+    scalingMetrics,
+    newId: idGenerator('retry'),
   };
 }
+
+export const completeDeps: (cloud: FakeCloud, clock: TestClock, metrics?: MetricsRecorder, config?: Partial<SettleConfig>) => CompleteDeps = settleDeps;
 
 export function reportDeps(cloud: FakeCloud, clock: TestClock, metrics = new MetricsRecorder()): ReportFailureDeps {
   return { events: cloud.events, config: { eventBusName: 'arn:aws:events:us-east-1:000000000000:event-bus/imagegen' }, clock, logger: silentLogger, metrics };

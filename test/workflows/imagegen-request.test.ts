@@ -119,9 +119,11 @@ describe('imagegen-request workflow', () => {
     (e: { cause?: { name: string; message: string } }) => ({ error: e.cause?.name, cause: e.cause?.message }),
   );
 
-  it('waits for the callback as long as SageMaker may hold the request: queue TTL + invocation timeout + slack', () => {
+  it('waits for the callback as long as SageMaker may hold every attempt: (1 + retries) × (queue TTL + invocation timeout + reconciler) + slack', () => {
     expect(definition().States.Resolve.TimeoutSeconds).toBe(callbackTimeoutSeconds(defaultConfig));
-    expect(callbackTimeoutSeconds(defaultConfig)).toBe(3600 + 900 + 600);
+    // Per attempt: 3600 + 900 s, 120 s for the objects to land, the next reconciler run (60 s) and that run (120 s).
+    expect(callbackTimeoutSeconds(defaultConfig)).toBe(3 * (3600 + 900 + 120 + 60 + 120) + 600);
+    expect(callbackTimeoutSeconds({ ...defaultConfig, inferenceRetries: 0 })).toBe(3600 + 900 + 120 + 60 + 120 + 600);
   });
 
   it('miss: one inference, then Notify with the result as detail and execution output (2 states)', async () => {
@@ -180,14 +182,51 @@ describe('imagegen-request workflow', () => {
     expect(notified).toHaveLength(0);
   });
 
-  it('inference error: every waiter fails with InferenceFailed (3 states)', async () => {
+  it('inference error (model 4xx): every waiter fails with InferenceFailed at once (3 states)', async () => {
     const run = start({ requestId: 'w-err', prompt: 'a robot' });
     await waitFor(() => cloud.invocations.length === 1);
     const inferenceId = cloud.invocations[0]!.InferenceId!;
-    await complete(snsEvent(errorNotification(inferenceId, 'ClientError: Received server error (500) from model.')), completeDeps(cloud, clock));
-    expect(await failureOf(run)).toEqual({ error: 'InferenceFailed', cause: 'ClientError: Received server error (500) from model.' });
+    const reason = 'ClientError: Received client error (400) from model with message "bad input".';
+    await complete(snsEvent(errorNotification(inferenceId, reason)), completeDeps(cloud, clock));
+    expect(await failureOf(run)).toEqual({ error: 'InferenceFailed', cause: reason });
     expect(JSON.parse(cloud.published[0]!.Detail!)).toMatchObject({ requestId: 'w-err', error: { code: 'InferenceFailed' } });
     expect(await run.states).toEqual(['Resolve', 'ReportFailure', 'Failed']);
+    expect(cloud.invocations).toHaveLength(1);
+  });
+
+  it('transient inference error (model 5xx): a new attempt under the same wait, then success (2 states)', async () => {
+    const run = start({ requestId: 'w-retry', prompt: 'a glacier' });
+    await waitFor(() => cloud.invocations.length === 1);
+    const failed = cloud.invocations[0]!.InferenceId!;
+    const [retried] = await complete(snsEvent(errorNotification(failed, 'ClientError: Received server error (503) from model.')), completeDeps(cloud, clock));
+    expect(retried).toMatchObject({ outcome: 'retried' });
+    expect(cloud.invocations).toHaveLength(2);
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
+    expect(succeededDetailSchema.parse(await run.result)).toMatchObject({ requestId: 'w-retry', cacheHit: false });
+    expect(await run.states).toEqual(['Resolve', 'Notify']);
+    expect(cloud.published).toHaveLength(0);
+  });
+
+  it('retries spent: the request fails once with InferenceFailed, naming the attempts (3 states)', async () => {
+    const run = start({ requestId: 'w-spent', prompt: 'a volcano' });
+    await waitFor(() => cloud.invocations.length === 1);
+    for (let i = 0; i < 3; i++) {
+      await complete(snsEvent(errorNotification(cloud.invocations.at(-1)!.InferenceId!, 'ClientError: Received server error (500) from model.')), completeDeps(cloud, clock));
+    }
+    expect(await failureOf(run)).toEqual({ error: 'InferenceFailed', cause: 'ClientError: Received server error (500) from model. (gave up after 3 attempts)' });
+    expect(cloud.invocations).toHaveLength(3);
+    expect(cloud.published).toHaveLength(1);
+    expect(await run.states).toEqual(['Resolve', 'ReportFailure', 'Failed']);
+  });
+
+  it('expired in the queue: InferenceTimedOut with SageMaker\'s reason (3 states)', async () => {
+    const run = start({ requestId: 'w-expired', prompt: 'a tundra' });
+    await waitFor(() => cloud.invocations.length === 1);
+    const reason = 'ClientError: Request expired after waiting 3600 seconds in the queue (RequestTTLSeconds) before an instance could process it.';
+    await complete(snsEvent(errorNotification(cloud.invocations[0]!.InferenceId!, reason)), completeDeps(cloud, clock));
+    expect(await failureOf(run)).toEqual({ error: 'InferenceTimedOut', cause: reason });
+    expect(JSON.parse(cloud.published[0]!.Detail!)).toMatchObject({ requestId: 'w-expired', error: { code: 'InferenceTimedOut', message: reason } });
   });
 
   it('Notify failure: after its retries the producer still hears Image Generation Failed, naming the cached image (4 states)', async () => {

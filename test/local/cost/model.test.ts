@@ -26,16 +26,16 @@ describe('cost model', () => {
   it('prices each path from the requests the tasks send (task-calls.test.ts holds them to the code)', () => {
     const byPath = Object.fromEntries(costReport(imagegenTopology(), REPO_ROOT).paths.map((p) => [p.path, p]));
     // Miss, one rendition: HEAD ×2 (Resolve) + HEAD original, HEAD rendition, GET output (Complete);
-    // PUT .out (endpoint), original, rendition; claim, waiter, lease, inference item and its
-    // locations, waiter and lease deletes; the inference item read and the waiters query.
-    expect(byPath['miss']).toMatchObject({ s3Gets: 5, s3Puts: 3, dynamoWrites: 7, dynamoReads: 2, snsMessages: 1, eventBridgeEvents: 2 });
+    // PUT .out (endpoint), original, rendition; claim, waiter, lease, inference item, its index entry
+    // and its locations, waiter, lease and index entry deletes; the inference item read and the waiters query.
+    expect(byPath['miss']).toMatchObject({ s3Gets: 5, s3Puts: 3, dynamoWrites: 9, dynamoReads: 2, snsMessages: 1, eventBridgeEvents: 2 });
     expect(byPath['hit']).toMatchObject({ s3Gets: 2, s3Puts: 0, dynamoWrites: 1, dynamoReads: 0, snsMessages: 0 });
-    // A joined request: its lease write fails its condition, still a billed write.
-    expect(byPath['joined']).toMatchObject({ s3Gets: 2, s3Puts: 0, dynamoWrites: 4, dynamoReads: 0, snsMessages: 0 });
+    // A joined request: its lease write fails its condition, still a billed write; it reads the lease.
+    expect(byPath['joined']).toMatchObject({ s3Gets: 2, s3Puts: 0, dynamoWrites: 4, dynamoReads: 1, snsMessages: 0 });
     expect(byPath['failure']).toMatchObject({ s3Gets: 0, dynamoWrites: 0, eventBridgeEvents: 2 });
     expect(byPath['miss']!.usd.s3).toBeCloseTo(0.000017, 12);
-    expect(byPath['miss']!.usd.dynamodb).toBeCloseTo(0.000004625, 12);
-    expect(byPath['miss']!.totalUsd).toBeCloseTo(0.0000968, 7);
+    expect(byPath['miss']!.usd.dynamodb).toBeCloseTo(0.000005875, 12);
+    expect(byPath['miss']!.totalUsd).toBeCloseTo(0.000098, 7);
     expect(byPath['hit']!.totalUsd).toBeCloseTo(0.0000546, 7);
   });
 
@@ -62,7 +62,7 @@ describe('cost model', () => {
     // Per request: HEAD ×2 of its own, plus a quarter of the inference's HEAD ×2 and GET.
     expect(miss(four).s3Gets).toBeCloseTo(2.75, 12);
     expect(miss(four).totalUsd).toBeLessThan(miss(one).totalUsd);
-    // $0.0000546 per hit against a $0.00005 goal; $0.0000968 per generated image against $0.0001.
+    // $0.0000546 per hit against a $0.00005 goal; $0.0000980 per generated image against $0.0001.
     expect(one.goals).toEqual({ perGeneratedImageUsd: 0.0001, perHitUsd: 0.00005, generatedMet: true, hitMet: false });
   });
 

@@ -1,7 +1,9 @@
 import type { SucceededDetail } from '../../../events/image-generation-succeeded/schema';
 import sharp from 'sharp';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { complete } from '../../../tasks/complete/complete';
+import { CLOCK_SKEW_MS } from '../../../tasks/shared/settle';
 import { resolve } from '../../../tasks/resolve/resolve';
 import { loadSample } from '../../../events/samples';
 import { succeededDetailSchema } from '../../../events/image-generation-succeeded/schema';
@@ -13,6 +15,7 @@ import {
   errorNotification,
   finishLastInference,
   resolveDeps,
+  settleDeps,
   snsEvent,
   successNotification,
 } from '../../workflows/harness';
@@ -59,6 +62,7 @@ describe('complete', () => {
     expect(cloud.s3Mock.calls().filter((c) => (c.args[0].input as { Key?: string }).Key === `images/${cacheKey}/512w.webp` && c.args[0].constructor.name === 'PutObjectCommand')).toHaveLength(1);
 
     expect([...cloud.items.keys()].filter((k) => k.startsWith(`image#${cacheKey}`))).toEqual([]);
+    expect([...cloud.items.values()].filter((i) => i.pk === 'due')).toEqual([]);
     expect(metrics.count('ImagesCompleted')).toBe(1);
   });
 
@@ -79,28 +83,114 @@ describe('complete', () => {
     expect(cloud.callbacks.filter((c) => c.closed).map((c) => c.token)).toEqual(['token-1']);
   });
 
-  it('fails every waiter with InferenceFailed and the reason, reading the failure body', async () => {
+  const CLIENT_ERROR = 'ClientError: Received client error (400) from model with message "width must be a multiple of 64". See the SageMaker Endpoint logs in your account for more information.';
+  const SERVER_ERROR = 'ClientError: Received server error (500) from model. See the SageMaker Endpoint logs in your account for more information.';
+  const dueItems = () => [...cloud.items.values()].filter((i) => i.pk === 'due');
+
+  it('fails every waiter at once with InferenceFailed on a model 4xx (bad input), reading the failure body', async () => {
     const inferenceId = cloud.invocations[0]!.InferenceId!;
     const failureLocation = String(cloud.item(`inference#${inferenceId}`, 'inference')!.failureLocation);
-    cloud.putObject(failureLocation, '{"message":"CUDA out of memory"}');
-    const summary = await complete(snsEvent(errorNotification(inferenceId, 'ClientError: Received server error (500) from model.'), 'imagegen-inference-failed'), completeDeps(cloud, clock));
+    cloud.putObject(failureLocation, '{"message":"width must be a multiple of 64"}');
+    const summary = await complete(snsEvent(errorNotification(inferenceId, CLIENT_ERROR), 'imagegen-inference-failed'), completeDeps(cloud, clock));
     expect(summary).toEqual([{ inferenceId, outcome: 'failed', completed: 2 }]);
-    expect(await Promise.all(results)).toEqual([1, 2].map(() => ({
-      failed: 'InferenceFailed',
-      cause: 'ClientError: Received server error (500) from model. (model response: {"message":"CUDA out of memory"})',
-    })));
+    expect(await Promise.all(results)).toEqual([1, 2].map(() => ({ failed: 'InferenceFailed', cause: `${CLIENT_ERROR} (model response: {"message":"width must be a multiple of 64"})` })));
     expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'token-1', error: 'InferenceFailed' });
     expect(cloud.item(`image#${cacheKey}`, 'lease')).toMatchObject({ status: 'failed', inferenceId });
+    expect(cloud.invocations).toHaveLength(1);
+    expect(dueItems()).toEqual([]);
+  });
+
+  it('retries a model 5xx as a new attempt under the same lease, sending the same input, and keeps the waiters', async () => {
+    const first = cloud.invocations[0]!;
+    const metrics = new MetricsRecorder();
+    const scaling = new MetricsRecorder();
+    const summary = await complete(snsEvent(errorNotification(first.InferenceId!, SERVER_ERROR), 'imagegen-inference-failed'), settleDeps(cloud, clock, metrics, {}, scaling));
+    const retryId = cloud.invocations[1]?.InferenceId;
+    expect(summary).toEqual([{ inferenceId: first.InferenceId, outcome: 'retried', completed: 0, retryId }]);
+    expect(retryId).toBeDefined();
+    expect(retryId).not.toBe(first.InferenceId);
+    expect(Buffer.from(cloud.invocations[1]!.Body as Uint8Array).toString()).toBe(Buffer.from(first.Body as Uint8Array).toString());
+    expect(cloud.item(`image#${cacheKey}`, 'lease')).toMatchObject({ inferenceId: retryId, attempt: 2, status: 'inflight' });
+    expect(cloud.item(`inference#${retryId}`, 'inference')).toMatchObject({ cacheKey, attempt: 2, outputLocation: expect.stringMatching(/^s3:\/\//) });
+    // The failed attempt leaves the reconciler's index; the new one enters it.
+    expect(dueItems().map((i) => i.inferenceId)).toEqual([retryId]);
+    expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect([...cloud.items.values()].filter((i) => String(i.sk).startsWith('waiter#'))).toHaveLength(2);
+    expect(metrics.count('InferenceRetries')).toBe(1);
+    expect(scaling.count('InferencesStarted')).toBe(1);
+
+    // The retry succeeds: both waiters get the image.
+    const { inferenceId, outputLocation } = await finishLastInference(cloud);
+    expect(await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock))).toEqual([{ inferenceId: retryId, outcome: 'succeeded', completed: 2 }]);
+    expect(await Promise.all(results)).toEqual([expect.objectContaining({ requestId: 'r1' }), expect.objectContaining({ requestId: 'r2' })]);
+    expect(dueItems()).toEqual([]);
+  });
+
+  it('fails every waiter once with InferenceFailed when the retries are spent: 1 + 2 attempts', async () => {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const id = cloud.invocations.at(-1)!.InferenceId!;
+      const [summary] = await complete(snsEvent(errorNotification(id, SERVER_ERROR), 'imagegen-inference-failed'), completeDeps(cloud, clock));
+      expect(summary).toMatchObject({ outcome: attempt < 3 ? 'retried' : 'failed', completed: attempt < 3 ? 0 : 2 });
+    }
+    expect(cloud.invocations).toHaveLength(3);
+    expect(await Promise.all(results)).toEqual([1, 2].map(() => ({ failed: 'InferenceFailed', cause: `${SERVER_ERROR} (gave up after 3 attempts)` })));
+    expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(2);
+    expect(dueItems()).toEqual([]);
+  });
+
+  it('does not retry when inferenceRetries is 0', async () => {
+    const id = cloud.invocations[0]!.InferenceId!;
+    expect(await complete(snsEvent(errorNotification(id, SERVER_ERROR)), completeDeps(cloud, clock, new MetricsRecorder(), { inferenceRetries: 0 }))).toEqual([
+      { inferenceId: id, outcome: 'failed', completed: 2 },
+    ]);
+    expect(await results[0]).toEqual({ failed: 'InferenceFailed', cause: SERVER_ERROR });
+  });
+
+  it('fails a request that expired in the queue as InferenceTimedOut, without a retry', async () => {
+    const id = cloud.invocations[0]!.InferenceId!;
+    const reason = 'ClientError: Request expired after waiting 3600 seconds in the queue (RequestTTLSeconds) before an instance could process it.';
+    expect(await complete(snsEvent(errorNotification(id, reason)), completeDeps(cloud, clock))).toEqual([{ inferenceId: id, outcome: 'timed-out', completed: 2 }]);
+    expect(await results[1]).toEqual({ failed: 'InferenceTimedOut', cause: reason });
+    expect(cloud.invocations).toHaveLength(1);
+  });
+
+  it('starts one retry for a duplicated error notification, and fails no waiter', async () => {
+    const id = cloud.invocations[0]!.InferenceId!;
+    const note = snsEvent(errorNotification(id, SERVER_ERROR));
+    const [a, b] = await Promise.all([complete(note, completeDeps(cloud, clock)), complete(note, completeDeps(cloud, clock))]);
+    expect([a![0]!.outcome, b![0]!.outcome].sort()).toEqual(['retried', 'stale']);
+    expect(await complete(note, completeDeps(cloud, clock))).toEqual([{ inferenceId: id, outcome: 'stale', completed: 0 }]);
+    expect(cloud.invocations).toHaveLength(2);
+    expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(dueItems()).toHaveLength(1);
+  });
+
+  it('fails the same waiters again, and no newer one, when a final failure is settled twice', async () => {
+    const id = cloud.invocations[0]!.InferenceId!;
+    await complete(snsEvent(errorNotification(id, CLIENT_ERROR)), completeDeps(cloud, clock));
+    // A new request for the image registers after the failure (beyond the clock-skew margin), before it takes the lease.
+    clock.advance(CLOCK_SKEW_MS + 1);
+    await cloud.ddb.send(new PutCommand({ TableName: 'imagegen-coordination', Item: { pk: `image#${cacheKey}`, sk: 'waiter#late', taskToken: 'token-late', createdAt: clock.now(), renditions: [] } }));
+    expect(await complete(snsEvent(errorNotification(id, CLIENT_ERROR)), completeDeps(cloud, clock))).toEqual([{ inferenceId: id, outcome: 'failed', completed: 0 }]);
+    expect(cloud.item(`image#${cacheKey}`, 'waiter#late')).toBeDefined();
+  });
+
+  it("fails a waiter stamped up to the clock-skew margin after the failure: another function's clock may run ahead", async () => {
+    const id = cloud.invocations[0]!.InferenceId!;
+    const skewed = cloud.openToken('token-skewed').catch((e: Error) => e.name);
+    await cloud.ddb.send(new PutCommand({ TableName: 'imagegen-coordination', Item: { pk: `image#${cacheKey}`, sk: 'waiter#skewed', taskToken: 'token-skewed', createdAt: clock.now() + CLOCK_SKEW_MS, renditions: [] } }));
+    expect(await complete(snsEvent(errorNotification(id, CLIENT_ERROR)), completeDeps(cloud, clock))).toEqual([{ inferenceId: id, outcome: 'failed', completed: 3 }]);
+    expect(await skewed).toBe('InferenceFailed');
   });
 
   it('prefers the failure location the notification carries', async () => {
     const inferenceId = cloud.invocations[0]!.InferenceId!;
     cloud.putObject('s3://imagegen-images/async-failures/elsewhere-error.out', 'boom');
     await complete(
-      snsEvent(errorNotification(inferenceId, 'ClientError: 500', { responseParameters: { failureLocation: 's3://imagegen-images/async-failures/elsewhere-error.out' } })),
+      snsEvent(errorNotification(inferenceId, CLIENT_ERROR, { responseParameters: { failureLocation: 's3://imagegen-images/async-failures/elsewhere-error.out' } })),
       completeDeps(cloud, clock),
     );
-    expect(await results[0]).toEqual({ failed: 'InferenceFailed', cause: 'ClientError: 500 (model response: boom)' });
+    expect(await results[0]).toEqual({ failed: 'InferenceFailed', cause: `${CLIENT_ERROR} (model response: boom)` });
   });
 
   it('ignores a late error from an attempt that no longer owns the image', async () => {
@@ -109,6 +199,7 @@ describe('complete', () => {
     const summary = await complete(snsEvent(errorNotification(inferenceId, 'ClientError: late')), completeDeps(cloud, clock));
     expect(summary).toEqual([{ inferenceId, outcome: 'stale', completed: 0 }]);
     expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(cloud.invocations).toHaveLength(1);
   });
 
   it('fails waiters with PostProcessingFailed when the output is not an image', async () => {

@@ -107,7 +107,8 @@ describe('resolve', () => {
     lease.status = 'failed';
     const second = await resolve(input({ requestId: 'r2', prompt: 'a cat' }, 'arn:exec:e2', 'token-2'), resolveDeps(cloud, clock));
     expect(second.outcome).toBe('started');
-    expect(cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ attempt: 2, status: 'inflight' });
+    // A new series of attempts: its retries are counted afresh.
+    expect(cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ attempt: 1, status: 'inflight', inferenceId: second.outcome === 'started' ? second.inferenceId : '' });
     clock.advance((3600 + 900 + 600 + 1) * 1000);
     expect((await resolve(input({ requestId: 'r3', prompt: 'a cat' }, 'arn:exec:e3', 'token-3'), resolveDeps(cloud, clock))).outcome).toBe('started');
     expect(cloud.invocations).toHaveLength(3);
@@ -129,6 +130,19 @@ describe('resolve', () => {
     expect(cloud.invocations.map((i) => i.InferenceId)).toEqual([inferenceId]);
     expect(cloud.item(`inference#${inferenceId}`, 'inference')).toMatchObject({ outputLocation: expect.stringMatching(/^s3:\/\//) });
     expect(cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ inferenceId, attempt: 1, status: 'inflight' });
+    // The recorded attempt is reused: one entry in the reconciler's index, due from the first start.
+    expect([...cloud.items.values()].filter((i) => i.pk === 'due').map((i) => i.inferenceId)).toEqual([inferenceId]);
+  });
+
+  it('leaves a retry the endpoint never confirmed to the reconciler: a later try of the execution that took the lease joins it', async () => {
+    const first = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const lease = cloud.item(`image#${first.cacheKey}`, 'lease')!;
+    // A retry (attempt 2) whose starter died before the endpoint answered.
+    lease.attempt = 2;
+    delete cloud.item(`inference#${String(lease.inferenceId)}`, 'inference')!.outputLocation;
+    const again = await resolve(input({ requestId: 'r1', prompt: 'a cat' }, undefined, 'token-1b'), resolveDeps(cloud, clock));
+    expect(again.outcome).toBe('joined');
+    expect(cloud.invocations).toHaveLength(1);
   });
 
   it('joins the inference its own earlier attempt started once the endpoint accepted it', async () => {
@@ -269,6 +283,26 @@ describe('resolve', () => {
     const key = cacheKeyOf(modelId, norm({ requestId: 'r1' }));
     expect(cloud.item(`image#${key}`, 'lease')).toMatchObject({ status: 'failed' });
     expect(cloud.sagemakerMock.commandCalls(InvokeEndpointAsyncCommand)).toHaveLength(1);
+    // The workflow retries or reports it: nothing is left for the reconciler.
+    expect([...cloud.items.values()].filter((i) => i.pk === 'due')).toEqual([]);
+  });
+
+  it("records the attempt, its model input and its place in the reconciler's index before invoking", async () => {
+    let seenBeforeInvoke: unknown[] = [];
+    cloud.sagemakerMock.on(InvokeEndpointAsyncCommand).callsFake(async (call: { InferenceId: string }) => {
+      seenBeforeInvoke = [cloud.item(`inference#${call.InferenceId}`, 'inference'), [...cloud.items.values()].filter((i) => i.pk === 'due')];
+      return { InferenceId: call.InferenceId, OutputLocation: 's3://imagegen-images/async-output/o.out', FailureLocation: 's3://imagegen-images/async-failures/o-error.out' };
+    });
+    const out = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
+    const id = out.outcome === 'started' ? out.inferenceId : '';
+    const body = Buffer.from(cloud.sagemakerMock.commandCalls(InvokeEndpointAsyncCommand)[0]!.args[0].input.Body as Uint8Array).toString();
+    // Due 45 s (reconcileAfterSeconds) after the start, in the sort key the reconciler's Query ranges over.
+    const dueSk = `2026-01-01T12:00:55.000Z#${id}`;
+    expect(seenBeforeInvoke).toEqual([
+      expect.objectContaining({ inferenceId: id, cacheKey: out.cacheKey, attempt: 1, modelInput: body, startedAt: clock.now(), dueSk }),
+      [expect.objectContaining({ pk: 'due', sk: dueSk, inferenceId: id })],
+    ]);
+    expect(cloud.item(`inference#${id}`, 'inference')).toMatchObject({ outputLocation: 's3://imagegen-images/async-output/o.out', failureLocation: 's3://imagegen-images/async-failures/o-error.out' });
   });
 
   it('counts no started inference when the endpoint did not accept it', async () => {
