@@ -51,7 +51,7 @@ describe('invocation and service faults', () => {
     expect(pipeline.completeErrors()).toBe(errors + 3);
   });
 
-  it('lambda timeout: Complete timing out once fails after its whole timeout, and its retry completes the request', async () => {
+  it('lambda timeout: Complete timing out fails only after its whole timeout; the request completes regardless', async () => {
     const outputs = await pipeline.outputs();
     await pipeline.send('timeout-1', 'a clock tower whose completion times out once');
     await once({ service: 'lambda', function: COMPLETE, action: 'timeout' }, 'Complete timed out');
@@ -59,9 +59,15 @@ describe('invocation and service faults', () => {
 
     const [outcome] = await pipeline.finish('timeout-1', 300_000);
     expect(outcome?.status).toBe('SUCCEEDED');
-    // The timed-out attempt held the notification for Complete's whole timeout (120 s) before the retry.
-    expect((outcome?.stopMs ?? 0) - landed).toBeGreaterThanOrEqual(115_000);
-    expect(pipeline.log.some((line) => line.includes(COMPLETE) && line.includes('asynchronous invocation failed (Sandbox.Timedout)'))).toBe(true);
+    // The reconciler settles the request while the timed-out invocation still holds its notification.
+    expect((outcome?.stopMs ?? Infinity) - landed).toBeLessThanOrEqual(120_000);
+    const timedOut = await pipeline.advanceUntil(
+      async () => pipeline.log.some((line) => line.includes(COMPLETE) && line.includes('asynchronous invocation failed (Sandbox.Timedout)')),
+      'the invocation timed out',
+      180_000,
+    );
+    // Held for Complete's whole timeout (120 s) on the clock, as Lambda holds a hung invocation.
+    expect(timedOut - landed).toBeGreaterThanOrEqual(115_000);
   });
 
   it('sagemaker model-error once: the inference is attempted again and the request succeeds', async () => {
