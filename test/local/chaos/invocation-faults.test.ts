@@ -5,7 +5,8 @@
  * the contract's code once its retries are spent — and never stays running.
  */
 import { names } from '../../../topology/imagegen-topology';
-import { ChaosPipeline } from './pipeline-harness';
+import { attemptDeadlineSeconds } from '../../../topology/recovery';
+import { CHAOS_CONFIG, ChaosPipeline } from './pipeline-harness';
 
 jest.setTimeout(180_000);
 
@@ -102,6 +103,9 @@ describe('invocation and service faults', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['SUCCEEDED']);
     expect(await pipeline.outputs()).toBe(outputs + 1);
     expect(await pipeline.failures()).toBe(failures);
+    // Nothing told the pipeline: the new attempt started only once the lost one was past its deadline.
+    const [outcome] = outcomes;
+    expect((outcome?.stopMs ?? 0) - (outcome?.startMs ?? 0)).toBeGreaterThanOrEqual(attemptDeadlineSeconds(CHAOS_CONFIG) * 1000);
   });
 
   /** Four requests under `rule`; each must succeed, and the rule must have fired. */
