@@ -39,7 +39,28 @@ export interface InfraConfig {
    * while changing the instance type, which SageMaker refuses for a registered variant (docs/operations.md).
    */
   readonly autoScaling: boolean;
+  /**
+   * Render the AWS FIS experiment template that fails a share of Complete's invocations, with what
+   * the FIS Lambda extension needs on Complete (docs/operations.md, "Rehearse the faults on AWS").
+   * @default off: no FIS resource, layer, variable or permission in the template
+   */
+  readonly faultInjection?: FaultInjectionConfig;
 }
+
+export interface FaultInjectionConfig {
+  /** The action's `invocationPercentage`: share of Complete's invocations that fail (1–100). */
+  readonly invocationPercentage: number;
+  /** The action's `duration`, ISO 8601 (PT1M–PT12H). */
+  readonly duration: string;
+  /** The action's `preventExecution`: fail before the handler runs (true) or after it ran (false). */
+  readonly preventExecution: boolean;
+}
+
+export const defaultFaultInjection: FaultInjectionConfig = {
+  invocationPercentage: 5,
+  duration: 'PT10M',
+  preventExecution: true,
+};
 
 export const defaultInfraConfig: InfraConfig = {
   imagegen: defaultConfig,
@@ -96,6 +117,7 @@ export function configFromContext(read: ContextReader): InfraConfig {
   const logRetentionDays = coerce(key('logRetentionDays'), read(key('logRetentionDays')) ?? defaultInfraConfig.logRetentionDays, 0) as number;
   const retainData = coerceBoolean(key('retainData'), read(key('retainData')) ?? defaultInfraConfig.retainData);
   const autoScaling = coerceBoolean(key('autoScaling'), read(key('autoScaling')) ?? defaultInfraConfig.autoScaling);
+  const faultInjection = parseFaultInjection(read);
 
   return {
     imagegen,
@@ -107,7 +129,33 @@ export function configFromContext(read: ContextReader): InfraConfig {
     ...(bucketPhysicalName !== undefined && { bucketPhysicalName }),
     ...(containerImage !== undefined && { containerImage }),
     ...(alarmTopicArn !== undefined && { alarmTopicArn }),
+    ...(faultInjection !== undefined && { faultInjection }),
   };
+}
+
+const ISO_DURATION = /^PT(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/;
+/** Other FIS actions document durations from one minute to 12 hours; the Lambda actions state no bound of their own. */
+const FAULT_DURATION_SECONDS = { min: 60, max: 12 * 3600 };
+
+// The settings are validated even with the flag off, so a bad value in cdk.json is caught before the day it is used.
+function parseFaultInjection(read: ContextReader): FaultInjectionConfig | undefined {
+  const key = (k: string) => `${CONTEXT_PREFIX}${k}`;
+  const enabled = coerceBoolean(key('faultInjection'), read(key('faultInjection')) ?? false);
+  const percentName = key('faultInjectionInvocationPercentage');
+  const invocationPercentage = coerce(percentName, read(percentName) ?? defaultFaultInjection.invocationPercentage, 0) as number;
+  if (!Number.isInteger(invocationPercentage) || invocationPercentage < 1 || invocationPercentage > 100) {
+    throw new ConfigError(`${percentName} must be an integer in 1–100, got ${invocationPercentage}`);
+  }
+  const durationName = key('faultInjectionDuration');
+  const duration = coerce(durationName, read(durationName) ?? defaultFaultInjection.duration, '') as string;
+  const parts = ISO_DURATION.exec(duration);
+  const seconds = parts ? Number(parts[1] ?? 0) * 3600 + Number(parts[2] ?? 0) * 60 + Number(parts[3] ?? 0) : NaN;
+  if (!(seconds >= FAULT_DURATION_SECONDS.min && seconds <= FAULT_DURATION_SECONDS.max)) {
+    throw new ConfigError(`${durationName} must be an ISO 8601 duration from PT1M to PT12H (e.g. PT10M), got "${duration}"`);
+  }
+  const preventName = key('faultInjectionPreventExecution');
+  const preventExecution = coerceBoolean(preventName, read(preventName) ?? defaultFaultInjection.preventExecution);
+  return enabled ? { invocationPercentage, duration, preventExecution } : undefined;
 }
 
 /** `s3://bucket/key.tar.gz`; also the stack parameter's AllowedPattern. */

@@ -19,13 +19,15 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { names } from '../topology/imagegen-topology';
 import { findResource, isRef, renderDefinitionValues, type RuleSpec, type TargetSpec, type Topology } from '../topology/topology';
 import { MODEL_ARTIFACTS_URI, type InfraConfig } from './config';
 import { AsyncEndpoint } from './constructs/async-endpoint';
 import { EndpointScaling } from './constructs/endpoint-scaling';
+import { FaultInjection } from './constructs/fault-injection';
 import { Observability } from './constructs/observability';
 import { TaskFunction } from './constructs/task-function';
-import { acknowledgeFindings } from './nag';
+import { acknowledgeFaultInjectionFindings, acknowledgeFindings } from './nag';
 import { statementsFor } from './permissions';
 import type { RenderedResources } from './rendered-resources';
 import { markSupport, markTopology, TopologyRegistry } from './topology-registry';
@@ -54,6 +56,8 @@ export class ImagegenStack extends Stack implements RenderedResources {
   /** Dead-letter queues of rule targets and topic subscriptions (watched by one alarm each). */
   public readonly deadLetterQueues = new Map<string, sqs.Queue>();
   public readonly modelArtifactsS3Uri: CfnParameter;
+  /** The AWS FIS experiment on Complete, when `imagegen:faultInjection` is on. */
+  public readonly faultInjection?: FaultInjection;
 
   constructor(scope: Construct, id: string, props: ImagegenStackProps) {
     super(scope, id, props);
@@ -241,8 +245,21 @@ export class ImagegenStack extends Stack implements RenderedResources {
     // Rules last: they target state machines and functions.
     for (const spec of topology.rules) this.rules.set(spec.name, this.renderRule(spec, topology));
 
-    new Observability(this, 'Observability', { stack: this, topology, config });
+    const observability = new Observability(this, 'Observability', { stack: this, topology, config });
     acknowledgeFindings(this, topology);
+
+    if (config.faultInjection) {
+      this.faultInjection = new FaultInjection(this, 'FaultInjection', {
+        target: this.functions.get(names.completeFunction)!,
+        targetName: names.completeFunction,
+        settings: config.faultInjection,
+        // Failed executions mean the recovery is not keeping up: stop injecting.
+        stopConditions: [...observability.failedExecutionAlarms.values()],
+        ...(accessLogs && { accessLogs: accessLogs as s3.IBucket }),
+        logRetention: retention,
+      });
+      acknowledgeFaultInjectionFindings(this, this.faultInjection, this.functions.get(names.completeFunction)!);
+    }
   }
 
   private accessLogBucket(retention: logs.RetentionDays, servedBucket: string): s3.Bucket {

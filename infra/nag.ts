@@ -5,6 +5,8 @@
 import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { Topology } from '../topology/topology';
+import { FIS_CONFIG_PREFIX, type FaultInjection } from './constructs/fault-injection';
+import type { TaskFunction } from './constructs/task-function';
 import type { RenderedResources } from './rendered-resources';
 
 const PLUGIN = 'AwsSolutions';
@@ -92,4 +94,31 @@ export function acknowledgeFindings(stack: RenderedResources, topology: Topology
       `${name} is itself a dead-letter queue (of an EventBridge target, an SNS subscription or async Lambda invocations); cdk-nag only recognises DLQs named in another queue's RedrivePolicy.`,
     );
   }
+}
+
+/** The FIS experiment's role and the extension's read grant on Complete (infra/constructs/fault-injection.ts). */
+export function acknowledgeFaultInjectionFindings(stack: Stack, fi: FaultInjection, target: TaskFunction): void {
+  const configs = objectWildcard(stack, fi.configBucket.node.defaultChild as CfnResource, FIS_CONFIG_PREFIX);
+  const fisPolicy = fi.role.node.tryFindChild('DefaultPolicy')!;
+  ack(
+    target.role.node.tryFindChild('DefaultPolicy')!,
+    configs,
+    'The AWS FIS Lambda extension reads the fault configurations FIS writes under FisConfigs/ of its own bucket; FIS names the objects per experiment.',
+  );
+  ack(fisPolicy, configs, 'FIS writes and deletes one fault configuration per experiment under FisConfigs/ of its own bucket; it names the objects.');
+  ack(
+    fisPolicy,
+    `AwsSolutions-IAM5[Resource::<${stack.resolve((target.function.node.defaultChild as CfnResource).logicalId) as string}.Arn>:*]`,
+    'lambda:GetFunction on the one target function, its versions and aliases included (FIS may read a qualified ARN); the AWS FIS guide grants it on "*".',
+  );
+  ack(
+    fisPolicy,
+    'AwsSolutions-IAM5[Resource::*]',
+    'tag:GetResources (required by every aws:lambda:function action) and logs:CreateLogDelivery (experiment logging) have no resource-level permissions.',
+  );
+  ack(
+    fisPolicy,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]',
+    'Setting up experiment log delivery reads and, the first time, writes the CloudWatch Logs resource policy; the CloudWatch Logs guide requires the log-group wildcard for these actions.',
+  );
 }

@@ -25,6 +25,8 @@ const MINUTE = Duration.minutes(1);
 export class Observability extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The failed-executions alarm of each state machine, by state machine name: the pipeline is hurting. */
+  public readonly failedExecutionAlarms = new Map<string, cloudwatch.Alarm>();
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -73,7 +75,7 @@ export class Observability extends Construct {
         sm.metricTime({ statistic: 'p95', period: MINUTE, label: `${name} p95 (ms)` }),
       );
       failureMetrics.push(sm.metricFailed({ period: MINUTE, label: `${name} executions failed` }));
-      alarm(`FailedExecutions-${name}`, {
+      const failed = alarm(`FailedExecutions-${name}`, {
         alarmName: `${name}-failed-executions`,
         alarmDescription: `More than ${FAILED_EXECUTIONS_THRESHOLD - 1} executions of ${name} failed in 5 minutes (see the failures-by-code widget)`,
         metric: sm.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -82,6 +84,7 @@ export class Observability extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+      this.failedExecutionAlarms.set(name, failed);
     }
 
     const endpointWidgets: cloudwatch.IWidget[] = [];
