@@ -4,13 +4,15 @@
  * run, because absolute numbers on a shared 2-core machine are noisy.
  *
  *   npm run bench                 everything
- *   npm run bench -- edge         one section (edge | pipeline | scaling | scaling-live | crash)
+ *   npm run bench -- edge         one section (edge | pipeline | scaling | scaling-live | crash | chaos)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCloud } from '../local/cloud';
+import { chaosBench, CHAOS_RUNS } from './chaos-main';
+import type { ChaosRunResult } from './chaos';
 import { runCrashBurst, type CrashBurstResult } from './crash';
 import { benchEdge, type EdgeResults } from './edge';
 import { benchPipeline, type PipelineResults } from './pipeline';
@@ -29,6 +31,7 @@ interface Results {
   scaling?: { markdown: string; json: unknown };
   scalingLive?: LiveComparison;
   crash?: { burst: CrashBurstResult; inferenceMs: number; ready: ReadyResults };
+  chaos?: { markdown: string; results: ChaosRunResult[] };
 }
 
 async function main(sections: readonly string[]): Promise<void> {
@@ -67,6 +70,10 @@ async function main(sections: readonly string[]): Promise<void> {
   if (want('crash')) {
     process.stderr.write('bench: kill -9 at five moments of a 1,000-request burst, then ready on 10,000 executions (≈ 5 min)…\n');
     results.crash = await benchCrash();
+  }
+  if (want('chaos')) {
+    process.stderr.write('bench: 1,000 requests under the default fault matrix, then under dropped notifications alone (≈ 8 min)…\n');
+    results.chaos = await chaosBench(1000, CHAOS_RUNS);
   }
   await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(RESULTS, 'latest.md'), markdown(results));
@@ -161,6 +168,7 @@ function markdown(r: Results): string {
     );
   }
   if (r.crash) lines.push(...crashMarkdown(r.crash));
+  if (r.chaos) lines.push(r.chaos.markdown, '');
   return `${lines.join('\n')}\n`;
 }
 

@@ -12,12 +12,14 @@ import { findResource, renderDefinitionValues, type Topology } from '../topology
 import { imagegenTopology } from '../topology/imagegen-topology';
 import { arnOf, resolveEnv, resolveRef, substituteDefinition, type Partition } from './arns';
 import { AutoScalingService } from './autoscaling/autoscaling-service';
+import { FaultInjector } from './chaos/injector';
+import { chaosRoute } from './chaos/provider';
 import { systemClock, type Clock } from './clock';
 import { CloudWatchService } from './cloudwatch/cloudwatch-service';
 import { consoleRoute } from './console/console-route';
 import { CONSOLE_PATH } from './console/pages/html';
 import { consoleTarget } from './console/target';
-import { DynamoDbService } from './dynamodb/dynamodb-service';
+import { DYNAMODB_OPERATIONS, DynamoDbService } from './dynamodb/dynamodb-service';
 import { EdgeServer } from './edge/server';
 import { EventBridgeService } from './events/events-service';
 import { bundleLambdaCode } from './lambda/bundle';
@@ -66,6 +68,12 @@ export interface LocalCloudOptions {
   readonly lambdaAsyncRetryDelaysMs?: readonly number[];
   /** Browser origins allowed to call the edge besides the console's own (`--allow-origin`). */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Fault rules in force from the start (`--faults FILE`; local/chaos/rules.ts). Checked against the
+   * services before the edge listens: a rule that cannot apply fails the start, naming its field.
+   * @default none: fault injection off (`POST /_imagegen/chaos/faults` can turn it on)
+   */
+  readonly faults?: unknown;
   readonly log?: (line: string) => void;
 }
 
@@ -87,6 +95,8 @@ export class LocalCloud {
       readonly events: EventBridgeService;
     },
     private closers: readonly (() => Promise<void> | void)[],
+    /** Fault injection: off until rules are put in force (options, `/_imagegen/chaos/faults`, or `replace`). */
+    readonly faults: FaultInjector,
   ) {}
 
   static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -100,6 +110,8 @@ export class LocalCloud {
     // What every service acknowledged is committed here before it answers; closed last.
     const database = LocalDatabase.open(dataDir, options.synchronous ? { synchronous: options.synchronous } : {});
     const closers: (() => Promise<void> | void)[] = [() => database.close()];
+    // Consulted at each delivery point; every hook returns at once while no rule is in force.
+    const faults = new FaultInjector({ log });
 
     // The port must be known before any Lambda environment is built: it is their AWS_ENDPOINT_URL.
     const port = options.port === 0 ? await freePort(host) : (options.port ?? DEFAULT_PORT);
@@ -113,7 +125,8 @@ export class LocalCloud {
     }
 
     const s3 = new S3Service({ dataDir, region: partition.region, buckets: topology.buckets.map((b) => b.name), clock });
-    const dynamodb = await DynamoDbService.start({ dataDir, tables: topology.tables });
+    // On the cloud's clock: TTL deletion must judge expiry by the time the functions stamped it with.
+    const dynamodb = await DynamoDbService.start({ dataDir, tables: topology.tables, clock, faults });
     closers.push(() => dynamodb.close());
     const cloudwatch = new CloudWatchService({ clock, database });
 
@@ -126,6 +139,7 @@ export class LocalCloud {
       code,
       clock,
       database,
+      faults,
       maxConcurrency: options.lambdaConcurrency ?? 8,
       metrics: cloudwatch,
       log,
@@ -151,13 +165,14 @@ export class LocalCloud {
     });
     closers.push(() => lambda.close());
 
-    const sns = new SnsService({ ...partition, topics: topology.topics, lambda, clock, database });
+    const sns = new SnsService({ ...partition, topics: topology.topics, lambda, clock, database, faults });
 
     const sagemaker = new SageMakerService({
       ...partition,
       clock,
       log,
       database,
+      faults,
       objects: s3,
       topics: sns,
       metrics: cloudwatch,
@@ -225,17 +240,32 @@ export class LocalCloud {
       resolveTarget: (target) => arnOf(target.kind, findResource(topology, target.kind === 'function' ? 'functions' : 'stateMachines', target.name).name, partition),
       stepFunctions: stepFunctionsPort,
       lambda,
+      faults,
     });
     late.events = events;
     closers.push(() => events.close());
 
+    const handlers = [s3.handler, dynamodb.handler, sns.handler, cloudwatch.handler, lambda.handler, sagemaker.handler, autoscaling.handler, stepFunctions.handler, events.handler];
+    // DynamoDB decides its API faults in its own thread, where the functions' direct calls arrive too.
+    faults.describe({ ...Object.fromEntries(handlers.flatMap((h) => (h.api ? [[h.name, h.api.operations]] : []))), dynamodb: DYNAMODB_OPERATIONS });
+    if (options.faults !== undefined) {
+      try {
+        faults.replace(options.faults);
+      } catch (error) {
+        for (const close of [...closers].reverse()) await close();
+        throw error;
+      }
+      log(`chaos: ${faults.current().rules.length} fault rule(s) in force, seed ${faults.current().seed}`);
+    }
+
     const edge = new EdgeServer({
-      services: [s3.handler, dynamodb.handler, sns.handler, cloudwatch.handler, lambda.handler, sagemaker.handler, autoscaling.handler, stepFunctions.handler, events.handler],
+      services: handlers,
       host,
       port,
       region: partition.region,
       log,
-      localRoutes: [consoleRoute({ endpoint: url, region: partition.region, target: consoleTarget(topology, partition), log })],
+      faults,
+      localRoutes: [consoleRoute({ endpoint: url, region: partition.region, target: consoleTarget(topology, partition), log }), chaosRoute(faults, log)],
       // Nothing is acknowledged before it is committed.
       beforeAnswer: () => database.flush(),
       ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
@@ -250,7 +280,7 @@ export class LocalCloud {
     events.start();
     lambda.start();
 
-    return new LocalCloud(url, partition, topology, dataDir, { s3, dynamodb, sns, cloudwatch, lambda, sagemaker, autoscaling, stepFunctions, events }, closers);
+    return new LocalCloud(url, partition, topology, dataDir, { s3, dynamodb, sns, cloudwatch, lambda, sagemaker, autoscaling, stepFunctions, events }, closers, faults);
   }
 
   /** The operator console's address. */

@@ -14,8 +14,11 @@ export interface LambdaInvocationResult {
 export interface LambdaPort {
   /** Synchronous (`RequestResponse`) invocation. Resolves with the function error rather than throwing. */
   invoke(functionNameOrArn: string, payload: unknown): Promise<LambdaInvocationResult>;
-  /** Asynchronous (`Event`) invocation: queued, retried like Lambda (up to the function's maxAsyncRetries). */
-  invokeAsync(functionNameOrArn: string, payload: unknown): void;
+  /**
+   * Asynchronous (`Event`) invocation: queued, retried like Lambda (up to the function's maxAsyncRetries).
+   * `delayMs` holds the first attempt that long (a delayed delivery), durably like a retry's wait.
+   */
+  invokeAsync(functionNameOrArn: string, payload: unknown, options?: { readonly delayMs?: number }): void;
 }
 
 export interface StepFunctionsPort {

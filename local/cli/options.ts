@@ -1,4 +1,6 @@
 /** Options shared by the commands that boot the local cloud. */
+import { readFileSync } from 'node:fs';
+import { FaultRuleError } from '../chaos/rules';
 import type { LocalCloudOptions } from '../cloud';
 import { normalizeOrigin } from '../edge/guard';
 
@@ -13,6 +15,7 @@ export const cloudOptionSpec = {
   'metrics-lag-seconds': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
   fsync: { type: 'boolean' },
+  faults: { type: 'string' },
 } as const;
 
 export const cloudOptionHelp = `local cloud options:
@@ -30,7 +33,12 @@ export const cloudOptionHelp = `local cloud options:
                        be read (default 120, as they land late on AWS)
   --allow-origin URL   a web origin (e.g. http://localhost:3000) allowed to call the local cloud
                        from a browser, besides the console's own; repeatable. Requests from any
-                       other origin are refused with 403 (SDKs and the AWS CLI send none)`;
+                       other origin are refused with 403 (SDKs and the AWS CLI send none)
+  --faults FILE        fault injection from the start: a JSON document of rules (API errors, and
+                       dropped, duplicated or delayed notifications and events, Lambda crashes and
+                       timeouts, model errors, lost inferences; see README "Fault injection").
+                       Off by default; read and replaced at runtime with GET/POST
+                       /_imagegen/chaos/faults`;
 
 type CloudOptionValues = { [K in Exclude<keyof typeof cloudOptionSpec, 'allow-origin' | 'fsync'>]?: string | undefined } & {
   'allow-origin'?: string[] | undefined;
@@ -54,8 +62,34 @@ export function cloudOptions(values: CloudOptionValues, defaultPort: number): Lo
       : { metricsLagSeconds: number('--metrics-lag-seconds', values['metrics-lag-seconds'], 0, 3600) }),
     ...(values['allow-origin'] === undefined ? {} : { allowedOrigins: values['allow-origin'].map(origin) }),
     ...(values.fsync ? { synchronous: 'FULL' as const } : {}),
+    ...(values.faults === undefined ? {} : { faults: readFaultsFile(values.faults) }),
     standIn,
   };
+}
+
+/** The JSON document `--faults FILE` names; its rules are checked when the local cloud starts (`withFaultsFile`). */
+function readFaultsFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`--faults ${file}: cannot be read (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--faults ${file}: not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+}
+
+/** Starts the local cloud; a fault rule it refuses is reported against the file that holds it. */
+export async function withFaultsFile<T>(file: string | undefined, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if (file !== undefined && error instanceof FaultRuleError) throw new Error(`--faults ${file}: ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 function origin(text: string): string {

@@ -1,7 +1,7 @@
 /** `imagegen serve`: the local cloud, long-running, until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util';
 import { LocalCloud, DEFAULT_PORT } from '../cloud';
-import { cloudOptions, cloudOptionSpec, cloudOptionHelp } from './options';
+import { cloudOptions, cloudOptionSpec, cloudOptionHelp, withFaultsFile } from './options';
 
 const HELP = `usage: imagegen serve [options]
 
@@ -17,10 +17,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const cloud = await LocalCloud.start({
-    ...cloudOptions(values, DEFAULT_PORT),
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+  const cloud = await withFaultsFile(values.faults, () =>
+    LocalCloud.start({
+      ...cloudOptions(values, DEFAULT_PORT),
+      log: (line) => process.stderr.write(`${line}\n`),
+    }),
+  );
   process.stdout.write(
     `imagegen local cloud ready on ${cloud.url} in ${Date.now() - started} ms (region ${cloud.partition.region}, account ${cloud.partition.account}, data ${cloud.dataDir}); console ${cloud.consoleUrl}\n` +
       `  point clients at it: AWS_ENDPOINT_URL=${cloud.url} AWS_REGION=${cloud.partition.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n`,

@@ -16,7 +16,7 @@ import { loadCampaign, meetsExpectation, syntheticCampaign, type CampaignBatch, 
 import { followExecutions, type FinishedExecution } from './follow';
 import { renderGallery } from './gallery';
 import type { RequestOutcome } from './outcome';
-import { cloudOptionHelp, cloudOptions, cloudOptionSpec, number } from './options';
+import { cloudOptionHelp, cloudOptions, cloudOptionSpec, number, withFaultsFile } from './options';
 import { Progress } from './progress';
 import { untilInterrupted } from './serve';
 
@@ -66,13 +66,15 @@ export async function runStart(argv: readonly string[]): Promise<number> {
 
   const bootStarted = Date.now();
   const options = cloudOptions(values, 0);
-  const cloud = await LocalCloud.start({
-    // A one-shot run must not collide with a `serve` already on 4566: any free port unless asked.
-    ...options,
-    standIn: { inferenceMs: 1500, ...options.standIn },
-    instanceStartupSeconds: options.instanceStartupSeconds ?? 2,
-    log: () => undefined,
-  });
+  const cloud = await withFaultsFile(values.faults, () =>
+    LocalCloud.start({
+      // A one-shot run must not collide with a `serve` already on 4566: any free port unless asked.
+      ...options,
+      standIn: { inferenceMs: 1500, ...options.standIn },
+      instanceStartupSeconds: options.instanceStartupSeconds ?? 2,
+      log: () => undefined,
+    }),
+  );
   say(`local cloud up on ${cloud.url} in ${Date.now() - bootStarted} ms (data in ${cloud.dataDir}); console ${cloud.consoleUrl}`);
 
   try {

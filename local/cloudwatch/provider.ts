@@ -8,7 +8,7 @@ import { gunzip } from 'node:zlib';
 import type { Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import { jsonErrorResponse, jsonService } from '../edge/json-protocol';
-import { handleQueryRequest, isQueryRequest, xmlMap, type QueryInput } from '../edge/query-protocol';
+import { handleQueryRequest, isQueryRequest, queryErrorResponse, queryParams, xmlMap, type QueryInput } from '../edge/query-protocol';
 import type { EdgeRequest, EdgeResponse, ServiceHandler } from '../edge/types';
 import { paginate, type PaginationRules } from '../shared/pagination';
 import { invalidNextToken, invalidParameterCombination, invalidParameterValue, missingParameter } from './errors';
@@ -45,6 +45,12 @@ export class CloudWatchProvider {
     this.handler = {
       name: json.name,
       signingNames: json.signingNames,
+      // Both protocols carry the same operation names; an error goes back in the protocol the call came in.
+      api: {
+        operations: json.api?.operations ?? [],
+        operationOf: (request) => json.api?.operationOf(request) ?? (isQueryRequest(request) ? queryParams(request).get('Action') : undefined),
+        errorResponse: (error, request) => (request.headers['x-amz-target'] === undefined ? queryErrorResponse(error, CLOUDWATCH_XMLNS) : jsonErrorResponse(error, JSON_ERRORS)),
+      },
       handle: async (request) => {
         let decoded: EdgeRequest;
         try {

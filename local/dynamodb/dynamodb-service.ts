@@ -13,12 +13,14 @@ import { Agent, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { FaultInjector } from '../chaos/injector';
 import { systemClock, type Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import { jsonErrorResponse, jsonResponse } from '../edge/json-protocol';
 import type { EdgeRequest, EdgeResponse, ServiceHandler } from '../edge/types';
 import { writeFileDurably } from '../shared/durable-file';
 import type { TableSpec } from '../../topology/topology';
+import { DYNALITE_WORKER, INTERNAL_HEADER, workerFaults, type FromWorker, type ToWorker } from './worker';
 
 export interface DynamoDbServiceOptions {
   readonly dataDir: string;
@@ -30,7 +32,31 @@ export interface DynamoDbServiceOptions {
   readonly ttlSweepIntervalMs?: number;
   /** How long an item stays after its TTL time before it is deleted. @default DEFAULT_TTL_DELETION_LAG_MS */
   readonly ttlDeletionLagMs?: number;
+  /** API fault rules for `dynamodb`, applied to every caller, the functions' direct calls included. */
+  readonly faults?: FaultInjector;
 }
+
+/** The operations answered: dynalite's, and the Time to Live pair this layer answers itself. */
+export const DYNAMODB_OPERATIONS = [
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'ListTagsOfResource',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'UntagResource',
+  'UpdateItem',
+  'UpdateTable',
+  'UpdateTimeToLive',
+] as const;
 
 /** Two days: AWS promises deletion only "within a few days" of expiry, and never at the moment of it. */
 export const DEFAULT_TTL_DELETION_LAG_MS = 2 * 24 * 3600 * 1000;
@@ -49,17 +75,6 @@ const FIVE_YEARS_SECONDS = 5 * 365 * 24 * 3600;
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 /** dynalite checks that a SigV4 header is present; it never verifies the signature. */
 const INTERNAL_AUTH = 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
-
-/** The worker: plain JavaScript (dynalite is a JS package), so it needs no TypeScript loader. */
-const DYNALITE_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const server = require(workerData.dynalite)({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on('message', () => {
-  server.closeAllConnections();
-  server.close(() => parentPort.postMessage({ closed: true }));
-});`;
 
 export class DynamoDbService {
   readonly handler: ServiceHandler;
@@ -98,10 +113,16 @@ export class DynamoDbService {
     const worker = new Worker(DYNALITE_WORKER, { eval: true, workerData: { path, dynalite: createRequire(__filename).resolve('dynalite') } });
     const port = await new Promise<number>((resolve, reject) => {
       worker.once('error', reject);
-      worker.once('message', (message: { port?: number; error?: string }) =>
-        message.port ? resolve(message.port) : reject(new Error(`dynalite did not start: ${message.error}`)),
-      );
+      worker.once('message', (message: FromWorker) => ('port' in message ? resolve(message.port) : reject(new Error(`dynalite did not start: ${'error' in message ? message.error : 'no port'}`))));
     });
+    const faults = options.faults;
+    if (faults) {
+      const send = (message: ToWorker) => worker.postMessage(message);
+      faults.onReplace((plan) => send({ kind: 'faults', faults: workerFaults(plan) }));
+      worker.on('message', (message: FromWorker) => {
+        if ('fired' in message) faults.record(message.fired, `answered dynamodb ${message.operation} with an injected error`);
+      });
+    }
     const ttlFile = join(options.dataDir, 'dynamodb-ttl.json');
     const saved = existsSync(ttlFile) ? (JSON.parse(readFileSync(ttlFile, 'utf8')) as Record<string, TtlSetting>) : {};
     const service = new DynamoDbService(worker, port, options, new Map(Object.entries(saved)));
@@ -122,8 +143,8 @@ export class DynamoDbService {
     await this.sweeping?.catch(() => undefined);
     this.agent.destroy();
     await new Promise<void>((resolve) => {
-      this.worker.once('message', () => resolve());
-      this.worker.postMessage('close');
+      this.worker.on('message', (message: FromWorker) => 'closed' in message && resolve());
+      this.worker.postMessage({ kind: 'close' } satisfies ToWorker);
     });
     await this.worker.terminate();
   }
@@ -140,6 +161,8 @@ export class DynamoDbService {
   private async handle(request: EdgeRequest): Promise<EdgeResponse> {
     const target = request.headers['x-amz-target'];
     if (target === `${TARGET_PREFIX}.UpdateTimeToLive` || target === `${TARGET_PREFIX}.DescribeTimeToLive`) {
+      const fault = this.options.faults?.active ? this.options.faults.apiError('dynamodb', target.split('.')[1]) : undefined;
+      if (fault) return jsonErrorResponse(fault, { version: '1.0', errorTypePrefix: ERROR_PREFIX });
       try {
         const input = parseJson(request.body);
         const output = target.endsWith('UpdateTimeToLive') ? await this.updateTimeToLive(input) : await this.describeTimeToLive(input);
@@ -149,7 +172,8 @@ export class DynamoDbService {
         throw error;
       }
     }
-    return this.forward(request);
+    const { [INTERNAL_HEADER]: _internal, ...headers } = request.headers;
+    return this.forward({ ...request, headers });
   }
 
   private forward(request: EdgeRequest): Promise<EdgeResponse> {
@@ -192,6 +216,7 @@ export class DynamoDbService {
         'x-amz-target': `${TARGET_PREFIX}.${operation}`,
         'x-amz-date': '20260101T000000Z',
         authorization: INTERNAL_AUTH,
+        [INTERNAL_HEADER]: '1',
       },
       body,
       signingName: 'dynamodb',

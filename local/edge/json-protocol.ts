@@ -43,10 +43,23 @@ export function jsonErrorResponse(error: AwsServiceError, options: Pick<JsonServ
   };
 }
 
+/** The operation a JSON request names in `X-Amz-Target`, if it is one of `options`'. */
+export function jsonOperation(request: EdgeRequest, options: Pick<JsonServiceOptions, 'targetPrefix' | 'operations'>): string | undefined {
+  const target = request.headers['x-amz-target'];
+  if (typeof target !== 'string') return undefined;
+  const [prefix, operation] = target.split('.');
+  return prefix === options.targetPrefix && operation !== undefined && Object.hasOwn(options.operations, operation) ? operation : undefined;
+}
+
 export function jsonService(options: JsonServiceOptions): ServiceHandler {
   return {
     name: options.name,
     signingNames: options.signingNames,
+    api: {
+      operations: Object.keys(options.operations),
+      operationOf: (request) => jsonOperation(request, options),
+      errorResponse: (error) => jsonErrorResponse(error, options),
+    },
     async handle(request) {
       const target = request.headers['x-amz-target'];
       if (typeof target !== 'string') {

@@ -196,9 +196,6 @@ export function queryErrorResponse(error: AwsServiceError, xmlns: string, reques
   return { status: error.status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body: queryErrorXml(error, xmlns, requestId) };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Dispatch
-
 /** An operation gets the request's parameters and returns the `<{Action}Result>` content. */
 export type QueryOperation = (input: QueryInput, request: EdgeRequest) => Promise<unknown> | unknown;
 
@@ -226,10 +223,21 @@ export async function handleQueryRequest(request: EdgeRequest, options: Pick<Que
   }
 }
 
+/** The `Action` a Query request names, if it is one of `operations`. */
+export function queryOperation(request: EdgeRequest, operations: Readonly<Record<string, QueryOperation>>): string | undefined {
+  const action = queryParams(request).get('Action');
+  return action !== undefined && Object.hasOwn(operations, action) ? action : undefined;
+}
+
 export function queryService(options: QueryServiceOptions): ServiceHandler {
   return {
     name: options.name,
     signingNames: options.signingNames,
     handle: (request) => handleQueryRequest(request, options),
+    api: {
+      operations: Object.keys(options.operations),
+      operationOf: (request) => queryOperation(request, options.operations),
+      errorResponse: (error) => queryErrorResponse(error, options.xmlns),
+    },
   };
 }

@@ -6,13 +6,13 @@
  * CloudWatch Query, the SageMaker runtime's REST and its control plane's JSON). Unsigned requests
  * (curl, a browser) are routed by protocol instead — JSON by `X-Amz-Target`, Query by `Action` and
  * `Version`, REST by path — and anything else goes to `unsignedDefault` (S3, so an object URL opens
- * in a browser). Paths under `/_imagegen/` are the local cloud's own (health, console). Before any
+ * in a browser). Paths under `/_imagegen/` are the local cloud's own (health, console, chaos). Before any
  * of that, the request guard refuses what a web page could forge (see ./guard.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { corsHeaders, RequestGuard } from './guard';
-import type { EdgeRequest, EdgeResponse, LocalRoute, ServiceHandler } from './types';
+import type { ApiFaults, EdgeRequest, EdgeResponse, LocalRoute, ServiceHandler } from './types';
 
 export interface EdgeOptions {
   readonly services: readonly ServiceHandler[];
@@ -30,6 +30,8 @@ export interface EdgeOptions {
   readonly log?: (line: string) => void;
   /** Runs before every answer is sent: the local cloud commits what the request changed. */
   readonly beforeAnswer?: () => void;
+  /** API fault rules: a call they pick is answered with the rule's error, in the service's own shape, instead of reaching it. */
+  readonly faults?: ApiFaults;
 }
 
 const CREDENTIAL_SCOPE = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
@@ -155,6 +157,11 @@ export class EdgeServer {
     const routedBy = signingName ?? protocolRoute(req.headers, url.pathname, url.searchParams, body) ?? this.options.unsignedDefault ?? 's3';
     const service = this.routes.get(routedBy);
     if (!service) return jsonFailure(400, 'UnrecognizedClientException', `the local cloud does not emulate service "${routedBy}"`);
+    const faults = this.options.faults;
+    if (faults?.active && service.api) {
+      const error = faults.apiError(service.name, service.api.operationOf(request));
+      if (error) return service.api.errorResponse(error, request);
+    }
     return service.handle(request);
   }
 }

@@ -4,6 +4,7 @@
  * name (Authorization header or presigned `X-Amz-Credential`), and writes back the `EdgeResponse`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AwsServiceError } from './errors';
 
 export interface EdgeRequest {
   readonly method: string;
@@ -31,6 +32,25 @@ export interface ServiceHandler {
   /** SigV4 signing names this service answers. */
   readonly signingNames: readonly string[];
   handle(request: EdgeRequest): Promise<EdgeResponse>;
+  /** What API fault rules need of the service; without it the edge injects no API faults into it. */
+  readonly api?: ApiSurface;
+}
+
+/** A service's operations and its own error shape, so an injected API fault reads as the service's own. */
+export interface ApiSurface {
+  /** Operations it answers, by AWS's names (`GetObject`, `Publish`, `SendTaskSuccess`). */
+  readonly operations: readonly string[];
+  /** The operation a request calls; undefined when it names none the service knows. */
+  operationOf(request: EdgeRequest): string | undefined;
+  errorResponse(error: AwsServiceError, request: EdgeRequest): EdgeResponse;
+}
+
+/** Decides API faults at the edge (local/chaos). */
+export interface ApiFaults {
+  /** False when no rule is in force. */
+  readonly active: boolean;
+  /** The error to answer instead of calling `service`, if a rule fires. */
+  apiError(service: string, operation: string | undefined): AwsServiceError | undefined;
 }
 
 /** One of the local cloud's own HTTP surfaces (console, chaos), mounted on the edge by path prefix. */

@@ -5,6 +5,8 @@
  * reaches its target. A delivery is in the store from its event's acceptance to its end, so a
  * restart delivers whatever was still owed (`resume`).
  */
+import { randomUUID } from 'node:crypto';
+import type { FaultInjector } from '../chaos/injector';
 import type { Clock } from '../clock';
 import type { LambdaPort, StepFunctionsPort } from '../ports';
 import {
@@ -29,6 +31,8 @@ export interface DispatcherDeps {
   readonly stepFunctions: StepFunctionsPort;
   readonly lambda: LambdaPort;
   readonly log: (line: string) => void;
+  /** Delivery faults (`drop`, `duplicate`, `delay`) on each target's copy of an event. */
+  readonly faults?: FaultInjector;
 }
 
 const RESUME_BATCH = 25;
@@ -56,15 +60,12 @@ export class Dispatcher {
       this.deps.log(`events: ${event.id} matched rule ${rule.name}`);
       deliveries.push(...this.deliveriesFor(rule, event, ingestionTime));
     }
-    this.deps.store.accept(archived, deliveries);
-    this.launchAfterCommit(deliveries);
+    this.accept(archived, deliveries);
   }
 
   /** A schedule rule fired: its targets get the Scheduled Event (no pattern, no archive). */
   fire(rule: Rule, event: EventEnvelope, at: number): void {
-    const deliveries = this.deliveriesFor(rule, event, at);
-    this.deps.store.accept([], deliveries);
-    this.launchAfterCommit(deliveries);
+    this.accept([], this.deliveriesFor(rule, event, at));
   }
 
   /**
@@ -132,9 +133,29 @@ export class Dispatcher {
     return deliveries;
   }
 
-  /** Deliveries run once they are committed, never from a write that rolled back. */
-  private launchAfterCommit(deliveries: readonly Delivery[]): void {
-    if (deliveries.length > 0) this.deps.store.afterCommit(() => deliveries.forEach((delivery) => this.launch(delivery)));
+  /**
+   * Commits what an event owes its targets, fault rules applied first, so the commit is what happens:
+   * a dropped delivery is never stored, a duplicate is a second delivery, a delayed one is stored due
+   * later. Deliveries run once committed, never from a write that rolled back.
+   */
+  private accept(archived: Parameters<EventsStore['accept']>[0], matched: readonly Delivery[]): void {
+    const { store, faults, clock } = this.deps;
+    const now: Delivery[] = [];
+    const later: { delivery: Delivery; delayMs: number }[] = [];
+    for (const delivery of matched) {
+      const fault = faults?.active ? faults.delivery('events', { name: delivery.ruleName, arn: delivery.ruleArn }, `event ${delivery.eventId} to ${delivery.targetArn}`) : undefined;
+      if (fault?.kind === 'delay') later.push({ delivery, delayMs: fault.delayMs });
+      else if (fault?.kind !== 'drop') now.push(delivery);
+      if (fault?.kind === 'duplicate') now.push({ ...delivery, id: randomUUID() });
+    }
+    store.accept(archived, [...now, ...later.map((l) => l.delivery)]);
+    for (const { delivery, delayMs } of later) store.saveDelivery(delivery, clock.now() + delayMs);
+    if (now.length > 0 || later.length > 0) {
+      store.afterCommit(() => {
+        now.forEach((delivery) => this.launch(delivery));
+        later.forEach(({ delivery, delayMs }) => this.retryAt(delivery, delayMs));
+      });
+    }
   }
 
   /** The first attempt runs on the next turn: PutEvents answers before any target runs. */

@@ -9,6 +9,7 @@
  */
 import type { BusSpec, RuleSpec, TargetSpec } from '../../topology/topology';
 import type { Partition } from '../arns';
+import type { FaultInjector } from '../chaos/injector';
 import type { Clock } from '../clock';
 import type { ServiceHandler } from '../edge/types';
 import type { EventBusPort, LambdaPort, StepFunctionsPort } from '../ports';
@@ -38,6 +39,8 @@ export interface EventBridgeServiceOptions {
   /** Where rules, archives, replays and owed deliveries are kept. @default a private in-memory database */
   readonly database?: LocalDatabase;
   readonly log?: (line: string) => void;
+  /** Delivery faults on each target's copy of an event. */
+  readonly faults?: FaultInjector;
 }
 
 export class EventBridgeService implements EventBusPort {
@@ -56,7 +59,7 @@ export class EventBridgeService implements EventBusPort {
     // What the previous process left, read before anything new is accepted.
     this.resumable = { deliveries: this.store.pendingDeliveries(), replays: this.store.replays().filter((r) => r.state !== 'COMPLETED') };
     seedTopology(this.store, options, partition, clock.now());
-    this.dispatcher = new Dispatcher({ clock, store: this.store, stepFunctions: options.stepFunctions, lambda: options.lambda, log });
+    this.dispatcher = new Dispatcher({ clock, store: this.store, stepFunctions: options.stepFunctions, lambda: options.lambda, log, ...(options.faults ? { faults: options.faults } : {}) });
     this.scheduler = new RuleScheduler({ partition, clock, dispatcher: this.dispatcher, log });
     this.putEventsDeps = { partition, clock, store: this.store, dispatcher: this.dispatcher, log };
     this.handler = new EventBridgeProvider({ ...this.putEventsDeps, scheduler: this.scheduler }).handler;

@@ -9,9 +9,8 @@
  * module runs invocations: execution environments, asynchronous retries, invocation metrics.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Partition } from '../arns';
+import type { FaultInjector } from '../chaos/injector';
 import { systemClock, type Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import type { ServiceHandler } from '../edge/types';
@@ -32,7 +31,9 @@ import {
   type LambdaFunction,
   type LambdaFunctionConfig,
 } from './models';
-import { LambdaProvider, tooLarge, validateFunction, type LambdaRuntime } from './provider';
+import { injectedOutcome } from './injected';
+import { preloadSharp, serializeEvent, toResult } from './payloads';
+import { LambdaProvider, validateFunction, type LambdaRuntime } from './provider';
 import { SqliteLambdaStore, type LambdaStore, type PendingInvocation } from './store';
 
 export { ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, type LambdaFunctionConfig } from './models';
@@ -59,6 +60,8 @@ export interface LambdaServiceOptions {
   readonly code?: Promise<BundledCode>;
   /** Where accepted asynchronous invocations are kept until they end. @default a private in-memory database */
   readonly database?: LocalDatabase;
+  /** `crash` and `timeout` faults, decided per invocation (local/chaos). */
+  readonly faults?: FaultInjector;
 }
 
 /** The response limit as the service reports it (the 6 MB plus a small envelope allowance). */
@@ -138,9 +141,9 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
     return toResult(outcome);
   }
 
-  invokeAsync(functionNameOrArn: string, payload: unknown): void {
+  invokeAsync(functionNameOrArn: string, payload: unknown, options: { readonly delayMs?: number } = {}): void {
     const { fn, invokedArn } = this.resolve(functionNameOrArn);
-    this.invokeEvent(fn, invokedArn, serializeEvent(payload, ASYNC_PAYLOAD_LIMIT), randomUUID());
+    this.invokeEvent(fn, invokedArn, serializeEvent(payload, ASYNC_PAYLOAD_LIMIT), randomUUID(), options.delayMs);
   }
 
   /**
@@ -200,11 +203,13 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
     }
   }
 
-  invokeEvent(fn: LambdaFunction, invokedArn: string, event: string, requestId: string): void {
+  /** Accepts an `Event` invocation; `delayMs` holds its first attempt, waiting as a retry waits (durably). */
+  invokeEvent(fn: LambdaFunction, invokedArn: string, event: string, requestId: string, delayMs?: number): void {
     const invocation: AsyncInvocation = { requestId, functionName: fn.config.name, invokedArn, event, attempt: 0 };
     this.store.accept(invocation);
+    if (delayMs !== undefined && delayMs > 0) this.store.scheduleRetry(invocation, this.clock.now() + delayMs);
     // Inside an SNS fan-out the first attempt waits for the fan-out's commit.
-    this.store.afterCommit(() => this.attemptAsync(invocation));
+    this.store.afterCommit(() => (delayMs !== undefined && delayMs > 0 ? this.retryLater(invocation, delayMs) : this.attemptAsync(invocation)));
   }
 
   private deployedFunction(fn: LambdaFunction): DeployedFunction {
@@ -284,7 +289,8 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
     if (this.closed) throw new AwsServiceError('ServiceException', 'the local Lambda service was shut down', 500);
     this.begin();
     try {
-      let outcome = await fn.pool.run({ requestId, event, invokedFunctionArn: invokedArn });
+      const fault = this.options.faults?.active ? this.options.faults.invocation(fn.config.name, requestId) : undefined;
+      let outcome = fault ? await injectedOutcome(fault, fn.config, requestId, this.clock) : await fn.pool.run({ requestId, event, invokedFunctionArn: invokedArn });
       if (!outcome.error && Buffer.byteLength(outcome.payload) > SYNC_PAYLOAD_LIMIT) {
         const error = {
           errorType: 'Function.ResponseSizeTooLarge',
@@ -363,30 +369,4 @@ export class LambdaService implements LambdaPort, LambdaRuntime {
       { metricName: 'Duration', dimensions, value: outcome.durationMs, unit: 'Milliseconds', timestamp },
     ]);
   }
-}
-
-/** On Linux, libvips must be loaded by the main thread before any worker loads sharp (sharp's docs). */
-function preloadSharp(rootDir: string): void {
-  try {
-    createRequire(join(rootDir, 'package.json'))('sharp');
-  } catch {
-    // sharp is not installed: no function can use it, nothing to preload.
-  }
-}
-
-function serializeEvent(payload: unknown, limit: number): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(payload);
-  } catch (error) {
-    throw new AwsServiceError('InvalidRequestContentException', `Could not serialize the payload as JSON: ${(error as Error).message}`);
-  }
-  text ??= '{}';
-  if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
-  return text;
-}
-
-function toResult(outcome: InvocationOutcome): LambdaInvocationResult {
-  const payload: unknown = JSON.parse(outcome.payload);
-  return outcome.error ? { payload, functionError: outcome.error } : { payload };
 }

@@ -48,6 +48,7 @@ export class LambdaProvider {
           throw error;
         }
       },
+      api: { operations: ['Invoke', 'GetFunction', 'GetFunctionConfiguration', 'ListFunctions'], operationOf: lambdaOperation, errorResponse },
     };
   }
 
@@ -193,6 +194,17 @@ function json(status: number, body: unknown): EdgeResponse {
 }
 
 /** Lambda's REST-JSON errors: the type in `x-amzn-errortype`, `{Type, Message}` in the body. */
+/** The operation a Lambda REST request calls, as `route` tells them apart. */
+function lambdaOperation(request: EdgeRequest): string | undefined {
+  const path = request.rawPath;
+  if (request.method === 'POST' && /^\/2015-03-31\/functions\/[^/]+\/invocations\/?$/.test(path)) return 'Invoke';
+  if (request.method !== 'GET') return undefined;
+  if (/^\/2015-03-31\/functions\/?$/.test(path)) return 'ListFunctions';
+  const get = /^\/2015-03-31\/functions\/[^/]+(\/configuration)?\/?$/.exec(path);
+  if (!get) return undefined;
+  return get[1] ? 'GetFunctionConfiguration' : 'GetFunction';
+}
+
 function errorResponse(error: AwsServiceError): EdgeResponse {
   return {
     status: error.status,

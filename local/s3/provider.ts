@@ -10,6 +10,7 @@ import type { EdgeRequest, EdgeResponse, ServiceHandler } from '../edge/types';
 import { listObjectsV1, listObjectsV2 } from './listing';
 import { etagMatches, evaluateConditions, md5Etag, type NewObject, type ObjectMeta } from './models';
 import { MultipartOperations } from './multipart';
+import { S3_OPERATIONS, s3Operation } from './operations';
 import {
   checksumHeaders,
   conditions,
@@ -65,6 +66,7 @@ export class S3Provider {
           throw error;
         }
       },
+      api: { operations: S3_OPERATIONS, operationOf: s3Operation, errorResponse },
     };
   }
 

@@ -2,7 +2,9 @@
  * One asynchronous invocation, as the endpoint runs it: read the input (inline or from S3), POST it
  * to the model container's `/invocations`, write the response (or the error) object and publish
  * AWS's notification JSON to the success or error topic. Model errors are not retried, as on AWS.
+ * Fault rules can fail the model (`model-error`) or lose the request (`lose`).
  */
+import type { FaultInjector } from '../chaos/injector';
 import type { Clock } from '../clock';
 import type { ObjectStorePort, TopicPort } from '../ports';
 import type { S3Object } from './invoke-request';
@@ -17,11 +19,16 @@ export interface InvocationRunnerOptions {
   readonly log: (line: string) => void;
   /** True once the service is closing: nothing more is written or published. */
   readonly closed: () => boolean;
+  /** `model-error` and `lose` faults, decided per inference (local/chaos). */
+  readonly faults?: FaultInjector;
 }
 
 export const s3Uri = (o: S3Object): string => `s3://${o.bucket}/${o.key}`;
 
 const jsonMessage = (reason: string): Buffer => Buffer.from(JSON.stringify({ message: reason }));
+
+/** What a model server's 500 looks like (the Hugging Face inference toolkit's error body). */
+const INJECTED_MODEL_ERROR = Buffer.from(JSON.stringify({ code: 500, type: 'InternalServerException', message: 'injected fault: the model server failed' }));
 
 export class InvocationRunner {
   constructor(private readonly options: InvocationRunnerOptions) {}
@@ -41,6 +48,10 @@ export class InvocationRunner {
       }
       body = object.body;
     }
+
+    const fault = this.options.faults?.active ? this.options.faults.inference(endpoint.config.name, invocation.inferenceId) : undefined;
+    // A lost request ends here: no output, no notification, and nothing left for a restart to run.
+    if (fault === 'lose') return;
 
     const timeoutSeconds = request.invocationTimeoutSeconds;
     let timedOut = false;
@@ -73,6 +84,8 @@ export class InvocationRunner {
     }
     if (this.options.closed()) return;
     endpoint.window.modelLatencyMicros.push(Math.max(1, Math.round((clock.now() - started) * 1000)));
+    // The model ran its course and then failed, as a Neuron runtime error surfaces: the server answers 500.
+    if (fault === 'model-error') response = { status: 500, contentType: 'application/json', body: INJECTED_MODEL_ERROR };
 
     if (response.status < 200 || response.status > 299) {
       const reason =

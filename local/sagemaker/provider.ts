@@ -47,10 +47,16 @@ export function sagemakerHandler(domain: SageMakerDomain): ServiceHandler {
       UpdateEndpointWeightsAndCapacities: (input) => updateWeightsAndCapacities(domain, input),
     },
   });
+  const control = controlPlane.api;
   return {
     name: 'sagemaker',
     signingNames: ['sagemaker'],
     handle: (request) => (request.headers['x-amz-target'] !== undefined ? controlPlane.handle(request) : runtime(domain, request)),
+    api: {
+      operations: [...(control?.operations ?? []), 'InvokeEndpointAsync'],
+      operationOf: (request) => (request.headers['x-amz-target'] !== undefined ? control?.operationOf(request) : runtimeOperation(request)),
+      errorResponse: (error, request) => (request.headers['x-amz-target'] !== undefined && control ? control.errorResponse(error, request) : runtimeError(error)),
+    },
   };
 }
 
@@ -82,8 +88,17 @@ async function runtime(domain: SageMakerDomain, request: EdgeRequest): Promise<E
     };
   } catch (error) {
     if (!(error instanceof AwsServiceError)) throw error;
-    return { status: error.status, headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.code }, body: JSON.stringify({ message: error.message }) };
+    return runtimeError(error);
   }
+}
+
+/** The runtime's rest-json error: the exception name in `x-amzn-errortype`. */
+function runtimeError(error: AwsServiceError): EdgeResponse {
+  return { status: error.status, headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.code }, body: JSON.stringify({ message: error.message }) };
+}
+
+function runtimeOperation(request: EdgeRequest): string | undefined {
+  return request.method === 'POST' && /^\/endpoints\/[^/]+\/async-invocations$/.test(request.rawPath) ? 'InvokeEndpointAsync' : undefined;
 }
 
 /** The runtime words an unknown endpoint differently from the control plane. */

@@ -11,6 +11,7 @@
  * published; a restart runs every request still there again, queued or in flight when the previous
  * process stopped, under its InferenceId and with its output and failure keys.
  */
+import type { FaultInjector } from '../chaos/injector';
 import type { Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import type { ServiceHandler } from '../edge/types';
@@ -39,6 +40,8 @@ export interface SageMakerServiceOptions {
   readonly log?: (line: string) => void;
   /** Where accepted requests are kept until their notification. @default a private in-memory database */
   readonly database?: LocalDatabase;
+  /** `model-error` and `lose` faults on each inference. */
+  readonly faults?: FaultInjector;
 }
 
 export interface EndpointStats {
@@ -73,6 +76,7 @@ export class SageMakerService implements EndpointCapacityPort {
       topics: options.topics,
       log: (line) => this.log(line),
       closed: () => this.isClosed,
+      ...(options.faults ? { faults: options.faults } : {}),
     });
     const host: EndpointHost = {
       closed: () => this.isClosed,

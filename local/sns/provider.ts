@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Partition } from '../arns';
+import type { FaultInjector } from '../chaos/injector';
 import type { Clock } from '../clock';
 import { AwsServiceError } from '../edge/errors';
 import { queryService, xmlMap, type QueryInput } from '../edge/query-protocol';
@@ -38,6 +39,8 @@ export interface SnsProviderDeps {
   readonly store: SnsStore;
   readonly lambda: LambdaPort;
   readonly clock: Clock;
+  /** Delivery faults (`drop`, `duplicate`, `delay`) on each subscriber's copy of a message. */
+  readonly faults?: FaultInjector;
 }
 
 export class SnsProvider {
@@ -108,7 +111,13 @@ export class SnsProvider {
     // asynchronous queue in a single commit, so a restart never finds some delivered and some not.
     this.deps.store.transaction(() => {
       for (const subscription of topic.subscriptions) {
-        this.deps.lambda.invokeAsync(subscribedFunction(subscription), lambdaEvent(notification, subscription, this.deps.partition.region));
+        const fn = subscribedFunction(subscription);
+        const event = lambdaEvent(notification, subscription, this.deps.partition.region);
+        // A fault acts on this subscriber's delivery, committed with the rest: a dropped one is done, a duplicate is two invocations.
+        const fault = this.deps.faults?.active ? this.deps.faults.delivery('sns', topic, `message ${notification.messageId} to ${fn}`) : undefined;
+        if (fault?.kind === 'drop') continue;
+        this.deps.lambda.invokeAsync(fn, event, fault?.kind === 'delay' ? { delayMs: fault.delayMs } : undefined);
+        if (fault?.kind === 'duplicate') this.deps.lambda.invokeAsync(fn, event);
       }
     });
     return notification.messageId;

@@ -7,6 +7,7 @@
  * (topics, subscriptions, notifications) and `store.ts` (where they are kept).
  */
 import type { TopicSpec } from '../../topology/topology';
+import type { FaultInjector } from '../chaos/injector';
 import { systemClock, type Clock } from '../clock';
 import type { ServiceHandler } from '../edge/types';
 import type { LambdaPort, TopicPort } from '../ports';
@@ -30,6 +31,8 @@ export interface SnsServiceOptions {
    * database Lambda keeps its asynchronous queue in. @default a private in-memory database
    */
   readonly database?: LocalDatabase;
+  /** Delivery faults on each subscriber's copy of a message. */
+  readonly faults?: FaultInjector;
 }
 
 export class SnsService implements TopicPort {
@@ -38,7 +41,7 @@ export class SnsService implements TopicPort {
 
   constructor(private readonly options: SnsServiceOptions) {
     const partition = { region: options.region, account: options.account };
-    this.provider = new SnsProvider({ partition, store: new SqliteSnsStore(options.database ?? LocalDatabase.open(undefined)), lambda: options.lambda, clock: options.clock ?? systemClock });
+    this.provider = new SnsProvider({ partition, store: new SqliteSnsStore(options.database ?? LocalDatabase.open(undefined)), lambda: options.lambda, clock: options.clock ?? systemClock, ...(options.faults ? { faults: options.faults } : {}) });
     for (const spec of options.topics) {
       const topic = this.provider.createTopic(spec.name);
       for (const subscription of spec.subscriptions) {

@@ -148,4 +148,21 @@ describe('operator console', () => {
     await expect(page.locator('#chart-backlog canvas').count()).resolves.toBe(1);
     await expect(page.locator('#chart-instances').getAttribute('data-points')).resolves.not.toBe('0');
   });
+
+  it('shows the fault rules put in force at runtime, and "off" again once they are cleared', async () => {
+    const faults = `${serve.url}/_imagegen/chaos/faults`;
+    const put = (body: unknown) => fetch(faults, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await put({ seed: 3, rules: [{ service: 'sns', topic: 'imagegen-inference-succeeded', action: 'drop', probability: 0.05 }, { service: 's3', operation: 'GetObject', probability: 0.02, error: { statusCode: 500, code: 'InternalError' } }] })).status).toBe(200);
+    try {
+      await page.goto(`${consoleUrl}faults`);
+      await expect(page.locator('.faults-state').textContent()).resolves.toBe('2 active rules, seed 3');
+      const rows = await page.locator('section.faults tbody tr').allTextContents();
+      // Cells: service, operation, action, probability, error.
+      expect(rows).toEqual(['snsdrop0.05', 's3GetObjecterror0.02500 InternalError']);
+    } finally {
+      await put({ rules: [] });
+    }
+    await page.goto(`${consoleUrl}faults`);
+    await expect(page.locator('.faults-state').textContent()).resolves.toBe('fault injection off');
+  });
 });
