@@ -101,10 +101,10 @@ export class AutoScalingProvider {
               ScaleOutCooldown: tt.scaleOutCooldownSeconds,
               ScaleInCooldown: tt.scaleInCooldownSeconds,
               CustomizedMetricSpecification: {
-                Metrics: [
-                  { ...metricStatQuery(tt.metric), ReturnData: false },
-                  { Id: tt.expression.id, Expression: tt.expression.expression, Label: tt.expression.label, ReturnData: true },
-                ],
+                MetricName: tt.metric.metricName,
+                Namespace: tt.metric.namespace,
+                Dimensions: tt.metric.dimensions.map((d) => ({ Name: d.name, Value: d.value })),
+                Statistic: tt.metric.stat,
               },
             },
             Alarms: [alarmRef(`TargetTracking-${t.resourceId}-AlarmHigh`), alarmRef(`TargetTracking-${t.resourceId}-AlarmLow`)],
