@@ -8,7 +8,7 @@ import { AwsServiceError } from '../edge/errors';
 import { jsonService } from '../edge/json-protocol';
 import type { ServiceHandler } from '../edge/types';
 import { SCALABLE_DIMENSION as DIMENSION, stepPolicies } from '../../topology/scaling-policies';
-import { metricStatQuery, type Target, type TargetScaling } from './models';
+import { type Target, type TargetScaling } from './models';
 import { parseActionSchedule } from './schedule';
 import type { AutoScalingStore } from './store';
 

@@ -1,6 +1,6 @@
 import { ManualClock } from '../../../local/clock';
 import { CloudWatchService } from '../../../local/cloudwatch/cloudwatch-service';
-import { AutoScalingService } from '../../../local/autoscaling/autoscaling-service';
+import { ALARM_EVALUATION_DELAY_SECONDS, AutoScalingService } from '../../../local/autoscaling/autoscaling-service';
 import type { EndpointCapacityPort } from '../../../local/ports';
 import { imagegenTopology } from '../../../topology/imagegen-topology';
 import type { ScalingSpec } from '../../../topology/topology';
@@ -31,7 +31,8 @@ class FakeCapacity implements EndpointCapacityPort {
 }
 
 function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 0) {
-  const clock = new ManualClock(Date.parse('2026-03-02T00:00:00Z'));
+  // Started the alarm delay before the whole minute, the autoscaler evaluates on whole minutes.
+  const clock = new ManualClock(Date.parse('2026-03-02T00:00:00Z') - ALARM_EVALUATION_DELAY_SECONDS * 1000);
   const cloudwatch = new CloudWatchService({ clock });
   const capacity = new FakeCapacity(clock, initial, startupMs);
   const lines: string[] = [];
@@ -45,6 +46,7 @@ function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 
     log: (line) => lines.push(line),
   });
   service.start();
+  void clock.advance(ALARM_EVALUATION_DELAY_SECONDS * 1000);
   /**
    * Puts one datapoint per minute for `minutes` minutes, then advances past each: utilization, the
    * endpoint's backlog (HasBacklogWithoutCapacity follows it while no instance serves), and one
@@ -89,13 +91,16 @@ describe('AutoScalingService', () => {
     expect(lines[0]).toContain('clamped to [0, 4]');
   });
 
-  it('scales in only after 15 datapoints below 90 % of the target, and to zero when idle', async () => {
+  it('scales in only after 15 datapoints below 90 % of the target, and to zero on published idle minutes, never on missing ones', async () => {
     const { capacity, run } = setup(4);
     await run(14, 0.1);
     expect(capacity.calls).toEqual([]);
     await run(1, 0.1);
     expect(capacity.calls).toEqual([1]); // ceil(4 × 0.1 / 0.8)
-    await run(16, undefined); // no data at all: FILL(…, 0) reads zeros
+    // No utilization published (the minutes not yet described): no datapoint, not an idle one.
+    await run(25, undefined);
+    expect(capacity.calls).toEqual([1]);
+    await run(15, 0);
     expect(capacity.calls).toEqual([1, 0]);
   });
 
@@ -249,6 +254,13 @@ describe('AutoScalingService', () => {
     ]);
     expect(policies.body['ScalingPolicies'][3].StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'PercentChangeInCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.08, ScalingAdjustment: -40 }, {}, {}, {}, {}, { MetricIntervalUpperBound: -0.4, ScalingAdjustment: -90 }] });
     expect(policies.body['ScalingPolicies'][2].StepScalingPolicyConfiguration).toMatchObject({ MetricAggregationType: 'Maximum', Cooldown: 480 });
+    // As the template deploys it: the published metric itself, no metric math.
+    expect(policies.body['ScalingPolicies'][0].TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification).toEqual({
+      MetricName: 'UtilizationRate',
+      Namespace: 'ImageGen',
+      Dimensions: [{ Name: 'EndpointName', Value: spec.name }],
+      Statistic: 'Average',
+    });
     expect((await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 1, MaxCapacity: 2 })).status).toBe(200);
     expect(capacity.desired).toBe(2);
     const bad = await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 3, MaxCapacity: 2 });
