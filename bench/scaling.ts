@@ -130,7 +130,7 @@ export async function benchScaling(outDir: string): Promise<{ markdown: string; 
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...shapeRows.map(line),
     '',
-    `### Held-out random traces (seeds ${HELD_OUT_SEEDS[0]}–${HELD_OUT_SEEDS[HELD_OUT_SEEDS.length - 1]}, never used for tuning)`,
+    `### Held-out random traces (seeds ${HELD_OUT_SEEDS[0]}–${HELD_OUT_SEEDS[HELD_OUT_SEEDS.length - 1]}, never tuned on, reported while the policy was tuned again)`,
     '',
     header,
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
