@@ -71,7 +71,7 @@ function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 
       await clock.advance(MINUTE);
     }
   };
-  return { clock, capacity, service, lines, run };
+  return { clock, capacity, service, lines, run, cloudwatch };
 }
 
 describe('AutoScalingService', () => {
@@ -82,6 +82,17 @@ describe('AutoScalingService', () => {
     await run(2, 1.5);
     expect(capacity.calls).toEqual([4]); // ceil(2 × 1.5 / 0.8)
     expect(lines[0]).toMatch(/^autoscaling: imagegen-sdxl 2 → 4 \(UtilizationRate 1\.5 > 0\.8, 3\/3 datapoints\)$/);
+  });
+
+  it('scales out on the 3 most recent published datapoints while the latest minutes are not yet described, from the first minutes', async () => {
+    const { clock, capacity, cloudwatch, run } = setup(1);
+    const created = clock.now();
+    await run(4, undefined);
+    expect(capacity.calls).toEqual([]);
+    // Published minutes after they landed, stamped with the minutes they describe: the two latest have none yet.
+    for (const minute of [0, 1, 2]) cloudwatch.putMetricData('ImageGen', [{ metricName: 'UtilizationRate', dimensions: { EndpointName: spec.name }, value: 2, timestamp: created + minute * MINUTE + 1000 }]);
+    await run(1, undefined);
+    expect(capacity.calls).toEqual([3]); // ceil(1 × 2 / 0.8): the scale-in alarm's 15 are not needed
   });
 
   it('clamps a scale-out to the maximum', async () => {
