@@ -153,7 +153,7 @@ function markdown(r: Results): string {
     lines.push(
       '## Simulator ⇔ live local autoscaler',
       '',
-      `Trace ${l.trace}; stand-in ${p['inferenceSeconds']} s per image, ${p['concurrencyPerInstance']} per instance, ${p['startupSeconds']} s start-up, ${p['initialInstances']} → max ${p['maxInstances']} instances; SageMaker metrics readable ${p['metricsLagSeconds']} s after their minute, the autoscaler and publisher ${p['evaluationOffsetSeconds']} s into each minute; billed over ${p['liveSeconds']} s.`,
+      `Trace ${l.trace}; stand-in ${p['inferenceSeconds']} s per image, ${p['concurrencyPerInstance']} per instance, ${p['startupSeconds']} s start-up, ${p['initialInstances']} → max ${p['maxInstances']} instances; SageMaker metrics readable ${p['metricsLagSeconds']} s after their minute, the publisher ${p['evaluationOffsetSeconds']} s into each minute and the autoscaler ${p['alarmDelaySeconds']} s after it; billed over ${p['liveSeconds']} s.`,
       '',
       '| | requests | completed | instance-minutes | p95 (s) | peak |',
       '|---|---:|---:|---:|---:|---:|',

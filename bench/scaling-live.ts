@@ -50,7 +50,8 @@ export async function benchScalingLive(seed = 1): Promise<LiveComparison> {
   const dataDir = mkdtempSync(join(tmpdir(), 'imagegen-bench-scaling-'));
   const log: string[] = [];
   const cloud = await LocalCloud.start({ port: 0, dataDir, standIn: { inferenceMs: INFERENCE_MS }, instanceStartupSeconds: STARTUP_SECONDS, log: (line) => log.push(line) });
-  // The autoscaler evaluates every minute from the cloud's start: this second of each minute.
+  // The publisher's schedule runs every minute from the cloud's start, at this second of each minute;
+  // the autoscaler evaluates ALARM_EVALUATION_DELAY_SECONDS after it (the simulator's default delay).
   const evaluationOffsetSeconds = (Date.now() % 60_000) / 1000;
   const config = { endpoint: cloud.url, region: cloud.partition.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const events = new EventBridgeClient(config);
@@ -154,6 +155,7 @@ export async function benchScalingLive(seed = 1): Promise<LiveComparison> {
         initialInstances: initial,
         metricsLagSeconds: simConfig.metricsLagSeconds,
         evaluationOffsetSeconds: round(simConfig.evaluationOffsetSeconds),
+        alarmDelaySeconds: simConfig.alarmDelaySeconds,
         liveSeconds,
       },
       live,

@@ -1,10 +1,11 @@
 /**
  * How the imagegen policy was chosen: candidate policies against the seed and the backlog recipe on
  * the tuning traces only (seeds 1–14; the held-out ones are never run here), each candidate's goal
- * misses and its cost per image against the seed's. `npx tsx bench/scaling-tune.ts [NAME…]`.
+ * misses and its cost per image against the seed's.
+ * `npx tsx bench/scaling-tune.ts [--alarm-delay-seconds S] [NAME…]`.
  */
 import { defaultSimulationConfig, warmStart } from '../local/cli/simulate';
-import { simulate } from '../local/simulate/engine';
+import { simulate, type SimulationConfig } from '../local/simulate/engine';
 import { loadPolicy, type PolicySpec } from '../local/simulate/policies';
 import { randomTrace, TUNING_SEEDS } from '../local/simulate/random-traces';
 import { goalMisses, row, type Row } from './scaling';
@@ -55,9 +56,9 @@ export interface CandidateResult {
   readonly meanVsSeed: number;
 }
 
-export function tune(names: readonly string[]): CandidateResult[] {
+export function tune(names: readonly string[], overrides: Partial<SimulationConfig> = {}): CandidateResult[] {
   const traces = TUNING_SEEDS.map((seed) => randomTrace(seed));
-  const base = defaultSimulationConfig();
+  const base = defaultSimulationConfig(overrides);
   const configs = traces.map((t) => ({ ...base, initialInstances: warmStart(t.trace, base) }));
   const baselines = traces.map((t, i) => ['seed', 'backlog'].map((p) => row(t.name, simulate(t.trace, loadPolicy(p), configs[i]!))) as [Row, Row]);
   return names.map((name) => {
@@ -76,8 +77,11 @@ export function tune(names: readonly string[]): CandidateResult[] {
 }
 
 if (require.main === module) {
-  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(CANDIDATES);
-  for (const r of tune(names)) {
+  // `--alarm-delay-seconds S` first: how long after the publisher the alarms run (59 ≈ just before it).
+  const args = process.argv.slice(2);
+  const delay = args[0] === '--alarm-delay-seconds' ? Number(args[1]) : undefined;
+  const names = delay === undefined ? args : args.slice(2);
+  for (const r of tune(names.length ? names : Object.keys(CANDIDATES), delay === undefined ? {} : { alarmDelaySeconds: delay })) {
     process.stdout.write(`| ${r.name} | ${r.misses.length} | ${r.worstVsSeed.toFixed(3)} / ${r.meanVsSeed.toFixed(3)} | ${r.misses.map((m) => `${m.trace}: ${m.misses.join(', ')}`).join('; ') || '—'} |\n`);
   }
 }

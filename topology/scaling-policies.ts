@@ -3,7 +3,7 @@
  * ScalingSpec as plain data: the CDK construct renders them into the template, the local autoscaler
  * evaluates them and answers DescribeScalingPolicies with them, the simulator runs them.
  */
-import { SCALE_FROM_ZERO_EXPRESSION, STEP_SCALE_OUT_EXPRESSION, stepScaleInExpression, type EndpointSpec } from './topology';
+import { SCALE_FROM_ZERO_EXPRESSION, stepScaleInExpression, type EndpointSpec } from './topology';
 
 export const SCALABLE_DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
 
@@ -33,10 +33,10 @@ export type ComparisonOperator = 'GreaterThanOrEqualToThreshold' | 'LessThanThre
 export interface AlarmDescription {
   readonly name: string;
   readonly description: string;
-  /** Inputs of the expression, not returned themselves. */
+  /** Inputs of the expression, not returned themselves; without an expression, the one metric the alarm reads. */
   readonly metrics: readonly MetricStatQuery[];
-  /** The one returned series the alarm compares with its threshold. */
-  readonly expression: ExpressionQuery;
+  /** The one returned series the alarm compares with its threshold; absent when it reads its metric directly. */
+  readonly expression?: ExpressionQuery;
   readonly periodSeconds: number;
   readonly threshold: number;
   readonly comparisonOperator: ComparisonOperator;
@@ -70,9 +70,11 @@ export interface TargetTrackingPolicy {
   readonly targetValue: number;
   readonly scaleOutCooldownSeconds: number;
   readonly scaleInCooldownSeconds: number;
-  /** The metric-math form: the published metric, then the returned expression over it. */
+  /**
+   * The published metric itself, no metric math: its alarms evaluate the most recent real
+   * datapoints, where `FILL(…, 0)` would read the minutes not yet published as idle.
+   */
   readonly metric: MetricStatQuery;
-  readonly expression: ExpressionQuery;
 }
 
 export interface EndpointScalingPolicies {
@@ -138,8 +140,6 @@ export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScal
       scaleOutCooldownSeconds: tt.scaleOutCooldownSeconds,
       scaleInCooldownSeconds: tt.scaleInCooldownSeconds,
       metric: utilization(),
-      // The missing minutes of an idle endpoint count as zero so scale-in is not blocked by INSUFFICIENT_DATA.
-      expression: { id: 'filled', expression: 'FILL(utilization, 0)', label: 'Utilization (missing = 0)' },
     },
     scaleFromZero: stepPolicy(
       'scale-from-zero',
@@ -165,8 +165,8 @@ export function endpointScalingPolicies(endpoint: ScalingEndpoint): EndpointScal
       {
         name: `${name}-high-utilization`,
         description: `${name} is far above its utilization target: adds ${so.steps.map((st) => `${st.percentChange} % from ${st.utilizationAtLeast}`).join(', ')}`,
+        // The published metric itself: a minute not yet published is no datapoint, not a low one.
         metrics: [utilization(so.periodSeconds)],
-        expression: { id: 'highUtilization', expression: STEP_SCALE_OUT_EXPRESSION, label: 'Utilization (missing = 0)' },
         comparisonOperator: 'GreaterThanOrEqualToThreshold',
       },
     ),

@@ -181,7 +181,7 @@ export interface ScalingSpec {
     readonly cooldownSeconds: number;
   };
   /**
-   * Step scaling out beside target tracking: `FILL(utilization, 0)` ≥ `threshold` for
+   * Step scaling out beside target tracking: the published utilization ≥ `threshold` for
    * `evaluationPeriods` one-minute datapoints → PercentChangeInCapacity by the step the value reaches,
    * where target tracking would wait for 3 datapoints. It cannot act at zero instances (a percentage of 0).
    */
@@ -196,7 +196,7 @@ export interface ScalingSpec {
     readonly steps: readonly { readonly utilizationAtLeast: number; readonly percentChange: number }[];
   };
   /**
-   * Step scaling in beside target tracking: `FILL(utilization, 0)` below `threshold` for
+   * Step scaling in beside target tracking: the published utilization below `threshold` for
    * `evaluationPeriods` one-minute datapoints → PercentChangeInCapacity by the step the value falls in.
    * Target tracking's own scale-in needs 15 datapoints; this one acts once the work is done.
    */
@@ -216,19 +216,18 @@ export interface ScalingSpec {
 /** Metric math of the scale-from-zero alarm over `hbwc` (HasBacklogWithoutCapacity, Average) and `backlog` (ApproximateBacklogSize, Maximum). */
 export const SCALE_FROM_ZERO_EXPRESSION = 'IF(hbwc >= 1, backlog, 0)';
 
-/** Metric math of the step scale-out alarm over `utilization` (the published metric, Average). */
-export const STEP_SCALE_OUT_EXPRESSION = 'FILL(utilization, 0)';
-
 /**
  * Metric math of the step scale-in alarm over `utilization` (the published metric, Average) and
  * `instances` (CPUUtilization SampleCount): with fewer than `instancesAtLeast` in service the value is
- * the threshold itself, which does not breach a LessThanThreshold alarm. The instance count lands
- * minutes after the published utilization (SageMaker's metrics are late): `REPEAT` carries the latest
- * count forward, where `FILL(instances, 0)` would read every recent minute as zero instances and the
- * alarm could never breach.
+ * the threshold itself, which does not breach a LessThanThreshold alarm. A minute with no published
+ * utilization yet has no datapoint (IF keeps only the minutes both sides have), so the alarm reads
+ * the most recent real ones: `FILL(utilization, 0)` would read the minutes the publisher has not
+ * described yet as idle and scale in. The instance count of a minute may land after its utilization
+ * was published: `REPEAT` carries the latest count forward, where `FILL(instances, 0)` would read it
+ * as zero instances and the alarm could never breach.
  */
 export function stepScaleInExpression(spec: ScalingSpec['stepScaleIn']): string {
-  return `IF(FILL(instances, REPEAT) >= ${spec.instancesAtLeast}, FILL(utilization, 0), ${spec.threshold})`;
+  return `IF(FILL(instances, REPEAT) >= ${spec.instancesAtLeast}, utilization, ${spec.threshold})`;
 }
 
 export interface EndpointSpec {

@@ -69,23 +69,12 @@ export class EndpointScaling extends Construct {
         targetValue: tt.targetValue,
         scaleOutCooldown: tt.scaleOutCooldownSeconds,
         scaleInCooldown: tt.scaleInCooldownSeconds,
-        // The metric-math form: the L2 accepts only a plain metric.
+        // The published metric itself: no FILL, so a minute not yet published is no datapoint.
         customizedMetricSpecification: {
-          metrics: [
-            {
-              id: tt.metric.id,
-              metricStat: {
-                metric: {
-                  namespace: tt.metric.namespace,
-                  metricName: tt.metric.metricName,
-                  dimensions: tt.metric.dimensions.map((d) => ({ name: d.name, value: d.value })),
-                },
-                stat: tt.metric.stat,
-              },
-              returnData: false,
-            },
-            { id: tt.expression.id, expression: tt.expression.expression, label: tt.expression.label, returnData: true },
-          ],
+          namespace: tt.metric.namespace,
+          metricName: tt.metric.metricName,
+          dimensions: tt.metric.dimensions.map((d) => ({ name: d.name, value: d.value })),
+          statistic: tt.metric.stat,
         },
       },
     });
@@ -118,29 +107,29 @@ export class EndpointScaling extends Construct {
     });
   }
 
-  /** The alarm as CloudWatch metric math (its expression id is the L2's own), acting on `policy`. */
+  /** The alarm on its metric, or as CloudWatch metric math (its expression id is the L2's own), acting on `policy`. */
   private alarm(id: string, alarm: AlarmDescription, policy: appscaling.CfnScalingPolicy): cloudwatch.Alarm {
     const period = Duration.seconds(alarm.periodSeconds);
+    const metrics = alarm.metrics.map(
+      (m) =>
+        [
+          m.id,
+          new cloudwatch.Metric({
+            namespace: m.namespace,
+            metricName: m.metricName,
+            dimensionsMap: Object.fromEntries(m.dimensions.map((d) => [d.name, d.value])),
+            statistic: m.stat,
+            period: Duration.seconds(m.periodSeconds ?? alarm.periodSeconds),
+          }),
+        ] as const,
+    );
+    const { expression } = alarm;
     const created = new cloudwatch.Alarm(this, id, {
       alarmName: alarm.name,
       alarmDescription: alarm.description,
-      metric: new cloudwatch.MathExpression({
-        expression: alarm.expression.expression,
-        usingMetrics: Object.fromEntries(
-          alarm.metrics.map((m) => [
-            m.id,
-            new cloudwatch.Metric({
-              namespace: m.namespace,
-              metricName: m.metricName,
-              dimensionsMap: Object.fromEntries(m.dimensions.map((d) => [d.name, d.value])),
-              statistic: m.stat,
-              period: Duration.seconds(m.periodSeconds ?? alarm.periodSeconds),
-            }),
-          ]),
-        ),
-        label: alarm.expression.label,
-        period,
-      }),
+      metric: expression
+        ? new cloudwatch.MathExpression({ expression: expression.expression, usingMetrics: Object.fromEntries(metrics), label: expression.label, period })
+        : onlyMetric(alarm, metrics),
       threshold: alarm.threshold,
       comparisonOperator: COMPARISON[alarm.comparisonOperator],
       evaluationPeriods: alarm.evaluationPeriods,
@@ -151,4 +140,10 @@ export class EndpointScaling extends Construct {
     created.addAlarmAction({ bind: () => ({ alarmActionArn: policyArn }) });
     return created;
   }
+}
+
+function onlyMetric(alarm: AlarmDescription, metrics: readonly (readonly [string, cloudwatch.Metric])[]): cloudwatch.Metric {
+  const [only, ...rest] = metrics;
+  if (!only || rest.length > 0) throw new Error(`alarm ${alarm.name} has no expression, so it must read exactly one metric (it has ${metrics.length})`);
+  return only[1];
 }

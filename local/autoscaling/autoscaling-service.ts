@@ -2,7 +2,7 @@
  * Local Application Auto Scaling for the emulated async endpoints: the policies the CDK stack
  * deploys (topology/scaling-policies.ts, rendered by infra/constructs/endpoint-scaling.ts),
  * evaluated every minute of Clock time —
- * - target tracking on the utilization metric read as `FILL(utilization, 0)`: 3 of 3 datapoints
+ * - target tracking on the utilization metric (its most recent real datapoints): 3 of 3 datapoints
  *   above target → ceil(current × metric ÷ target); 15 of 15 below 90 % of it → scale in the same
  *   way; scale-out and scale-in cooldowns (within a scale-out cooldown only a larger scale-out, from
  *   the capacity before it); no scale-in while a scale-out cooldown runs;
@@ -28,6 +28,12 @@ import { AutoScalingStore } from './store';
 export type { AutoScalingEndpoint, ScalingActivity } from './models';
 
 const PERIOD_MS = 60_000;
+/**
+ * The alarms are evaluated this long after each minute of the autoscaler's start, as the schedule
+ * that runs publish-utilization starts with the cloud: its datapoint is read in the minute it is
+ * published. (AWS evaluates alarms at a second of its own choosing; docs/scaling.md measures both orders.)
+ */
+export const ALARM_EVALUATION_DELAY_SECONDS = 20;
 
 export interface AutoScalingServiceOptions {
   readonly clock: Clock;
@@ -68,7 +74,7 @@ export class AutoScalingService {
       this.evaluate();
       this.cancelTick = this.options.clock.schedule(PERIOD_MS, tick);
     };
-    this.cancelTick = this.options.clock.schedule(PERIOD_MS, tick);
+    this.cancelTick = this.options.clock.schedule(PERIOD_MS + ALARM_EVALUATION_DELAY_SECONDS * 1000, tick);
   }
 
   close(): void {

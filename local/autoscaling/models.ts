@@ -118,12 +118,13 @@ export class TargetScaling {
     if (this.stepScaleIn(target, end, now, desired)) return;
     const tt = target.policies.targetTracking;
     const { metricName } = tt.metric;
-    // The alarms exist from the target's creation: earlier periods are not datapoints.
+    // Two alarms, each over its own evaluation range; they exist from the target's creation, so
+    // neither acts before its whole window follows it.
     const firstPeriod = Math.ceil(target.created / PERIOD_MS) * PERIOD_MS;
-    const values = this.filledUtilization(end, tt.metric).filter((_, i) => end - (SCALE_IN_DATAPOINTS - i) * PERIOD_MS >= firstPeriod);
-    const latest = values[values.length - 1] ?? 0;
-    const high = values.slice(-SCALE_OUT_DATAPOINTS);
-    if (high.length === SCALE_OUT_DATAPOINTS && high.every((v) => v > tt.targetValue)) {
+    const alarm = (count: number) => (end - count * PERIOD_MS >= firstPeriod ? this.utilization(end, count, tt.metric) : []);
+    const high = alarm(SCALE_OUT_DATAPOINTS);
+    const latest = high[high.length - 1] ?? 0;
+    if (high.length === SCALE_OUT_DATAPOINTS && high.every((v) => v !== undefined && v > tt.targetValue)) {
       // Within the scale-out cooldown the capacity its scale-out added counts toward the next one:
       // only a larger scale-out (from the capacity before it) goes ahead.
       const inCooldown = now < target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000;
@@ -133,10 +134,12 @@ export class TargetScaling {
       return;
     }
     const low = 0.9 * tt.targetValue;
-    if (values.length < SCALE_IN_DATAPOINTS || !values.every((v) => v < low)) return;
-    const next = Math.ceil((desired * latest) / tt.targetValue);
+    const values = alarm(SCALE_IN_DATAPOINTS);
+    if (values.length < SCALE_IN_DATAPOINTS || !values.every((v) => v !== undefined && v < low)) return;
+    const lowest = values[values.length - 1] ?? 0;
+    const next = Math.ceil((desired * lowest) / tt.targetValue);
     if (next < desired && now >= target.lastScaleIn + tt.scaleInCooldownSeconds * 1000 && now >= target.lastScaleOut + tt.scaleOutCooldownSeconds * 1000) {
-      if (this.change(target, desired, next, `${metricName} ${fmt(latest)} < ${fmt(low)}, ${SCALE_IN_DATAPOINTS}/${SCALE_IN_DATAPOINTS} datapoints`)) target.lastScaleIn = now;
+      if (this.change(target, desired, next, `${metricName} ${fmt(lowest)} < ${fmt(low)}, ${SCALE_IN_DATAPOINTS}/${SCALE_IN_DATAPOINTS} datapoints`)) target.lastScaleIn = now;
     }
   }
 
@@ -201,10 +204,12 @@ export class TargetScaling {
     return { step, cause: `alarm ${fmt(value)} ${below ? '<' : '≥'} ${fmt(alarm.threshold)}, ${alarm.datapointsToAlarm}/${alarm.evaluationPeriods} datapoints` };
   }
 
-  /** The last `SCALE_IN_DATAPOINTS` one-minute periods of `FILL(utilization, 0)`, oldest first. */
-  private filledUtilization(end: number, metric: MetricStatQuery): number[] {
-    const raw = this.series(end, SCALE_IN_DATAPOINTS, 60, [{ ...metricStatQuery(metric, 60), ReturnData: true }]);
-    return raw.map((v) => v ?? 0);
+  /**
+   * The utilization as one of target tracking's alarms reads it, oldest first: the most recent
+   * `count` real datapoints in its range; a missing one (undefined) does not breach.
+   */
+  private utilization(end: number, count: number, metric: MetricStatQuery): (number | undefined)[] {
+    return this.series(end, count, 60, [{ ...metricStatQuery(metric, 60), ReturnData: true }]);
   }
 
   /**
@@ -251,9 +256,11 @@ export class TargetScaling {
   }
 }
 
-/** The alarm's queries: its inputs, then the expression it compares. */
+/** The alarm's queries: its inputs, then the expression it compares; or its one metric. */
 function alarmQueries(alarm: AlarmDescription): MetricDataQuery[] {
-  return [...alarm.metrics.map((m) => ({ ...metricStatQuery(m, alarm.periodSeconds), ReturnData: false })), { Id: alarm.expression.id, Expression: alarm.expression.expression, ReturnData: true }];
+  const { expression } = alarm;
+  if (!expression) return alarm.metrics.map((m) => ({ ...metricStatQuery(m, alarm.periodSeconds), ReturnData: true }));
+  return [...alarm.metrics.map((m) => ({ ...metricStatQuery(m, alarm.periodSeconds), ReturnData: false })), { Id: expression.id, Expression: expression.expression, ReturnData: true }];
 }
 
 export function metricStatQuery(metric: MetricStatQuery, periodSeconds?: number): { Id: string; MetricStat: NonNullable<MetricDataQuery['MetricStat']> } {

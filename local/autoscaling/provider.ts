@@ -8,7 +8,7 @@ import { AwsServiceError } from '../edge/errors';
 import { jsonService } from '../edge/json-protocol';
 import type { ServiceHandler } from '../edge/types';
 import { SCALABLE_DIMENSION as DIMENSION, stepPolicies } from '../../topology/scaling-policies';
-import { metricStatQuery, type Target, type TargetScaling } from './models';
+import { type Target, type TargetScaling } from './models';
 import { parseActionSchedule } from './schedule';
 import type { AutoScalingStore } from './store';
 
@@ -101,10 +101,10 @@ export class AutoScalingProvider {
               ScaleOutCooldown: tt.scaleOutCooldownSeconds,
               ScaleInCooldown: tt.scaleInCooldownSeconds,
               CustomizedMetricSpecification: {
-                Metrics: [
-                  { ...metricStatQuery(tt.metric), ReturnData: false },
-                  { Id: tt.expression.id, Expression: tt.expression.expression, Label: tt.expression.label, ReturnData: true },
-                ],
+                MetricName: tt.metric.metricName,
+                Namespace: tt.metric.namespace,
+                Dimensions: tt.metric.dimensions.map((d) => ({ Name: d.name, Value: d.value })),
+                Statistic: tt.metric.stat,
               },
             },
             Alarms: [alarmRef(`TargetTracking-${t.resourceId}-AlarmHigh`), alarmRef(`TargetTracking-${t.resourceId}-AlarmLow`)],

@@ -10,6 +10,7 @@ import { loadPolicy, withScheduledActions, type PolicySpec } from '../simulate/p
 import { generateShape, parseTraceCsv, SHAPE_DEFAULTS, SHAPES, type Shape, type Trace } from '../simulate/trace';
 import { number } from './options';
 import { DEFAULT_METRICS_LAG_SECONDS } from '../sagemaker/metrics';
+import { ALARM_EVALUATION_DELAY_SECONDS } from '../autoscaling/autoscaling-service';
 
 /**
  * The default objective is twice the image time: a request is on time when it waited no longer than
@@ -42,7 +43,8 @@ const HELP = `usage: imagegen simulate (--trace FILE | --shape SHAPE) [--policy 
   --initial-instances N        default: sized for the first minute at 0.75 (0 when idle)
   --max-instances N            default 300 (the topology's ${defaultConfig.maxInstances} cannot serve a campaign spike)
   --metrics-lag-seconds S      a closed minute's SageMaker metrics become readable this much later (default ${DEFAULT_METRICS_LAG_SECONDS})
-  --evaluation-offset-seconds S  where in each minute publish-utilization and the alarms run (default ${DEFAULT_EVALUATION_OFFSET_SECONDS})
+  --evaluation-offset-seconds S  where in each minute publish-utilization runs (default ${DEFAULT_EVALUATION_OFFSET_SECONDS})
+  --alarm-delay-seconds S      the alarms are evaluated this long after it, under 60 (default ${ALARM_EVALUATION_DELAY_SECONDS}, as the local autoscaler)
   --slo-seconds S              latency objective, arrival → result (default ${SLO_IMAGE_MULTIPLE} × the seconds per image)
   --prewarm FROM:TO:N[:M]      scheduled actions: min N from second FROM; at TO min 0, max M`;
 
@@ -66,6 +68,7 @@ const spec = {
   'max-instances': { type: 'string' },
   'metrics-lag-seconds': { type: 'string' },
   'evaluation-offset-seconds': { type: 'string' },
+  'alarm-delay-seconds': { type: 'string' },
   'slo-seconds': { type: 'string' },
   prewarm: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -96,6 +99,7 @@ export function defaultSimulationConfig(overrides: Partial<SimulationConfig> = {
     maxCapacity: DEFAULT_MAX_INSTANCES,
     metricsLagSeconds: DEFAULT_METRICS_LAG_SECONDS,
     evaluationOffsetSeconds: DEFAULT_EVALUATION_OFFSET_SECONDS,
+    alarmDelaySeconds: ALARM_EVALUATION_DELAY_SECONDS,
     sloSeconds: SLO_IMAGE_MULTIPLE * (overrides.secondsPerImage ?? defaultConfig.inferenceSeconds),
     seed: 1,
     warmHistory: true,
@@ -182,6 +186,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     set('maxCapacity', num('max-instances', 0, 10_000));
     set('metricsLagSeconds', num('metrics-lag-seconds', 0, 600));
     set('evaluationOffsetSeconds', num('evaluation-offset-seconds', 0, 59.999));
+    set('alarmDelaySeconds', num('alarm-delay-seconds', 0, 59.999));
     set('sloSeconds', num('slo-seconds', 0.001, 86_400));
     const sized = defaultSimulationConfig(overrides);
     const config = overrides.initialInstances === undefined ? { ...sized, initialInstances: warmStart(trace, sized) } : sized;

@@ -69,8 +69,9 @@ export class PolicyController {
   private stepScaleOut({ now, desired, datapoints, seen }: AlarmInputs, setDesired: SetDesired): boolean {
     const so = this.policy.stepScaleOut;
     if (!so || seen < so.evaluationPeriods) return false;
-    const recent = datapoints.slice(seen - so.evaluationPeriods, seen).map((v) => v ?? 0);
-    if (!recent.every((v) => v >= so.threshold)) return false;
+    // The alarm reads the published metric itself: the most recent real datapoints, a gap does not breach.
+    const recent = alarmWindow(datapoints, seen, so.evaluationPeriods);
+    if (!recent.every((v): v is number => v !== undefined && v >= so.threshold)) return false;
     const value = so.aggregation === 'Maximum' ? Math.max(...recent) : mean(recent);
     let step = so.steps[0] as (typeof so.steps)[number];
     for (const st of so.steps) if (value >= st.atLeast) step = st;
@@ -87,12 +88,17 @@ export class PolicyController {
   private stepScaleIn({ now, desired, datapoints, instancesAt, seen }: AlarmInputs, setDesired: SetDesired): boolean {
     const si = this.policy.stepScaleIn;
     if (!si || seen < si.evaluationPeriods || now < this.stepScaleInUntil) return false;
-    // The alarm reads IF(FILL(instances, REPEAT) >= N, FILL(utilization, 0), threshold): a missing
-    // utilization counts as zero, a minute whose instance count has not landed repeats the last one.
+    // The alarm reads IF(FILL(instances, REPEAT) >= N, utilization, threshold): a minute with no
+    // published utilization has no datapoint (never a 0 that would scale in), a minute whose instance
+    // count has not landed repeats the last one; then the most recent real datapoints.
     const rangeStart = seen - si.evaluationPeriods - EVALUATION_RANGE_EXTRA_PERIODS;
-    const recent = datapoints.slice(seen - si.evaluationPeriods, seen).map((v) => v ?? 0);
-    const instances = recent.map((_, i) => instancesAt(seen - si.evaluationPeriods + i, rangeStart) ?? 0);
-    if (!recent.every((v) => v < si.threshold) || !instances.every((n) => n >= si.instancesAtLeast)) return false;
+    const first = Math.max(0, rangeStart);
+    const series = datapoints.slice(first, seen).map((v, i) => {
+      const instances = v === undefined ? undefined : instancesAt(first + i, rangeStart);
+      return instances === undefined ? undefined : instances >= si.instancesAtLeast ? v : si.threshold;
+    });
+    const recent = alarmWindow(series, series.length, si.evaluationPeriods);
+    if (!recent.every((v): v is number => v !== undefined && v < si.threshold)) return false;
     const value = mean(recent);
     const step = si.steps.reduce((chosen, s) => (value < s.below ? s : chosen), si.steps[0] as (typeof si.steps)[number]);
     const target = desired + percentAdjustment(desired, step.percentChange);

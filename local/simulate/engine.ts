@@ -42,8 +42,13 @@ export interface SimulationConfig {
   readonly maxCapacity: number;
   /** How long after a minute closes the endpoint's SageMaker metrics become readable. */
   readonly metricsLagSeconds: number;
-  /** Where in each minute publish-utilization and the alarms run (seconds after the whole minute). */
+  /** Where in each minute publish-utilization runs (seconds after the whole minute). */
   readonly evaluationOffsetSeconds: number;
+  /**
+   * How long after publish-utilization's run the alarms are evaluated (under a minute): they read
+   * its datapoint in the same minute, where a longer delay that wraps past the next run does not.
+   */
+  readonly alarmDelaySeconds: number;
   readonly sloSeconds: number;
   readonly seed: number;
   /**
@@ -65,7 +70,8 @@ type SimEvent =
   | { at: number; seq: number; kind: 'complete'; instance: Instance; request: number; started: number }
   | { at: number; seq: number; kind: 'ready'; instance: Instance }
   | { at: number; seq: number; kind: 'periodEnd'; period: number }
-  | { at: number; seq: number; kind: 'tick'; minute: number }
+  | { at: number; seq: number; kind: 'publish'; minute: number }
+  | { at: number; seq: number; kind: 'alarms' }
   | { at: number; seq: number; kind: 'scheduled'; action: PolicySpec['scheduledActions'][number] };
 
 type EventInit = SimEvent extends infer E ? (E extends SimEvent ? Omit<E, 'seq'> : never) : never;
@@ -90,6 +96,7 @@ export function validateConfig(config: SimulationConfig): void {
   check('maxCapacity', 0, 10_000, true);
   check('metricsLagSeconds', 0, 600);
   check('evaluationOffsetSeconds', 0, 59.999);
+  check('alarmDelaySeconds', 0, 59.999);
   check('sloSeconds', 0.001, 86_400);
   check('seed', 0, 2 ** 32 - 1, true);
   if (typeof config.warmHistory !== 'boolean') throw new SimulationInputError(`warmHistory must be true or false (got ${String(config.warmHistory)})`);
@@ -229,9 +236,11 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   const traceEnd = trace.length;
   for (const action of policy.scheduledActions) if (action.atSecond < traceEnd) push({ at: action.atSecond, kind: 'scheduled', action });
   push({ at: 0, kind: 'second', second: 0 });
-  // A minute closes before the tick at the same instant reads it.
+  // A minute closes before the publisher or the alarms at the same instant read it, and the
+  // publisher runs before alarms at the same instant.
   push({ at: PERIOD_SECONDS, kind: 'periodEnd', period: 0 });
-  push({ at: config.evaluationOffsetSeconds, kind: 'tick', minute: 0 });
+  push({ at: config.evaluationOffsetSeconds, kind: 'publish', minute: 0 });
+  push({ at: config.evaluationOffsetSeconds + config.alarmDelaySeconds, kind: 'alarms' });
 
   const done = () => now >= traceEnd && qHead >= qTail && inFlight === 0;
   for (let event = heap.pop(); event; event = heap.pop()) {
@@ -300,17 +309,20 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
           inService,
           billed: acc.billedSeconds / PERIOD_SECONDS,
           busyShare: acc.slotSeconds > 0 ? acc.busySeconds / acc.slotSeconds : undefined,
-          metric: signal.metricAt(event.period),
+          metric: undefined,
         });
         acc = { arrivals: 0, inferences: 0, latencySum: 0, busySeconds: 0, slotSeconds: 0, billedSeconds: 0 };
         inferencesArrived = 0;
         if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'periodEnd', period: event.period + 1 });
         break;
       }
-      case 'tick':
+      case 'publish':
         signal.publish(event.minute, now, inService + draining);
+        if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'publish', minute: event.minute + 1 });
+        break;
+      case 'alarms':
         controller.evaluate({ now, desired, updating: inService + draining !== desired, ...signal.view(now) }, setDesired);
-        if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'tick', minute: event.minute + 1 });
+        if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'alarms' });
         break;
       case 'scheduled': {
         const { action } = event;
@@ -328,6 +340,8 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
   integrate(end);
   now = end;
   record();
+  // A minute's datapoint is published minutes after it closes: attach each once the run is over.
+  const charted = periods.map((p, i) => ({ ...p, metric: signal.metricAt(i) }));
 
   const delivered = sortedDefined(latencies);
   const waited = sortedDefined(waits);
@@ -356,7 +370,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
     scaling_actions: decisions.length,
     duration_s: end,
     decisions,
-    periods,
+    periods: charted,
     timeline,
     arrivals,
     latencies,

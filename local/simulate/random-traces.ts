@@ -2,7 +2,9 @@
  * Seeded random traffic traces, so a policy is judged on shapes it was not tuned on: each seed draws
  * a family (diurnal with noise, a week, several spikes, a ramp–hold–drop, a flash crowd, quiet
  * gaps, an office day with bursts) and that family's parameters, and the same seed always gives
- * the same trace. `TUNING_SEEDS` is what policies may be tuned on; `HELD_OUT_SEEDS` is only reported.
+ * the same trace. `TUNING_SEEDS` is what policies may be tuned on; the held-out sets are only reported:
+ * `HELD_OUT_SEEDS` were reported while the policy was tuned again (so they have been looked at),
+ * `FRESH_HELD_OUT_SEEDS` were never run before the policy they report was chosen.
  */
 import { SimulationInputError } from './errors';
 import { Prng } from './prng';
@@ -14,6 +16,7 @@ export type TraceFamily = (typeof TRACE_FAMILIES)[number];
 /** Tuning seeds and held-out seeds never overlap; each set covers every family. */
 export const TUNING_SEEDS: readonly number[] = Array.from({ length: 14 }, (_, i) => 1 + i);
 export const HELD_OUT_SEEDS: readonly number[] = Array.from({ length: 21 }, (_, i) => 1001 + i);
+export const FRESH_HELD_OUT_SEEDS: readonly number[] = Array.from({ length: 21 }, (_, i) => 2001 + i);
 
 export interface RandomTrace {
   readonly name: string;

@@ -5,12 +5,14 @@
  *   SageMaker emulator publishes it (one sample a minute, so Minimum = Maximum = the end value);
  * - publish-utilization runs once a minute (at the evaluation offset), evaluates the latest minute
  *   that has landed with the instance count DescribeEndpoint reports at that moment, and stamps its
- *   datapoint with the whole minute it runs in; the task's own `computeUtilization` does the sum;
+ *   datapoint with that minute (a closed period, so an alarm can read it at once); the task's own
+ *   `computeUtilization` does the sum;
  * - an alarm evaluated at time t reads the periods that closed before the whole minute of t, and
  *   of those the most recent real datapoints (CloudWatch's evaluation range), as the local
  *   autoscaler does (local/autoscaling/models.ts).
  * The seed's metric and the backlog recipe read the SageMaker metrics directly, so they see each
- * minute once it lands; imagegen's published datapoint of a minute is read one period later.
+ * minute once it lands; imagegen's published datapoint of a minute once the publisher has run after
+ * it landed.
  */
 import { computeUtilization, seedUtilization } from '../../tasks/publish-utilization/utilization';
 import { DEFAULT_LOOKBACK_PERIODS } from '../../tasks/publish-utilization/publish-utilization';
@@ -87,24 +89,29 @@ export class MetricSignal {
 
   /**
    * publish-utilization's run in whole minute `minute` (at `now`, with `instances` in service as
-   * DescribeEndpoint reports them); a no-op for policies that read SageMaker's metrics directly.
+   * DescribeEndpoint reports them); a no-op for policies that read SageMaker's metrics directly, and
+   * when no minute has landed in the publisher's lookback (it publishes nothing then).
    */
   publish(minute: number, now: number, instances: number): number | undefined {
     const tt = this.policy.targetTracking;
     if (tt?.metric !== 'imagegen-utilization') return undefined;
     const landed = this.landed(now);
     const evaluated = landed > 0 ? (landed - 1 >= minute - DEFAULT_LOOKBACK_PERIODS ? this.minutes[landed - 1] : undefined) : this.prior;
+    // The prior minutes of a warm endpoint come before the simulation: the latest closed minute
+    // stands for them until its own metrics land and replace it.
+    const stamp = landed > 0 ? landed - 1 : minute - 1;
+    if (evaluated === undefined || stamp < 0 || (landed === 0 && this.metric[stamp] !== undefined)) return undefined;
     const value = computeUtilization({
       instances,
-      arrivals: evaluated?.arrivals ?? 0,
-      backlog: evaluated?.backlog ?? 0,
-      inferenceSeconds: landed > 0 && evaluated ? this.latencyAtOrBefore(landed - 1, minute) : (evaluated?.latencySeconds ?? this.config.secondsPerImage),
+      arrivals: evaluated.arrivals,
+      backlog: evaluated.backlog,
+      inferenceSeconds: landed > 0 ? this.latencyAtOrBefore(landed - 1, minute) : (evaluated.latencySeconds ?? this.config.secondsPerImage),
       concurrencyPerInstance: this.config.concurrencyPerInstance,
       periodSeconds: PERIOD_SECONDS,
       ...(tt.drainSeconds === undefined ? {} : { drainSeconds: tt.drainSeconds }),
     }).value;
-    while (this.metric.length < minute) this.metric.push(undefined);
-    this.metric[minute] = value;
+    while (this.metric.length < stamp) this.metric.push(undefined);
+    this.metric[stamp] = value;
     return value;
   }
 

@@ -1,12 +1,18 @@
 /**
  * Core of the scheduled publish-utilization task: every minute, publish `UtilizationRate` for the
- * endpoint with an explicit value (zeros included), so the target-tracking alarm never sees a gap.
+ * endpoint with an explicit value (zeros included), so an idle endpoint still has datapoints.
  *
  * SageMaker's per-minute metrics land in CloudWatch minutes after their period, so the minute that
  * just closed usually has no datapoint yet. The publisher therefore evaluates the latest minute
  * whose endpoint metrics have landed (ApproximateBacklogSize is published every minute, zeros
  * included) and reads the arrivals and latency of that same minute. The instance count comes from
  * DescribeEndpoint, which is authoritative and never late: a missing CPU sample is not zero instances.
+ *
+ * The datapoint is stamped with the minute it describes, a closed period, so the alarms read it as
+ * soon as it is published instead of after the minute the task runs in has closed (a minute sooner).
+ * The minutes after it have no datapoint yet: the alarms read the most recent real datapoints and
+ * never fill those with zeros (docs/scaling.md). When no minute has landed in the lookback there is
+ * nothing to describe, and nothing is published: a zero would read as an idle endpoint.
  */
 import { GetMetricDataCommand, PutMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -37,15 +43,23 @@ export interface PublishUtilizationDeps {
 }
 
 export interface PublishedUtilization extends Utilization {
+  readonly published: true;
   readonly instances: number;
   readonly arrivals: number;
   readonly backlog: number;
   readonly inferenceSeconds: number;
-  /** The published datapoint's time: the scheduled minute. */
-  readonly timestamp: string;
-  /** The minute the inputs describe; absent when the endpoint reported nothing in the lookback. */
-  readonly evaluatedMinute?: string;
+  /** The minute the inputs describe, and the published datapoint's time. */
+  readonly evaluatedMinute: string;
 }
+
+/** The endpoint reported no minute in the lookback (e.g. just created): nothing was published. */
+export interface NothingPublished {
+  readonly published: false;
+  readonly instances: number;
+  readonly reason: string;
+}
+
+export type PublishResult = PublishedUtilization | NothingPublished;
 
 export class EndpointVariantError extends Error {
   override readonly name = 'EndpointVariantError';
@@ -54,19 +68,20 @@ export class EndpointVariantError extends Error {
 /** Enough to outlast SageMaker's metric delay several times over. */
 export const DEFAULT_LOOKBACK_PERIODS = 10;
 
-export async function publishUtilization(config: PublishUtilizationConfig, deps: PublishUtilizationDeps): Promise<PublishedUtilization> {
+export async function publishUtilization(config: PublishUtilizationConfig, deps: PublishUtilizationDeps): Promise<PublishResult> {
   const periodMs = config.periodSeconds * 1000;
+  const lookback = config.lookbackPeriods ?? DEFAULT_LOOKBACK_PERIODS;
   const end = new Date(Math.floor(deps.now().getTime() / periodMs) * periodMs);
-  const start = new Date(end.getTime() - (config.lookbackPeriods ?? DEFAULT_LOOKBACK_PERIODS) * periodMs);
+  const start = new Date(end.getTime() - lookback * periodMs);
   const [instances, series] = await Promise.all([instancesInService(config, deps), readSeries(config, deps, start, end)]);
 
-  const backlogMinutes = [...series.backlog.keys()].sort((a, b) => b - a);
-  const evaluated = backlogMinutes[0];
-  const latencyMicros = evaluated === undefined ? undefined : (series.latency.get(evaluated) ?? latestAtOrBefore(series.latency, evaluated));
+  const evaluated = [...series.backlog.keys()].sort((a, b) => b - a)[0];
+  if (evaluated === undefined) return { published: false, instances, reason: `no ApproximateBacklogSize for ${config.endpointName} in the last ${lookback} minutes` };
+  const latencyMicros = series.latency.get(evaluated) ?? latestAtOrBefore(series.latency, evaluated);
   const inputs = {
     instances,
-    arrivals: evaluated === undefined ? 0 : (series.arrivals.get(evaluated) ?? 0),
-    backlog: evaluated === undefined ? 0 : (series.backlog.get(evaluated) ?? 0),
+    arrivals: series.arrivals.get(evaluated) ?? 0,
+    backlog: series.backlog.get(evaluated) ?? 0,
     inferenceSeconds: latencyMicros && latencyMicros > 0 ? latencyMicros / 1e6 : config.inferenceSeconds,
   };
   const utilization = computeUtilization({
@@ -82,7 +97,7 @@ export async function publishUtilization(config: PublishUtilizationConfig, deps:
         {
           MetricName: config.metricName,
           Dimensions: [{ Name: 'EndpointName', Value: config.endpointName }],
-          Timestamp: end,
+          Timestamp: new Date(evaluated),
           Value: utilization.value,
           Unit: 'None',
           StorageResolution: 60,
@@ -90,12 +105,7 @@ export async function publishUtilization(config: PublishUtilizationConfig, deps:
       ],
     }),
   );
-  return {
-    ...utilization,
-    ...inputs,
-    timestamp: end.toISOString(),
-    ...(evaluated === undefined ? {} : { evaluatedMinute: new Date(evaluated).toISOString() }),
-  };
+  return { published: true, ...utilization, ...inputs, evaluatedMinute: new Date(evaluated).toISOString() };
 }
 
 /** The time a scheduled event was scheduled for; the clock when invoked by hand without one. */

@@ -434,25 +434,20 @@ describe('auto scaling', () => {
     });
   });
 
-  it('tracks ImageGen/UtilizationRate per endpoint with metric math at the configured target and cooldowns', () => {
+  it('tracks ImageGen/UtilizationRate itself per endpoint at the configured target and cooldowns', () => {
     s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: {
         TargetValue: 0.8,
         ScaleOutCooldown: 60,
         ScaleInCooldown: 120,
-        CustomizedMetricSpecification: {
-          Metrics: Match.arrayWith([
-            Match.objectLike({
-              MetricStat: {
-                Metric: { Namespace: 'ImageGen', MetricName: 'UtilizationRate', Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }] },
-                Stat: 'Average',
-              },
-              ReturnData: false,
-            }),
-            Match.objectLike({ Expression: Match.stringLikeRegexp('utilization'), ReturnData: true }),
-          ]),
-        },
+        // The published metric itself: no FILL(…, 0) reading the minutes not yet published as idle.
+        CustomizedMetricSpecification: Match.exact({
+          Namespace: 'ImageGen',
+          MetricName: 'UtilizationRate',
+          Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }],
+          Statistic: 'Average',
+        }),
       },
     });
   });
@@ -529,7 +524,7 @@ describe('auto scaling', () => {
     });
     expect(alarm.Properties!.Metrics).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Expression: 'IF(FILL(instances, REPEAT) >= 2, FILL(utilization, 0), 0.48)', ReturnData: true }),
+        expect.objectContaining({ Expression: 'IF(FILL(instances, REPEAT) >= 2, utilization, 0.48)', ReturnData: true }),
         expect.objectContaining({ Id: 'utilization', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ Namespace: 'ImageGen', MetricName: 'UtilizationRate' }), Stat: 'Average' }) }),
         expect.objectContaining({ Id: 'instances', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ MetricName: 'CPUUtilization' }), Stat: 'SampleCount' }) }),
       ]),
@@ -563,12 +558,9 @@ describe('auto scaling', () => {
       EvaluationPeriods: 2,
       DatapointsToAlarm: 2,
     });
-    expect(alarm.Properties!.Metrics).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ Expression: 'FILL(utilization, 0)', ReturnData: true }),
-        expect.objectContaining({ Id: 'utilization', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ Namespace: 'ImageGen', MetricName: 'UtilizationRate' }), Stat: 'Average' }), ReturnData: false }),
-      ]),
-    );
+    // The published metric itself, no metric math: a minute not yet published is no datapoint, never a 0.
+    expect(alarm.Properties).toMatchObject({ Namespace: 'ImageGen', MetricName: 'UtilizationRate', Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }], Statistic: 'Average', Period: 60 });
+    expect(alarm.Properties!.Metrics).toBeUndefined();
   });
 
   it('tells the utilization publisher the drain horizon', () => {

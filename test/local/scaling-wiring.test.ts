@@ -3,8 +3,9 @@
  * the every-minute schedule rule runs the real publish-utilization function, which publishes
  * ImageGen/UtilizationRate with explicit zeros, and the autoscaler acts on the endpoint — scaling an
  * idle endpoint to zero only after 15 published low minutes, and out of zero when a request waits.
- * Target tracking reads `FILL(utilization, 0)`, so an endpoint whose publisher publishes nothing
- * also scales in: these tests check the published values, and a busy minute that must postpone it.
+ * Each datapoint is stamped with the minute it describes, once that minute's endpoint metrics have
+ * landed (120 s after it closes), and the alarms read the published metric itself: these tests check
+ * the published values and their minutes, and a busy minute that must postpone the scale-in.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,11 +69,12 @@ describe('local scaling loop', () => {
 
   const capacity = () => cloud.services.sagemaker.getCapacity(ENDPOINT, 'AllTraffic');
 
-  it('publishes UtilizationRate every minute, zeros included, from the scheduled function', async () => {
-    for (let i = 0; i < 3; i++) await minute();
+  it('publishes UtilizationRate every minute, zeros included, stamped with the landed minute it describes', async () => {
+    for (let i = 0; i < 5; i++) await minute();
 
-    // One explicit 0 per scheduled minute, at exactly that minute: nothing from the wall clock.
-    const minutes = [T0 + MINUTE, T0 + 2 * MINUTE, T0 + 3 * MINUTE];
+    // Nothing before the first minute landed (at 3 minutes); then one explicit 0 per scheduled run,
+    // stamped with the minute it describes: nothing from the wall clock.
+    const minutes = [T0, T0 + MINUTE, T0 + 2 * MINUTE];
     expect([...published('Average')]).toEqual(minutes.map((t) => [t, 0]));
     expect([...published('SampleCount')]).toEqual(minutes.map((t) => [t, 1]));
     expect(log.some((line) => line.includes('imagegen-publish-utilization') && line.includes('REPORT'))).toBe(true);
@@ -98,14 +100,16 @@ describe('local scaling loop', () => {
     // Exactly one non-zero value: the busy minute, once its endpoint metrics landed.
     expect(busy).toHaveLength(1);
     const [busyAt, busyValue] = busy[0] as [number, number];
-    expect(busyAt).toBeGreaterThan(busyMinute);
+    expect(busyAt).toBe(busyMinute);
     expect(busyValue).toBeGreaterThan(0.72);
     expect(busyValue).toBeLessThan(0.8);
-    // Every other minute up to the scale-in published an explicit 0 (no gap for FILL to paper over).
-    for (let t = T0 + MINUTE; t <= scaledInAt; t += MINUTE) expect({ minute: new Date(t).toISOString(), value: values.get(t) }).toEqual({ minute: new Date(t).toISOString(), value: t === busyAt ? busyValue : 0 });
-    // Fifteen low datapoints after the busy one (stamped 1–15 minutes after it): the scale-in comes when
-    // the last of their minutes closes, and not one minute later.
-    expect((scaledInAt - busyAt) / MINUTE).toBe(16);
+    // Every other minute described up to the scale-in published an explicit 0 (the last run, at
+    // scaledInAt, described the minute 3 minutes before it).
+    for (let t = T0; t <= scaledInAt - 3 * MINUTE; t += MINUTE) expect({ minute: new Date(t).toISOString(), value: values.get(t) }).toEqual({ minute: new Date(t).toISOString(), value: t === busyAt ? busyValue : 0 });
+    expect(values.has(scaledInAt - 2 * MINUTE)).toBe(false);
+    // Fifteen low datapoints after the busy one: the last describes the minute 15 after it, published
+    // 3 minutes later; the autoscaler reads it 20 s after that (before the next whole minute), not later.
+    expect((scaledInAt - busyAt) / MINUTE).toBe(15 + 3 + 1);
     expect(log.some((line) => /autoscaling: imagegen-sdxl 1 → 0 \(UtilizationRate 0 < 0\.72, 15\/15 datapoints\)/.test(line))).toBe(true);
   });
 

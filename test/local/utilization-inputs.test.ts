@@ -12,7 +12,7 @@ import { CloudWatchService } from '../../local/cloudwatch/cloudwatch-service';
 import { EdgeServer } from '../../local/edge/server';
 import { extractEmf } from '../../local/lambda/emf';
 import { SageMakerService } from '../../local/sagemaker/sagemaker-service';
-import { publishUtilization } from '../../tasks/publish-utilization/publish-utilization';
+import { publishUtilization, type PublishedUtilization, type PublishResult } from '../../tasks/publish-utilization/publish-utilization';
 import { resolve } from '../../tasks/resolve/resolve';
 import { createObservability, publishIfAny } from '../../tasks/shared/observability';
 import { loadSample } from '../../events/samples';
@@ -119,7 +119,7 @@ describe('utilization inputs from the emitting services', () => {
     expect(byEndpointOnly.MetricDataResults[0]?.Values).toEqual([]);
 
     await minutes(3);
-    const published = await publishUtilization(publisherConfig, deps);
+    const published = publishedOnly(await publishUtilization(publisherConfig, deps));
     expect(published.evaluatedMinute).toBe(new Date(T0).toISOString());
     expect(published.arrivals).toBe(5);
     expect(published.instances).toBe(1);
@@ -131,16 +131,20 @@ describe('utilization inputs from the emitting services', () => {
     await minutes(1);
     // The load's minute is closed but its endpoint metrics land two minutes later: nothing to evaluate yet.
     const early = await publishUtilization(publisherConfig, deps);
-    expect(early.evaluatedMinute).toBeUndefined();
-    expect(early.value).toBe(0);
+    expect(early).toMatchObject({ published: false, instances: 1 });
     await minutes(2);
-    const landed = await publishUtilization(publisherConfig, deps);
+    const landed = publishedOnly(await publishUtilization(publisherConfig, deps));
     expect(landed.evaluatedMinute).toBe(new Date(T0).toISOString());
     expect(landed.arrivals).toBe(12);
     await minutes(1);
     // The next minute had no load: the same arrivals are not counted again.
-    const after = await publishUtilization(publisherConfig, deps);
+    const after = publishedOnly(await publishUtilization(publisherConfig, deps));
     expect(after.evaluatedMinute).toBe(new Date(T0 + 60_000).toISOString());
     expect(after.value).toBe(0);
   });
 });
+
+function publishedOnly(result: PublishResult): PublishedUtilization {
+  if (!result.published) throw new Error(`expected a published datapoint, got: ${result.reason}`);
+  return result;
+}

@@ -24,11 +24,16 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
     ]);
   });
 
-  it('tracks FILL(utilization, 0) of ImageGen/UtilizationRate per endpoint at the target with its cooldowns', () => {
+  it('tracks ImageGen/UtilizationRate itself per endpoint at the target with its cooldowns: no FILL over the minutes not yet published', () => {
     const tt = policies.targetTracking;
-    expect(tt).toMatchObject({ targetValue: 0.8, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 120 });
-    expect(tt.metric).toEqual({ id: 'utilization', namespace: 'ImageGen', metricName: 'UtilizationRate', dimensions: [{ name: 'EndpointName', value: spec.name }], stat: 'Average' });
-    expect(tt.expression).toEqual({ id: 'filled', expression: 'FILL(utilization, 0)', label: 'Utilization (missing = 0)' });
+    expect(tt).toEqual({
+      policyName: `${spec.name}-utilization`,
+      policyType: 'TargetTrackingScaling',
+      targetValue: 0.8,
+      scaleOutCooldownSeconds: 60,
+      scaleInCooldownSeconds: 120,
+      metric: { id: 'utilization', namespace: 'ImageGen', metricName: 'UtilizationRate', dimensions: [{ name: 'EndpointName', value: spec.name }], stat: 'Average' },
+    });
   });
 
   it('scales out of zero by ChangeInCapacity steps whose bounds are the backlog sizes less the threshold', () => {
@@ -83,7 +88,8 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
     ]);
     expect(p.stepAdjustments.length).toBeLessThanOrEqual(20); // AWS's limit per policy
     expect(p.alarm).toMatchObject({ name: `${spec.name}-high-utilization`, threshold: 2.4, comparisonOperator: 'GreaterThanOrEqualToThreshold', evaluationPeriods: 2, datapointsToAlarm: 2 });
-    expect(p.alarm.expression.expression).toBe('FILL(utilization, 0)');
+    // The published metric itself, no metric math: a minute not yet published is no datapoint, never a 0.
+    expect(p.alarm.expression).toBeUndefined();
     expect(p.alarm.metrics).toEqual([{ id: 'utilization', namespace: 'ImageGen', metricName: 'UtilizationRate', dimensions: [{ name: 'EndpointName', value: spec.name }], stat: 'Average', periodSeconds: 60 }]);
   });
 
@@ -100,7 +106,7 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
       [null, -0.4, -90],
     ]);
     expect(p.alarm).toMatchObject({ name: `${spec.name}-low-utilization`, threshold: 0.48, comparisonOperator: 'LessThanThreshold', evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'notBreaching' });
-    expect(p.alarm.expression.expression).toBe('IF(FILL(instances, REPEAT) >= 2, FILL(utilization, 0), 0.48)');
+    expect(p.alarm.expression?.expression).toBe('IF(FILL(instances, REPEAT) >= 2, utilization, 0.48)');
     expect(p.alarm.metrics.map((m) => [m.id, m.namespace, m.metricName, m.stat, m.dimensions.map((d) => d.name)])).toEqual([
       ['utilization', 'ImageGen', 'UtilizationRate', 'Average', ['EndpointName']],
       ['instances', '/aws/sagemaker/Endpoints', 'CPUUtilization', 'SampleCount', ['EndpointName', 'VariantName']],

@@ -1,6 +1,6 @@
 import { ManualClock } from '../../../local/clock';
 import { CloudWatchService } from '../../../local/cloudwatch/cloudwatch-service';
-import { AutoScalingService } from '../../../local/autoscaling/autoscaling-service';
+import { ALARM_EVALUATION_DELAY_SECONDS, AutoScalingService } from '../../../local/autoscaling/autoscaling-service';
 import type { EndpointCapacityPort } from '../../../local/ports';
 import { imagegenTopology } from '../../../topology/imagegen-topology';
 import type { ScalingSpec } from '../../../topology/topology';
@@ -31,7 +31,8 @@ class FakeCapacity implements EndpointCapacityPort {
 }
 
 function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 0) {
-  const clock = new ManualClock(Date.parse('2026-03-02T00:00:00Z'));
+  // Started the alarm delay before the whole minute, the autoscaler evaluates on whole minutes.
+  const clock = new ManualClock(Date.parse('2026-03-02T00:00:00Z') - ALARM_EVALUATION_DELAY_SECONDS * 1000);
   const cloudwatch = new CloudWatchService({ clock });
   const capacity = new FakeCapacity(clock, initial, startupMs);
   const lines: string[] = [];
@@ -45,6 +46,7 @@ function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 
     log: (line) => lines.push(line),
   });
   service.start();
+  void clock.advance(ALARM_EVALUATION_DELAY_SECONDS * 1000);
   /**
    * Puts one datapoint per minute for `minutes` minutes, then advances past each: utilization, the
    * endpoint's backlog (HasBacklogWithoutCapacity follows it while no instance serves), and one
@@ -69,7 +71,7 @@ function setup(initial: number, scaling: Partial<ScalingSpec> = {}, startupMs = 
       await clock.advance(MINUTE);
     }
   };
-  return { clock, capacity, service, lines, run };
+  return { clock, capacity, service, lines, run, cloudwatch };
 }
 
 describe('AutoScalingService', () => {
@@ -82,6 +84,17 @@ describe('AutoScalingService', () => {
     expect(lines[0]).toMatch(/^autoscaling: imagegen-sdxl 2 → 4 \(UtilizationRate 1\.5 > 0\.8, 3\/3 datapoints\)$/);
   });
 
+  it('scales out on the 3 most recent published datapoints while the latest minutes are not yet described, from the first minutes', async () => {
+    const { clock, capacity, cloudwatch, run } = setup(1);
+    const created = clock.now();
+    await run(4, undefined);
+    expect(capacity.calls).toEqual([]);
+    // Published minutes after they landed, stamped with the minutes they describe: the two latest have none yet.
+    for (const minute of [0, 1, 2]) cloudwatch.putMetricData('ImageGen', [{ metricName: 'UtilizationRate', dimensions: { EndpointName: spec.name }, value: 2, timestamp: created + minute * MINUTE + 1000 }]);
+    await run(1, undefined);
+    expect(capacity.calls).toEqual([3]); // ceil(1 × 2 / 0.8): the scale-in alarm's 15 are not needed
+  });
+
   it('clamps a scale-out to the maximum', async () => {
     const { capacity, lines, run } = setup(3);
     await run(4, 10);
@@ -89,13 +102,16 @@ describe('AutoScalingService', () => {
     expect(lines[0]).toContain('clamped to [0, 4]');
   });
 
-  it('scales in only after 15 datapoints below 90 % of the target, and to zero when idle', async () => {
+  it('scales in only after 15 datapoints below 90 % of the target, and to zero on published idle minutes, never on missing ones', async () => {
     const { capacity, run } = setup(4);
     await run(14, 0.1);
     expect(capacity.calls).toEqual([]);
     await run(1, 0.1);
     expect(capacity.calls).toEqual([1]); // ceil(4 × 0.1 / 0.8)
-    await run(16, undefined); // no data at all: FILL(…, 0) reads zeros
+    // No utilization published (the minutes not yet described): no datapoint, not an idle one.
+    await run(25, undefined);
+    expect(capacity.calls).toEqual([1]);
+    await run(15, 0);
     expect(capacity.calls).toEqual([1, 0]);
   });
 
@@ -249,6 +265,13 @@ describe('AutoScalingService', () => {
     ]);
     expect(policies.body['ScalingPolicies'][3].StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'PercentChangeInCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, MetricIntervalLowerBound: -0.08, ScalingAdjustment: -40 }, {}, {}, {}, {}, { MetricIntervalUpperBound: -0.4, ScalingAdjustment: -90 }] });
     expect(policies.body['ScalingPolicies'][2].StepScalingPolicyConfiguration).toMatchObject({ MetricAggregationType: 'Maximum', Cooldown: 480 });
+    // As the template deploys it: the published metric itself, no metric math.
+    expect(policies.body['ScalingPolicies'][0].TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification).toEqual({
+      MetricName: 'UtilizationRate',
+      Namespace: 'ImageGen',
+      Dimensions: [{ Name: 'EndpointName', Value: spec.name }],
+      Statistic: 'Average',
+    });
     expect((await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 1, MaxCapacity: 2 })).status).toBe(200);
     expect(capacity.desired).toBe(2);
     const bad = await call('RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dim, MinCapacity: 3, MaxCapacity: 2 });

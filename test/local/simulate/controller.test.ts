@@ -27,4 +27,26 @@ describe('PolicyController', () => {
     // Not enough real ones in the range (3 + 5 periods): the last periods, gaps and all.
     expect(alarmWindow([1, undefined, undefined, undefined, undefined, undefined, undefined, 2, undefined], 9, 3)).toEqual([undefined, 2, undefined]);
   });
+
+  it('step alarms read the published metric: minutes not yet published neither breach scale-in as zeros nor block scale-out', () => {
+    const steps: PolicySpec = parsePolicy({
+      name: 'steps',
+      stepScaleOut: { threshold: 2.4, evaluationPeriods: 2, aggregation: 'Maximum', cooldownSeconds: 480, steps: [{ atLeast: 2.4, percentChange: 200 }] },
+      stepScaleIn: { threshold: 0.48, evaluationPeriods: 3, instancesAtLeast: 2, cooldownSeconds: 240, steps: [{ below: 0.48, percentChange: -40 }] },
+    });
+    const run = (datapoints: (number | undefined)[], instances: number | undefined) => {
+      let result = 10;
+      const input = { now: 0, desired: 10, updating: false, datapoints, seen: datapoints.length, fromZero: [], fromZeroSeen: 0, instancesAt: () => instances };
+      new PolicyController(steps).evaluate(input, (target) => (result = target));
+      return result;
+    };
+    // One low minute published, the two after it not yet: no scale-in (FILL(…, 0) would have scaled in).
+    expect(run([0.6, 0.6, 0.6, 0.1, undefined, undefined], 10)).toBe(10);
+    // Three low published minutes, then unpublished ones: the most recent real datapoints breach.
+    expect(run([0.1, 0.1, 0.1, undefined, undefined], 10)).toBe(6);
+    // Below 2 instances the value is the threshold: no breach.
+    expect(run([0.1, 0.1, 0.1, undefined, undefined], 1)).toBe(10);
+    // Two high published minutes followed by unpublished ones still scale out.
+    expect(run([3, 3, undefined, undefined], 10)).toBe(30);
+  });
 });

@@ -67,8 +67,8 @@ describe('simulate', () => {
     expect(added).toBe(42);
     expect(first.to).toBe(42);
     // The 300–360 s minute lands 120 s after it closes and the alarm reads it at the next evaluation
-    // (30 s into the minute): one period, not the two of the +1 recipe.
-    expect(first.at).toBe(360 + 120 + 30);
+    // (the publisher 30 s into the minute, the alarms 20 s after it): one period, not the two of the +1 recipe.
+    expect(first.at).toBe(360 + 120 + 30 + 20);
   });
 
   it('target tracking scales out by ceil(current × metric ÷ target) and back in to zero after the traffic stops', () => {
@@ -95,9 +95,9 @@ describe('simulate', () => {
     expect(stepIn.length).toBeGreaterThan(0);
     const first = stepIn[0]!;
     // Arrivals stop at 600 s: minutes 600–660, 660–720, 720–780 are low. Each lands 120 s after it
-    // closes, is published in the minute that follows (stamped 780, 840, 900 s) and read once that
-    // minute has closed, at the evaluation 30 s into the next: 990 s.
-    expect(first.at).toBe(990);
+    // closes, is published 30 s later stamped with the minute it describes, and read by the alarms
+    // 20 s after that: the third at 780 + 120 + 30 + 20 = 950 s.
+    expect(first.at).toBe(950);
     const percent = Number(/(-\d+) %/.exec(first.reason)![1]);
     expect(first.to).toBe(first.from + percentAdjustment(first.from, percent));
     expect(stepIn.every((d) => d.from >= 2)).toBe(true);
@@ -109,15 +109,19 @@ describe('simulate', () => {
     const trace = [...steady(600, 2), ...steady(900, 40)];
     const r = simulate(trace, loadPolicy('imagegen'), { ...config, maxCapacity: 300, initialInstances: 3 });
     const out = r.decisions.find((d) => d.to > d.from)!;
-    // The step starts at 600 s: the 600–660 and 660–720 minutes are published stamped 780 and 840 s,
-    // and read at the evaluation after 900 s.
-    expect(out.at).toBe(930);
+    // The step starts at 600 s: the 660–720 minute lands at 840 s, is published at 870 s stamped
+    // 660 s and read by the alarms at 890 s.
+    expect(out.at).toBe(890);
     expect(out.reason).toMatch(/^step scale-out: utilization [\d.]+ ≥ 2\.4, 2\/2 datapoints: \+(\d+) %$/);
     const percent = Number(/\+(\d+) %/.exec(out.reason)![1]);
     expect(out.to).toBe(out.from + percentAdjustment(out.from, percent));
     const { stepScaleOut: _out, ...trackingOnly } = loadPolicy('imagegen');
     const slower = simulate(trace, trackingOnly, { ...config, maxCapacity: 300, initialInstances: 3 });
-    expect(slower.decisions.find((d) => d.to > d.from)!.at).toBe(990);
+    // Target tracking's third datapoint (720–780) is read a minute later.
+    expect(slower.decisions.find((d) => d.to > d.from)!.at).toBe(950);
+    // Alarms evaluated just before the publisher read its datapoint in the next minute, not this one.
+    const before = simulate(trace, loadPolicy('imagegen'), { ...config, maxCapacity: 300, initialInstances: 3, alarmDelaySeconds: 59 });
+    expect(before.decisions.find((d) => d.to > d.from)!.at).toBe(30 + 59 + 14 * 60);
     expect(r.p95_s!).toBeLessThan(slower.p95_s!);
   });
 
@@ -147,8 +151,8 @@ describe('simulate', () => {
     expect(oneMinute.decisions[0]!.to).toBeGreaterThan(fiveMinutes.decisions[0]!.to);
     const backlogged = oneMinute.periods[2]!;
     expect(backlogged.backlog).toBeGreaterThan(0);
-    // Minute 2 lands at 300 s and is published in minute 5.
-    expect(oneMinute.periods[5]!.metric!).toBeGreaterThan(fiveMinutes.periods[5]!.metric!);
+    // Minute 2 lands at 300 s and is published stamped with minute 2.
+    expect(oneMinute.periods[2]!.metric!).toBeGreaterThan(fiveMinutes.periods[2]!.metric!);
   });
 
   it('the seed metric ignores the backlog; imagegen counts it', () => {
@@ -159,8 +163,8 @@ describe('simulate', () => {
     expect(backlogged(seed).backlog).toBeGreaterThan(1000);
     expect(backlogged(seed).metric).toBe(0); // no arrivals in that minute
     // A third of a > 1000 backlog a minute (180 s drain) against one instance's ≈ 74 images a minute,
-    // published three minutes later (the minute lands 120 s after it closes).
-    expect(ours.periods.find((p) => p.start === 240 + 180)!.metric).toBeGreaterThan(3);
+    // published once the minute has landed, stamped with the minute it describes.
+    expect(backlogged(ours).metric).toBeGreaterThan(3);
   });
 
   it('runs scheduled actions and clamps to the policy bounds', () => {

@@ -77,6 +77,17 @@ describe('imagegen simulate', () => {
     expect(document.results[0]).toMatchObject({ slo_seconds: SLO_IMAGE_MULTIPLE * 9.7, wait_p50_s: expect.any(Number), wait_p95_s: expect.any(Number), wait_p99_s: expect.any(Number) });
   });
 
+  it('evaluates the alarms --alarm-delay-seconds after the publisher, 20 s by default', async () => {
+    const firstDecision = async (extra: string[]) => {
+      out.length = 0;
+      expect(await runSimulate(['--shape', 'step', '--policy', 'imagegen', '--json', ...extra])).toBe(0);
+      return (JSON.parse(out.join('')) as { decisions: { at_s: number }[] }).decisions[0]!.at_s;
+    };
+    // The publisher runs 30 s into each minute.
+    expect((await firstDecision([])) % 60).toBe(50);
+    expect((await firstDecision(['--alarm-delay-seconds', '59'])) % 60).toBe(29);
+  });
+
   it('rejects an objective out of range, naming the flag', async () => {
     const errors: string[] = [];
     const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {

@@ -1,7 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EndpointVariantError, publishUtilization, scheduledTime } from '../../../tasks/publish-utilization/publish-utilization';
+import { EndpointVariantError, publishUtilization, scheduledTime, type PublishUtilizationConfig, type PublishedUtilization } from '../../../tasks/publish-utilization/publish-utilization';
 
 const cloudwatch = mockClient(CloudWatchClient);
 const sagemaker = mockClient(SageMakerClient);
@@ -18,6 +18,12 @@ const config = {
 const scheduled = new Date('2026-03-01T12:00:00Z');
 const minute = (offset: number) => new Date(scheduled.getTime() + offset * 60_000);
 const deps = () => ({ cloudwatch: new CloudWatchClient({}), sagemaker: new SageMakerClient({}), now: () => scheduled });
+
+async function published(c: PublishUtilizationConfig = config): Promise<PublishedUtilization> {
+  const result = await publishUtilization(c, deps());
+  if (!result.published) throw new Error(`expected a published datapoint, got: ${result.reason}`);
+  return result;
+}
 
 /** DescribeEndpoint as SageMaker answers it (only the fields read here, with their real names). */
 function endpointWith(currentInstances: number | undefined): void {
@@ -41,7 +47,7 @@ describe('publishUtilization', () => {
     cloudwatch.on(PutMetricDataCommand).resolves({});
   });
 
-  it('evaluates the latest minute whose endpoint metrics have landed, not the minute that just closed', async () => {
+  it('evaluates the latest minute whose endpoint metrics have landed, not the minute that just closed, and stamps the datapoint with it', async () => {
     endpointWith(2);
     // 11:57 has landed; 11:58 and 11:59 have not (SageMaker's metrics arrive minutes late).
     cloudwatch.on(GetMetricDataCommand).resolves({
@@ -52,7 +58,7 @@ describe('publishUtilization', () => {
       ],
     });
 
-    const result = await publishUtilization(config, deps());
+    const result = await published();
 
     const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
     expect(query.EndTime).toEqual(scheduled);
@@ -63,7 +69,8 @@ describe('publishUtilization', () => {
     expect(result.value).toBeCloseTo(96 / 144);
     const put = cloudwatch.commandCalls(PutMetricDataCommand)[0]!.args[0].input;
     expect(put.Namespace).toBe('ImageGen');
-    expect(put.MetricData?.[0]).toMatchObject({ MetricName: 'UtilizationRate', Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }], Timestamp: scheduled, Value: result.value });
+    // Stamped with the minute it describes (closed, so readable at once), not the minute the task runs in.
+    expect(put.MetricData?.[0]).toMatchObject({ MetricName: 'UtilizationRate', Dimensions: [{ Name: 'EndpointName', Value: 'imagegen-sdxl' }], Timestamp: minute(-3), Value: result.value });
   });
 
   it('asks for exactly the emitted metrics and dimension sets: arrivals by {EndpointName} only', async () => {
@@ -82,26 +89,32 @@ describe('publishUtilization', () => {
   it('takes the instance count from DescribeEndpoint: late or absent CPU samples never read as zero instances', async () => {
     endpointWith(3);
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [series('backlog', [[minute(-3), 0]]), series('arrivals', [[minute(-3), 72]]), series('latency', [[minute(-3), 10_000_000]])] });
-    const result = await publishUtilization(config, deps());
+    const result = await published();
     // 72 ÷ (3 × 72): not 3× inflated by a missing instance count.
     expect(result.instances).toBe(3);
     expect(result.value).toBeCloseTo(1 / 3);
   });
 
-  it('publishes an explicit zero when the endpoint reported nothing in the lookback', async () => {
+  it('publishes an explicit zero for a landed idle minute', async () => {
+    endpointWith(1);
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [series('backlog', [[minute(-3), 0]])] });
+    const result = await published();
+    expect(result).toMatchObject({ value: 0, arrivals: 0, inferenceSeconds: 9.7, evaluatedMinute: minute(-3).toISOString() });
+    expect(cloudwatch.commandCalls(PutMetricDataCommand)[0]!.args[0].input.MetricData?.[0]).toMatchObject({ Value: 0, Timestamp: minute(-3) });
+  });
+
+  it('publishes nothing when the endpoint reported no minute in the lookback: a zero there would read as idle', async () => {
     endpointWith(0);
-    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [series('arrivals', [[minute(-1), 40]])] });
     const result = await publishUtilization(config, deps());
-    expect(result.value).toBe(0);
-    expect(result.evaluatedMinute).toBeUndefined();
-    expect(result.inferenceSeconds).toBe(9.7);
-    expect(cloudwatch.commandCalls(PutMetricDataCommand)[0]!.args[0].input.MetricData?.[0]?.Value).toBe(0);
+    expect(result).toEqual({ published: false, instances: 0, reason: 'no ApproximateBacklogSize for imagegen-sdxl in the last 10 minutes' });
+    expect(cloudwatch.commandCalls(PutMetricDataCommand)).toHaveLength(0);
   });
 
   it('counts the backlog at zero instances as waiting demand against one instance', async () => {
     endpointWith(0);
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [series('backlog', [[minute(-3), 18]])] });
-    const result = await publishUtilization(config, deps());
+    const result = await published();
     // 18 waiting against one instance of 12 × 60 ÷ 9.7 ≈ 74.2 per minute.
     expect(result).toMatchObject({ instances: 0, waiting: 18 });
     expect(result.value).toBeCloseTo(18 / ((12 * 60) / 9.7));
@@ -112,8 +125,8 @@ describe('publishUtilization', () => {
     cloudwatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [series('backlog', [[minute(-3), 384]]), series('arrivals', [[minute(-3), 72]]), series('latency', [[minute(-3), 10_000_000]])],
     });
-    const spread = await publishUtilization({ ...config, drainSeconds: 300 }, deps());
-    const whole = await publishUtilization(config, deps());
+    const spread = await published({ ...config, drainSeconds: 300 });
+    const whole = await published();
     // 360 waiting beyond the 24 slots: 72 + 360 × 60 ÷ 300 = 144 against 144; with one period, 432 ÷ 144.
     expect(spread.value).toBeCloseTo(1);
     expect(whole.value).toBeCloseTo(3);
@@ -124,7 +137,7 @@ describe('publishUtilization', () => {
     cloudwatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [series('backlog', [[minute(-3), 0]]), series('arrivals', [[minute(-3), 12]]), series('latency', [[minute(-6), 20_000_000]])],
     });
-    expect((await publishUtilization(config, deps())).inferenceSeconds).toBe(20);
+    expect((await published()).inferenceSeconds).toBe(20);
   });
 
   it('names the variant when the endpoint has no such production variant', async () => {
