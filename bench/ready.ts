@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { LocalDatabase } from '../local/shared/database';
 import { appendHistory, close, newExecution, stateMachineArn } from '../local/stepfunctions/models';
 import { SqliteExecutionStore } from '../local/stepfunctions/store';
-import { freePort, ServeProcess } from './crash';
+import { freePort } from '../local/shared/ports';
+import { ServeProcess } from './crash';
 import { percentile, round } from './stats';
 
 export interface ReadyResults {

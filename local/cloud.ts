@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { findResource, renderDefinitionValues, type Topology } from '../topology/topology';
 import { imagegenTopology } from '../topology/imagegen-topology';
@@ -28,6 +27,7 @@ import { startStandInModel } from './model/stand-in-server';
 import type { EventBusPort, StepFunctionsPort } from './ports';
 import { S3Service } from './s3/s3-service';
 import { SageMakerService } from './sagemaker/sagemaker-service';
+import { freePort } from './shared/ports';
 import { LocalDatabase, type Synchronous } from './shared/database';
 import { SnsService } from './sns/sns-service';
 import { StepFunctionsService } from './stepfunctions/sfn-service';
@@ -310,13 +310,3 @@ function definedOnly<T extends object>(value: T): { [K in keyof T]-?: Exclude<T[
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 }
 
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -14,7 +14,8 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { InvokeEndpointAsyncCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DescribeExecutionCommand, ListExecutionsCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { ListTopicsCommand, SNSClient, CreateTopicCommand } from '@aws-sdk/client-sns';
-import { freePort, ServeProcess } from '../../bench/crash';
+import { freePort } from '../../local/shared/ports';
+import { ServeProcess } from '../../bench/crash';
 
 jest.setTimeout(180_000);
 
