@@ -572,6 +572,13 @@ describe('auto scaling', () => {
 });
 
 describe('observability', () => {
+  it('has the alarms docs/deploy.md counts: operators\' alarms and the step policies\' three', () => {
+    const deploy = readFileSync(path.join(REPO, 'docs/deploy.md'), 'utf8');
+    const [, total, operators, dlqs] = /(\d+) alarms: (\d+) for operators\s+\(each of the (\d+) DLQs/.exec(deploy) ?? [];
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm').length;
+    expect({ total: Number(total), operators: Number(operators), dlqs: Number(dlqs) }).toEqual({ total: alarms, operators: alarms - 3, dlqs: resourcesOfType('AWS::SQS::Queue').length });
+  });
+
   it('alarms on every dead-letter queue, failed executions, failed notifications and a stuck backlog', () => {
     const queues = resourcesOfType('AWS::SQS::Queue').map(([id]) => id);
     for (const q of queues) {
