@@ -5,10 +5,12 @@
 import { DEFAULT_SUPPORTED_SIZES, REQUEST_DETAIL_TYPE, RESULT_SOURCE } from '../events/contract';
 import { modelCopiesPerInstance, neuronInstanceType } from './instance-types';
 import { callbackTimeoutSeconds, RECONCILE_SCHEDULE, RECONCILE_TIMEOUT_SECONDS } from './recovery';
+import { scaleFromZeroSteps, stepScaleInSteps, stepScaleOutSteps } from './scaling-steps';
 import { ref, type Topology } from './topology';
 
 export { REQUEST_DETAIL_TYPE, RESULT_SOURCE };
 export { CALLBACK_SLACK_SECONDS, callbackTimeoutSeconds } from './recovery';
+export { SCALE_FROM_ZERO_BOUNDS, scaleFromZeroSteps, stepScaleInSteps, stepScaleOutSteps } from './scaling-steps';
 
 export interface ImagegenConfig {
   readonly busName: string;
@@ -374,7 +376,7 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
             cooldownSeconds: config.instanceStartupSeconds + 180,
           },
           stepScaleOut: {
-            threshold: decimal(config.utilizationTarget * STEP_SCALE_OUT_MULTIPLES[0]),
+            threshold: stepScaleOutSteps(config)[0]!.utilizationAtLeast,
             // Two datapoints, the larger picks the step: a ramp's first minute is only part of its height,
             // and a burst shorter than a minute is over before instances could start.
             evaluationPeriods: 2,
@@ -385,7 +387,7 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
             steps: stepScaleOutSteps(config),
           },
           stepScaleIn: {
-            threshold: decimal((config.utilizationTarget * STEP_SCALE_IN_TENTHS[0]) / 10),
+            threshold: stepScaleInSteps(config)[0]!.utilizationBelow,
             evaluationPeriods: 3,
             periodSeconds: 60,
             // PercentChangeInCapacity rounds -0.6 of one instance to -1: the last instance is target tracking's.
@@ -400,51 +402,4 @@ export function imagegenTopology(config: ImagegenConfig = defaultConfig): Topolo
       },
     ],
   };
-}
-
-/** Backlog sizes (requests waiting with no instance) at which the scale-from-zero steps start. */
-export const SCALE_FROM_ZERO_BOUNDS = [1, 100, 250, 500, 1000, 2500, 5000, 10_000] as const;
-
-/**
- * Scale-from-zero steps: a backlog that built up in one minute with no instance is about one
- * minute of arrivals, so each step adds what that arrival rate needs at the utilization target
- * (the count target tracking would ask for), taken at the step's lower bound; at least one.
- */
-export function scaleFromZeroSteps(config: ImagegenConfig): { backlogAtLeast: number; adjustment: number }[] {
-  const perInstancePerMinute = (config.maxConcurrentInvocationsPerInstance * 60 * config.utilizationTarget) / config.inferenceSeconds;
-  let previous = 0;
-  const steps: { backlogAtLeast: number; adjustment: number }[] = [];
-  for (const bound of SCALE_FROM_ZERO_BOUNDS) {
-    const adjustment = Math.max(1, Math.floor(bound / perInstancePerMinute));
-    if (adjustment > previous) steps.push({ backlogAtLeast: bound, adjustment });
-    previous = Math.max(previous, adjustment);
-  }
-  return steps;
-}
-
-/**
- * Step scale-in: below 60 %, 50 %, … 10 % of the utilization target, keep 60 %, 50 %, … 10 % of the
- * instances: the capacity left serves the interval's highest demand at the target.
- */
-export function stepScaleInSteps(config: ImagegenConfig): { utilizationBelow: number; percentChange: number }[] {
-  return STEP_SCALE_IN_TENTHS.map((tenths) => ({ utilizationBelow: decimal((config.utilizationTarget * tenths) / 10), percentChange: -100 + tenths * 10 }));
-}
-
-const STEP_SCALE_IN_TENTHS = [6, 5, 4, 3, 2, 1] as const;
-
-/** About √2 apart, so a step under-sizes by at most that (doubling steps lost up to half the demand). */
-const STEP_SCALE_OUT_MULTIPLES = [3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384] as const;
-
-/**
- * Step scale-out: from 3× the utilization target, grow the capacity to the step's multiple of the
- * target (target tracking's ceil(current × metric ÷ target), taken at the step's lower bound)
- * instead of waiting for target tracking's 3 datapoints.
- */
-export function stepScaleOutSteps(config: ImagegenConfig): { utilizationAtLeast: number; percentChange: number }[] {
-  return STEP_SCALE_OUT_MULTIPLES.map((multiple) => ({ utilizationAtLeast: decimal(config.utilizationTarget * multiple), percentChange: (multiple - 1) * 100 }));
-}
-
-/** Thresholds as an operator would write them: 2.4, not 2.4000000000000004. */
-function decimal(value: number): number {
-  return Number(value.toFixed(6));
 }
