@@ -3,34 +3,15 @@
  * field): Redrive a failed execution and Stop a running one, each through the Step Functions API,
  * checked by what DescribeExecution then reports.
  */
-import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { REQUEST_DETAIL_TYPE } from '../../../events/contract';
 import { LocalCloud } from '../../../local/cloud';
+import { send, type Reply } from './raw-http';
 
 jest.setTimeout(120_000);
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(url: string, method: string, path: string, headers: Record<string, string>, body = ''): Promise<Reply> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: target.hostname, port: target.port, method, path, headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('console actions', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'imagegen-console-actions-'));
