@@ -1,7 +1,7 @@
 /**
  * Refreshes the README's console screenshots (`npm run screenshots` → docs/console/*.png): boots
- * the local cloud, runs the sample campaign, waits for the endpoint's first published metrics, and
- * has Chromium capture each console page.
+ * the local cloud, runs the sample campaign, waits for the endpoint's first published metrics, puts
+ * example fault rules in force, and has Chromium capture each console page.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -33,8 +33,9 @@ async function main(): Promise<void> {
       ids.push(...((await events.send(new PutEventsCommand({ Entries: entries }))).Entries ?? []).map((e) => e.EventId));
     }
     await followExecutions(sfn, `arn:aws:states:${cloud.partition.region}:${cloud.partition.account}:stateMachine:imagegen-request`, since, ids, 300_000);
-    process.stdout.write(`campaign done; waiting for the endpoint's first metrics…\n`);
-    await new Promise((r) => setTimeout(r, 65_000));
+    // SageMaker's minutes land two minutes late and the publisher describes the latest landed one.
+    process.stdout.write(`campaign done; waiting for the endpoint's first published minutes (≈ 3 min)…\n`);
+    await new Promise((r) => setTimeout(r, 190_000));
 
     await mkdir(OUT, { recursive: true });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -55,6 +56,18 @@ async function main(): Promise<void> {
     await shot('endpoint', page);
     await page.goto(`${cloud.consoleUrl}events`);
     await shot('events', page);
+    // The issue's example rules, put in force at runtime as an operator would.
+    cloud.faults.replace({
+      seed: 7,
+      rules: [
+        { service: 'sns', action: 'drop', probability: 0.05 },
+        { service: 'lambda', function: 'imagegen-complete', action: 'crash', probability: 0.05 },
+        { service: 'sagemaker', action: 'model-error', probability: 0.1 },
+        { service: 's3', operation: 'GetObject', probability: 0.02, error: { statusCode: 500, code: 'InternalError' } },
+      ],
+    });
+    await page.goto(`${cloud.consoleUrl}faults`);
+    await shot('faults', page);
     events.destroy();
     sfn.destroy();
   } finally {

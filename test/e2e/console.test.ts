@@ -157,8 +157,8 @@ describe('operator console', () => {
       await page.goto(`${consoleUrl}faults`);
       await expect(page.locator('.faults-state').textContent()).resolves.toBe('2 active rules, seed 3');
       const rows = await page.locator('section.faults tbody tr').allTextContents();
-      // Cells: service, operation, action, probability, error.
-      expect(rows).toEqual(['snsdrop0.05', 's3GetObjecterror0.02500 InternalError']);
+      // Cells: service, operation, narrowed to, action, probability, error.
+      expect(rows).toEqual(['snstopic imagegen-inference-succeededdrop0.05', 's3GetObjecterror0.02500 InternalError']);
     } finally {
       await put({ rules: [] });
     }

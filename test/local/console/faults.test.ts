@@ -37,14 +37,16 @@ describe('readFaults', () => {
     const rules = [
       { service: 's3', operation: 'GetObject', probability: 0.02, error: { statusCode: 500, code: 'InternalError' } },
       { service: 'sns', action: 'drop', probability: 0.05 },
+      { service: 'lambda', function: 'imagegen-complete', action: 'crash', probability: 0.05 },
     ];
     answer = { status: 200, body: JSON.stringify({ seed: 7, rules }) };
     const view = await readFaults(url);
     expect(view).toEqual({ state: 'on', seed: 7, rules });
     const html = faultsSection(view);
-    expect(html).toMatch(/2 active rules, seed 7/);
+    expect(html).toMatch(/3 active rules, seed 7/);
     expect(html).toMatch(/GetObject.*500 InternalError/s);
     expect(html).toMatch(/sns.*drop.*0\.05/s);
+    expect(html).toMatch(/<td>lambda<\/td><td><\/td><td>function imagegen-complete<\/td><td>crash<\/td>/);
   });
 
   it('says what is wrong with an answer it cannot read', async () => {
