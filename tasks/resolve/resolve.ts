@@ -9,11 +9,10 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseRequestEvent } from '../../events/image-generation-requested/schema';
 import type { SucceededDetail } from '../../events/image-generation-succeeded/schema';
-import { callbackTimeoutSeconds } from '../../topology/imagegen-topology';
 import type { ResolvePayload } from '../../workflows/payload';
-import { deleteDue, invokeAttempt, recordAttempt } from '../shared/attempts';
+import { attemptExpiresAt, deleteDue, invokeAttempt, recordAttempt } from '../shared/attempts';
 import type { ResolveConfig } from '../shared/config';
-import { CLAIM_TTL_SECONDS, LEASE_SLACK_SECONDS, claimKey, failLease, getInference, getLease, isConditionFailure, leaseKey, waiterKey, type InferenceItem } from '../shared/coordination';
+import { CLAIM_TTL_SECONDS, claimKey, failLease, getInference, getLease, isConditionFailure, leaseExpiresAt, leaseKey, waiterKey, type InferenceItem } from '../shared/coordination';
 import { InvalidRequestError, classify } from '../shared/errors';
 import { imageRef } from '../shared/images';
 import { MetricUnit, type LogSink, type MetricsSink } from '../shared/observability';
@@ -87,7 +86,7 @@ export async function resolve(input: ResolveInput, deps: ResolveDeps): Promise<R
           renditions: request.renditions,
           ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
           createdAt: nowMs,
-          expiresAt: Math.ceil(nowMs / 1000) + callbackTimeoutSeconds(config) + LEASE_SLACK_SECONDS,
+          expiresAt: attemptExpiresAt(config, nowMs),
         },
       }),
     ),
@@ -228,7 +227,7 @@ async function takeLease(cacheKey: string, inferenceId: string, nowMs: number, e
           ':inflight': 'inflight',
           ':failed': 'failed',
           ':now': nowS,
-          ':exp': nowS + deps.config.requestTtlSeconds + deps.config.invocationTimeoutSeconds + LEASE_SLACK_SECONDS,
+          ':exp': leaseExpiresAt(deps.config, nowMs),
           ':one': 1,
         },
       }),

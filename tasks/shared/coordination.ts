@@ -78,6 +78,11 @@ export const CLAIM_TTL_SECONDS = 30 * 24 * 3600;
 /** Extra seconds a lease outlives the endpoint's own limits (instance cold start). */
 export const LEASE_SLACK_SECONDS = 600;
 
+/** Seconds (epoch) until which a lease taken at `nowMs` holds off other inferences of its image: one attempt's limits plus the slack. */
+export function leaseExpiresAt(config: { readonly requestTtlSeconds: number; readonly invocationTimeoutSeconds: number }, nowMs: number): number {
+  return Math.floor(nowMs / 1000) + config.requestTtlSeconds + config.invocationTimeoutSeconds + LEASE_SLACK_SECONDS;
+}
+
 export const isConditionFailure = (e: unknown) => (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /**

@@ -12,7 +12,7 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import { attemptDeadlineSeconds, OUTPUT_GRACE_SECONDS } from '../../topology/recovery';
 import { deleteDue, invokeAttempt, recordAttempt, type AttemptDeps } from './attempts';
 import type { SettleConfig } from './config';
-import { LEASE_SLACK_SECONDS, failLease, getLease, isConditionFailure, leaseKey, type InferenceItem, type LeaseItem } from './coordination';
+import { failLease, getLease, isConditionFailure, leaseExpiresAt, leaseKey, type InferenceItem, type LeaseItem } from './coordination';
 import { deliver } from './deliver';
 import { INFERENCE_FAILED, INFERENCE_TIMED_OUT, POST_PROCESSING_FAILED } from './errors';
 import type { FailureKind } from './failure-kinds';
@@ -121,7 +121,7 @@ async function retry(inference: InferenceItem, lease: LeaseItem, reason: string,
         ExpressionAttributeValues: {
           ':next': next.inferenceId,
           ':attempt': next.attempt,
-          ':exp': Math.floor(startedAt / 1000) + config.requestTtlSeconds + config.invocationTimeoutSeconds + LEASE_SLACK_SECONDS,
+          ':exp': leaseExpiresAt(config, startedAt),
           ':id': inference.inferenceId,
           ':inflight': 'inflight',
         },
