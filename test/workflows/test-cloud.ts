@@ -1,9 +1,10 @@
 /**
- * The task cores' AWS in this process: the local cloud's own DynamoDB (dynalite, the topology's
- * table) and S3 behind an edge on a free port, reached by real SDK clients built as
- * tasks/shared/clients.ts builds them — so a condition expression, a Query page, a conditional
- * write or a 404 is answered by the code `npm start` runs. The cores themselves run here, not in
- * the local cloud's Lambda workers: `npm run mutate` switches a mutant on in this process only.
+ * The task cores' AWS in this process: the local cloud's own DynamoDB (dynalite in its worker
+ * thread, the topology's table) and S3 (behind an edge on a free port), reached by real SDK clients
+ * built as tasks/shared/clients.ts builds them — so a condition expression, a Query page, a
+ * conditional write or a 404 is answered by the code `npm start` runs. The table is reached at
+ * dynalite's own port, as the local cloud's functions reach it. The cores themselves run here, not
+ * in the local cloud's Lambda workers: `npm run mutate` switches a mutant on in this process only.
  *
  * Start once per test file (`TestCloud.start()` in beforeAll, `close()` in afterAll) and `reset()`
  * before each test. The test reads and writes state through its own clients, so `sent` holds only
@@ -12,13 +13,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ManualClock } from '../../local/clock';
 import { DynamoDbService } from '../../local/dynamodb/dynamodb-service';
 import { EdgeServer } from '../../local/edge/server';
-import type { ServiceHandler } from '../../local/edge/types';
 import { S3Service } from '../../local/s3/s3-service';
 import { defaultConfig, imagegenTopology } from '../../topology/imagegen-topology';
 import { RecordedClients } from './recorded-clients';
@@ -49,30 +49,26 @@ export class TestCloud extends RecordedClients {
   readonly ddb: DynamoDBDocumentClient;
   private readonly reader: { s3: S3Client; ddb: DynamoDBDocumentClient };
   private readonly hooks = new Map<string, (input: Record<string, unknown>) => Promise<void>>();
-  private resets = 0;
 
   private constructor(
     private readonly root: string,
     private readonly dynamodb: DynamoDbService,
     private readonly edge: EdgeServer,
     url: string,
-    /** S3 is rebuilt empty on each reset (a new directory); the edge reaches whichever is current. */
-    private readonly objects: { current: S3Service },
   ) {
     super();
     this.s3 = this.recorded(s3Client(url), 's3');
-    this.ddb = this.recorded(documentClient(url), 'dynamodb');
-    this.reader = { s3: s3Client(url), ddb: documentClient(url) };
+    this.ddb = this.recorded(documentClient(dynamodb.directUrl), 'dynamodb');
+    this.reader = { s3: s3Client(url), ddb: documentClient(dynamodb.directUrl) };
   }
 
   static async start(): Promise<TestCloud> {
     const root = mkdtempSync(join(tmpdir(), 'imagegen-test-cloud-'));
     // A clock that never moves: the TTL sweep would delete items stamped in the tests' 2026-01-01.
     const dynamodb = await DynamoDbService.start({ dataDir: root, tables: imagegenTopology().tables, clock: new ManualClock() });
-    const objects = { current: newS3(root, 0) };
-    const s3: ServiceHandler = { name: 's3', signingNames: ['s3'], handle: (request) => objects.current.handler.handle(request) };
-    const edge = new EdgeServer({ services: [dynamodb.handler, s3], port: 0, region: REGION });
-    return new TestCloud(root, dynamodb, edge, await edge.listen(), objects);
+    const s3 = new S3Service({ dataDir: root, region: REGION, buckets: imagegenTopology().buckets.map((b) => b.name) });
+    const edge = new EdgeServer({ services: [s3.handler], port: 0, region: REGION });
+    return new TestCloud(root, dynamodb, edge, await edge.listen());
   }
 
   async close(): Promise<void> {
@@ -87,9 +83,28 @@ export class TestCloud extends RecordedClients {
     this.install();
     this.sent.length = 0;
     this.hooks.clear();
-    this.objects.current = newS3(this.root, ++this.resets);
-    const items = await this.items();
-    await Promise.all(items.map((i) => this.reader.ddb.send(new DeleteCommand({ TableName: TABLE, Key: { pk: i.pk, sk: i.sk } }))));
+    await Promise.all([this.emptyTable(), this.emptyBucket()]);
+  }
+
+  private async emptyTable(): Promise<void> {
+    const keys = (await this.items()).map((i) => ({ DeleteRequest: { Key: { pk: i.pk, sk: i.sk } } }));
+    for (let i = 0; i < keys.length; i += 25) {
+      const out = await this.reader.ddb.send(new BatchWriteCommand({ RequestItems: { [TABLE]: keys.slice(i, i + 25) } }));
+      if (Object.keys(out.UnprocessedItems ?? {}).length) throw new Error('the table was not emptied: unprocessed deletes');
+    }
+  }
+
+  private async emptyBucket(): Promise<void> {
+    let token: string | undefined;
+    do {
+      const page = await this.reader.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, ...(token ? { ContinuationToken: token } : {}) }));
+      const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (objects.length) {
+        const out = await this.reader.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }));
+        if (out.Errors?.length) throw new Error(`the bucket was not emptied: ${out.Errors[0]?.Code} on ${out.Errors[0]?.Key}`);
+      }
+      token = page.NextContinuationToken;
+    } while (token);
   }
 
   /** Runs `hook` after each `name` command a task core sends has been answered, before the core sees the answer. */
@@ -205,10 +220,6 @@ export class TestCloud extends RecordedClients {
     Object.assign(client, { send: recording });
     return client;
   }
-}
-
-function newS3(root: string, n: number): S3Service {
-  return new S3Service({ dataDir: join(root, `s3-${n}`), region: REGION, buckets: imagegenTopology().buckets.map((b) => b.name) });
 }
 
 /** As tasks/shared/clients.ts builds the S3 client for a local endpoint. */
