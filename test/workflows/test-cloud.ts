@@ -205,14 +205,14 @@ export class TestCloud extends RecordedClients {
 
   /** Records each command `client` sends, then runs its hook once the service has answered. */
   private recorded<C extends S3Client | DynamoDBDocumentClient>(client: C, service: SentCommand['service']): C {
-    const send = client.send.bind(client) as (command: { input: object }) => Promise<unknown>;
+    const send = client.send.bind(client) as (command: { input: object }, ...options: unknown[]) => Promise<unknown>;
     const hooks = this.hooks;
     const sent = this.sent;
-    const recording = async (command: { input: object }) => {
+    const recording = async (command: { input: object }, ...options: unknown[]) => {
       const name = command.constructor.name;
       sent.push({ service, name, input: command.input as Record<string, unknown> });
       try {
-        return await send(command);
+        return await send(command, ...options);
       } finally {
         await hooks.get(name)?.(command.input as Record<string, unknown>);
       }
