@@ -17,7 +17,7 @@ import { resolve } from '../../tasks/resolve/resolve';
 import { createObservability, publishIfAny } from '../../tasks/shared/observability';
 import { loadSample } from '../../events/samples';
 import { ARRIVALS_METRIC, METRIC_NAMESPACE } from '../../topology/imagegen-topology';
-import { FakeCloud } from '../workflows/fake-cloud';
+import { TestCloud } from '../workflows/test-cloud';
 import { TestClock, resolveDeps } from '../workflows/harness';
 import { MemoryObjects, MemoryTopics } from './sagemaker/harness';
 
@@ -40,8 +40,15 @@ describe('utilization inputs from the emitting services', () => {
   let sagemakerService: SageMakerService;
   let edge: EdgeServer;
   let deps: Parameters<typeof publishUtilization>[1];
+  let cloud: TestCloud;
+
+  beforeAll(async () => {
+    cloud = await TestCloud.start();
+  });
+  afterAll(() => cloud.close());
 
   beforeEach(async () => {
+    await cloud.reset();
     // Powertools stamps EMF with Date.now(): pin the date (only the date) to the local cloud's clock.
     jest.useFakeTimers({ now: T0, doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'] });
     clock = new ManualClock(T0);
@@ -86,7 +93,6 @@ describe('utilization inputs from the emitting services', () => {
 
   /** Runs the real Resolve core for `n` distinct misses and hands its EMF lines to CloudWatch, as the local Lambda does. */
   async function missesThroughResolve(n: number): Promise<void> {
-    const cloud = new FakeCloud();
     // The test setup's POWERTOOLS_DEV would disable metrics: emit them as a deployed function does.
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     const { metrics, scalingMetrics } = createObservability('imagegen-resolve');

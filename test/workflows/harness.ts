@@ -1,4 +1,4 @@
-/** Deps for the task cores over a FakeCloud, plus builders for model output and SNS events. */
+/** Deps for the task cores over a TestCloud, plus builders for model output and SNS events. */
 import sharp from 'sharp';
 import type { SNSEvent } from 'aws-lambda';
 import { defaultConfig } from '../../topology/imagegen-topology';
@@ -8,7 +8,8 @@ import type { SettleConfig } from '../../tasks/shared/config';
 import type { SettleDeps } from '../../tasks/shared/settle';
 import type { ReportFailureDeps } from '../../tasks/report-failure/report-failure';
 import type { LogSink, MetricsSink } from '../../tasks/shared/observability';
-import type { FakeCloud } from './fake-cloud';
+import type { RecordedClients } from './recorded-clients';
+import type { TestCloud } from './test-cloud';
 
 export const silentLogger: LogSink = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -58,7 +59,7 @@ function idGenerator(prefix: string): () => string {
   return () => `${prefix}-${++n}-${Math.random().toString(16).slice(2, 10)}`;
 }
 
-export function resolveDeps(cloud: FakeCloud, clock: TestClock, metrics = new MetricsRecorder(), scalingMetrics = new MetricsRecorder()): ResolveDeps {
+export function resolveDeps(cloud: TestCloud, clock: TestClock, metrics = new MetricsRecorder(), scalingMetrics = new MetricsRecorder()): ResolveDeps {
   return {
     s3: cloud.s3,
     sfn: cloud.sfn,
@@ -74,7 +75,7 @@ export function resolveDeps(cloud: FakeCloud, clock: TestClock, metrics = new Me
 }
 
 export function settleDeps(
-  cloud: FakeCloud,
+  cloud: TestCloud,
   clock: TestClock,
   metrics = new MetricsRecorder(),
   config: Partial<SettleConfig> = {},
@@ -94,9 +95,9 @@ export function settleDeps(
   };
 }
 
-export const completeDeps: (cloud: FakeCloud, clock: TestClock, metrics?: MetricsRecorder, config?: Partial<SettleConfig>) => CompleteDeps = settleDeps;
+export const completeDeps: (cloud: TestCloud, clock: TestClock, metrics?: MetricsRecorder, config?: Partial<SettleConfig>) => CompleteDeps = settleDeps;
 
-export function reportDeps(cloud: FakeCloud, clock: TestClock, metrics = new MetricsRecorder()): ReportFailureDeps {
+export function reportDeps(cloud: Pick<RecordedClients, 'events'>, clock: TestClock, metrics = new MetricsRecorder()): ReportFailureDeps {
   return { events: cloud.events, config: { eventBusName: 'arn:aws:events:us-east-1:000000000000:event-bus/imagegen' }, clock, logger: silentLogger, metrics };
 }
 
@@ -170,11 +171,11 @@ export function errorNotification(inferenceId: string, failureReason: string, ex
 }
 
 /** Runs the model for the last invocation: writes its output where the endpoint said it would. */
-export async function finishLastInference(cloud: FakeCloud): Promise<{ inferenceId: string; outputLocation: string }> {
+export async function finishLastInference(cloud: TestCloud): Promise<{ inferenceId: string; outputLocation: string }> {
   const inv = cloud.invocations.at(-1);
   if (!inv?.InferenceId) throw new Error('no inference was started');
-  const item = cloud.item(`inference#${inv.InferenceId}`, 'inference');
+  const item = await cloud.item(`inference#${inv.InferenceId}`, 'inference');
   const outputLocation = String(item?.outputLocation);
-  cloud.putObject(outputLocation, await modelOutput());
+  await cloud.putObject(outputLocation, await modelOutput());
   return { inferenceId: inv.InferenceId, outputLocation };
 }

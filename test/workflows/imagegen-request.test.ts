@@ -1,6 +1,7 @@
 /**
  * Runs the real workflows/imagegen-request.asl.json (placeholders substituted) in
- * aws-local-stepfunctions, with each Task state calling the real task cores over FakeCloud.
+ * aws-local-stepfunctions, with each Task state calling the real task cores over a TestCloud (the
+ * local cloud's DynamoDB and S3, in this process).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { succeededDetailSchema } from '../../events/image-generation-succeeded/s
 import { failedDetailSchema } from '../../events/image-generation-failed/schema';
 import { callbackTimeoutSeconds, defaultConfig, imagegenTopology } from '../../topology/imagegen-topology';
 import { renderDefinitionValues } from '../../topology/topology';
-import { FakeCloud } from './fake-cloud';
+import { TestCloud } from './test-cloud';
 import { TestClock, completeDeps, errorNotification, finishLastInference, reportDeps, resolveDeps, snsEvent, successNotification } from './harness';
 
 const ASL_FILE = join(__dirname, '../../workflows/imagegen-request.asl.json');
@@ -49,18 +50,26 @@ interface Run {
 describe('imagegen-request workflow', () => {
   const machine = new StateMachine(definition() as never);
   const quickMachine = new StateMachine(definition(1) as never);
-  let cloud: FakeCloud;
+  let cloud: TestCloud;
   let clock: TestClock;
   let n = 0;
   const notified: unknown[] = [];
+  /** What each Resolve returned, in the order they returned. */
+  const resolved: string[] = [];
   /** When set, every Notify attempt fails with it, as putEvents does when EventBridge rejects the entry. */
   let notifyError: Error | undefined;
   let notifyAttempts = 0;
 
-  beforeEach(() => {
-    cloud = new FakeCloud();
+  beforeAll(async () => {
+    cloud = await TestCloud.start();
+  });
+  afterAll(() => cloud.close());
+
+  beforeEach(async () => {
+    await cloud.reset();
     clock = new TestClock();
     notified.length = 0;
+    resolved.length = 0;
     notifyError = undefined;
     notifyAttempts = 0;
   });
@@ -80,7 +89,7 @@ describe('imagegen-request workflow', () => {
             expect(input.FunctionName).toBe(ARNS.ResolveFunctionArn);
             const callback = cloud.openToken(input.Payload.taskToken);
             try {
-              await resolve(input.Payload, resolveDeps(cloud, clock));
+              resolved.push((await resolve(input.Payload, resolveDeps(cloud, clock))).outcome);
             } catch (e) {
               cloud.tokens.delete(input.Payload.taskToken);
               throw lambdaError(e as Error);
@@ -109,8 +118,13 @@ describe('imagegen-request workflow', () => {
     const states = events.then((all) => all.filter((e) => e.type === 'StateEntered').map((e) => (e as { state: { name: string } }).state.name));
     // A closed execution closes its token, as Step Functions does (later callbacks get TaskTimedOut).
     const result = execution.result.finally(() => cloud.tokens.delete(token));
+    // A failure is read after the callback that causes it returns, which may be after it happened.
+    result.catch(() => undefined);
     return { result, states, events };
   }
+
+  /** Resolve has returned `k` times: an inference it started is recorded with its output locations by then. */
+  const resolvedTimes = (k: number) => waitFor(() => resolved.length === k);
 
   const failureOf = (run: Run) => run.result.then(
     () => {
@@ -128,7 +142,7 @@ describe('imagegen-request workflow', () => {
 
   it('miss: one inference, then Notify with the result as detail and execution output (2 states)', async () => {
     const run = start({ requestId: 'w-miss', prompt: 'a lighthouse', metadata: { m: 1 } });
-    await waitFor(() => cloud.invocations.length === 1);
+    await resolvedTimes(1);
     const { inferenceId, outputLocation } = await finishLastInference(cloud);
     await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
     const output = succeededDetailSchema.parse(await run.result);
@@ -139,7 +153,7 @@ describe('imagegen-request workflow', () => {
 
   it('hit: served from cache without an inference (2 states)', async () => {
     const first = start({ requestId: 'w-hit-1', prompt: 'a fox' });
-    await waitFor(() => cloud.invocations.length === 1);
+    await resolvedTimes(1);
     const { inferenceId, outputLocation } = await finishLastInference(cloud);
     await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
     await first.result;
@@ -154,9 +168,11 @@ describe('imagegen-request workflow', () => {
 
   it('duplicate request: joins the in-flight inference; a duplicate and a late notification change nothing', async () => {
     const a = start({ requestId: 'w-dup', prompt: 'a harbor' });
-    await waitFor(() => cloud.invocations.length === 1);
+    await resolvedTimes(1);
     const b = start({ requestId: 'w-dup', prompt: 'a harbor' });
-    await waitFor(() => cloud.items.size >= 5);
+    // The image must not land before the duplicate has registered, or it would be a hit.
+    await resolvedTimes(2);
+    expect(resolved).toEqual(['started', 'joined']);
     const { inferenceId, outputLocation } = await finishLastInference(cloud);
     const note = snsEvent(successNotification(inferenceId, outputLocation));
     await complete(note, completeDeps(cloud, clock));
@@ -184,7 +200,7 @@ describe('imagegen-request workflow', () => {
 
   it('inference error (model 4xx): every waiter fails with InferenceFailed at once (3 states)', async () => {
     const run = start({ requestId: 'w-err', prompt: 'a robot' });
-    await waitFor(() => cloud.invocations.length === 1);
+    await resolvedTimes(1);
     const inferenceId = cloud.invocations[0]!.InferenceId!;
     const reason = 'ClientError: Received client error (400) from model with message "bad input".';
     await complete(snsEvent(errorNotification(inferenceId, reason)), completeDeps(cloud, clock));
@@ -196,7 +212,7 @@ describe('imagegen-request workflow', () => {
 
   it('transient inference error (model 5xx): a new attempt under the same wait, then success (2 states)', async () => {
     const run = start({ requestId: 'w-retry', prompt: 'a glacier' });
-    await waitFor(() => cloud.invocations.length === 1);
+    await resolvedTimes(1);
     const failed = cloud.invocations[0]!.InferenceId!;
     const [retried] = await complete(snsEvent(errorNotification(failed, 'ClientError: Received server error (503) from model.')), completeDeps(cloud, clock));
     expect(retried).toMatchObject({ outcome: 'retried' });
@@ -210,7 +226,7 @@ describe('imagegen-request workflow', () => {
 
   it('retries spent: the request fails once with InferenceFailed, naming the attempts (3 states)', async () => {
     const run = start({ requestId: 'w-spent', prompt: 'a volcano' });
-    await waitFor(() => cloud.invocations.length === 1);
+    await resolvedTimes(1);
     for (let i = 0; i < 3; i++) {
       await complete(snsEvent(errorNotification(cloud.invocations.at(-1)!.InferenceId!, 'ClientError: Received server error (500) from model.')), completeDeps(cloud, clock));
     }
@@ -222,7 +238,7 @@ describe('imagegen-request workflow', () => {
 
   it('expired in the queue: InferenceTimedOut with SageMaker\'s reason (3 states)', async () => {
     const run = start({ requestId: 'w-expired', prompt: 'a tundra' });
-    await waitFor(() => cloud.invocations.length === 1);
+    await resolvedTimes(1);
     const reason = 'ClientError: Request expired after waiting 3600 seconds in the queue (RequestTTLSeconds) before an instance could process it.';
     await complete(snsEvent(errorNotification(cloud.invocations[0]!.InferenceId!, reason)), completeDeps(cloud, clock));
     expect(await failureOf(run)).toEqual({ error: 'InferenceTimedOut', cause: reason });
@@ -232,7 +248,7 @@ describe('imagegen-request workflow', () => {
   it('Notify failure: after its retries the producer still hears Image Generation Failed, naming the cached image (4 states)', async () => {
     notifyError = Object.assign(new Error('EventBridge rejected the entry: InternalFailure'), { name: 'EventBridge.FailedEntry' });
     const run = start({ requestId: 'w-unpublished', prompt: 'a quay', metadata: { m: 3 } });
-    await waitFor(() => cloud.invocations.length === 1);
+    await resolvedTimes(1);
     const { inferenceId, outputLocation } = await finishLastInference(cloud);
     await complete(snsEvent(successNotification(inferenceId, outputLocation)), completeDeps(cloud, clock));
     const failure = await failureOf(run);

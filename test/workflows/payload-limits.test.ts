@@ -8,7 +8,7 @@ import { resolve } from '../../tasks/resolve/resolve';
 import { loadSample } from '../../events/samples';
 import { METADATA_MAX_BYTES, PROMPT_MAX } from '../../events/image-generation-requested/schema';
 import { ASYNC_LIMITS } from '../../local/sagemaker/invoke-request';
-import { FakeCloud } from './fake-cloud';
+import { TestCloud } from './test-cloud';
 import { TestClock, completeDeps, finishLastInference, resolveDeps, snsEvent, successNotification } from './harness';
 
 const STEP_FUNCTIONS_PAYLOAD_BYTES = 262_144;
@@ -33,8 +33,13 @@ function largestRequest(): object {
 }
 
 describe('payload limits', () => {
+  let cloud: TestCloud;
+  beforeAll(async () => {
+    cloud = await TestCloud.start();
+  });
+  afterAll(() => cloud.close());
+
   it('keeps the largest valid request inside the inline Body and its result inside Step Functions and EventBridge limits', async () => {
-    const cloud = new FakeCloud();
     const clock = new TestClock();
     const detail = largestRequest();
     const event = { ...loadSample('image-generation-requested', 'minimal'), detail };

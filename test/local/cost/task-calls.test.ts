@@ -1,34 +1,34 @@
 /**
  * The cost model's per-path calls (local/cost/task-calls.ts) against the commands the task cores
- * really send: each path runs through the real Resolve, Complete and ReportFailure cores, and every
- * SDK command they send is recorded by the clients they were given.
+ * really send: each path runs through the real Resolve, Complete and ReportFailure cores against the
+ * local cloud's DynamoDB and S3, and every SDK command they send is recorded by the clients they
+ * were given (the test's own reads and writes go through other clients).
  */
 import { loadSample } from '../../../events/samples';
 import { pathCalls, type Calls, type PathCalls } from '../../../local/cost/task-calls';
 import { complete } from '../../../tasks/complete/complete';
 import { reportFailure } from '../../../tasks/report-failure/report-failure';
 import { resolve } from '../../../tasks/resolve/resolve';
-import { FakeCloud } from '../../workflows/fake-cloud';
+import { TestCloud } from '../../workflows/test-cloud';
 import { TestClock, completeDeps, finishLastInference, reportDeps, resolveDeps, snsEvent, successNotification } from '../../workflows/harness';
 
 const ONE_RENDITION = { renditions: 1 };
 
+const countNames = (names: readonly string[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+};
+
 /** The commands every client of the cloud has sent, by name, since the last `take`. */
-function recorder(cloud: FakeCloud): { take(): Record<string, number> } {
-  const mocks = [cloud.s3Mock, cloud.sfnMock, cloud.ddbMock, cloud.sagemakerMock, cloud.eventsMock];
-  const seen = mocks.map(() => 0);
+function recorder(cloud: TestCloud): { take(): Record<string, number> } {
+  let seen: Record<string, number> = {};
   return {
     take() {
-      const counts: Record<string, number> = {};
-      mocks.forEach((mock, i) => {
-        const all = mock.calls();
-        for (const call of all.slice(seen[i])) {
-          const name = (call.args[0] as object).constructor.name;
-          counts[name] = (counts[name] ?? 0) + 1;
-        }
-        seen[i] = all.length;
-      });
-      return counts;
+      const now = countNames(cloud.commandNames());
+      const since = Object.fromEntries(Object.entries(now).flatMap(([name, n]) => (n > (seen[name] ?? 0) ? [[name, n - (seen[name] ?? 0)]] : [])));
+      seen = now;
+      return since;
     },
   };
 }
@@ -45,13 +45,17 @@ function request(requestId: string, prompt = 'a lighthouse at dawn, watercolour'
 }
 
 describe('the cost model counts the calls the tasks make', () => {
-  let cloud: FakeCloud;
+  let cloud: TestCloud;
   let clock: TestClock;
   let calls: ReturnType<typeof recorder>;
 
   let tokens = 0;
-  beforeEach(() => {
-    cloud = new FakeCloud();
+  beforeAll(async () => {
+    cloud = await TestCloud.start();
+  });
+  afterAll(() => cloud.close());
+  beforeEach(async () => {
+    await cloud.reset();
     clock = new TestClock();
     calls = recorder(cloud);
   });

@@ -1,13 +1,11 @@
 import type { SucceededDetail } from '../../../events/image-generation-succeeded/schema';
 import { InvokeEndpointAsyncCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { loadSample } from '../../../events/samples';
 import { complete } from '../../../tasks/complete/complete';
 import { reconcile } from '../../../tasks/reconcile/reconcile';
 import { resolve } from '../../../tasks/resolve/resolve';
-import { FakeCloud } from '../../workflows/fake-cloud';
+import { TestCloud } from '../../workflows/test-cloud';
 import { MetricsRecorder, TestClock, finishLastInference, resolveDeps, settleDeps, snsEvent, successNotification } from '../../workflows/harness';
 
 const request = (detail: object, n: number) => ({
@@ -20,24 +18,26 @@ const request = (detail: object, n: number) => ({
 const DEADLINE_MS = (3600 + 900 + 120) * 1000;
 
 describe('reconcile', () => {
-  let cloud: FakeCloud;
+  let cloud: TestCloud;
   let clock: TestClock;
   let results: Promise<unknown>[];
   let cacheKey: string;
   let metrics: MetricsRecorder;
 
   const run = () => reconcile({ time: new Date(clock.now()).toISOString() }, settleDeps(cloud, clock, metrics));
-  const dueItems = () => [...cloud.items.values()].filter((i) => i.pk === 'due');
-  const waiters = () => [...cloud.items.values()].filter((i) => String(i.sk).startsWith('waiter#'));
+  const dueItems = () => cloud.partition('due');
+  const waiters = async () => (await cloud.items()).filter((i) => String(i.sk).startsWith('waiter#'));
   /** Every command sent through any client, by name. */
-  const allCalls = (): string[] =>
-    [cloud.s3Mock.calls(), cloud.sfnMock.calls(), cloud.ddbMock.calls(), cloud.sagemakerMock.calls(), cloud.eventsMock.calls()].flatMap((calls) =>
-      calls.map((c) => (c.args[0] as object).constructor.name),
-    );
-  const failureObjectOf = (inferenceId: string) => String(cloud.item(`inference#${inferenceId}`, 'inference')!.failureLocation);
+  const allCalls = (): string[] => cloud.commandNames();
+  const failureObjectOf = async (inferenceId: string) => String((await cloud.item(`inference#${inferenceId}`, 'inference'))!.failureLocation);
+
+  beforeAll(async () => {
+    cloud = await TestCloud.start();
+  });
+  afterAll(() => cloud.close());
 
   beforeEach(async () => {
-    cloud = new FakeCloud();
+    await cloud.reset();
     clock = new TestClock();
     metrics = new MetricsRecorder();
     results = [1, 2].map((n) => cloud.openToken(`token-${n}`).catch((e: Error) => ({ failed: e.name, cause: e.message })));
@@ -46,11 +46,11 @@ describe('reconcile', () => {
   });
 
   it('at idle sends one Query and nothing else', async () => {
-    cloud = new FakeCloud();
+    await cloud.reset();
     const summary = await run();
     expect(summary).toEqual({ at: '2026-01-01T12:00:10.000Z', looked: 0, outcomes: {}, truncated: false });
     expect(allCalls()).toEqual(['QueryCommand']);
-    expect(cloud.ddbMock.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+    expect(cloud.calls('QueryCommand')[0]!.input).toMatchObject({
       KeyConditionExpression: 'pk = :pk AND sk < :now',
       ExpressionAttributeValues: { ':pk': 'due', ':now': '2026-01-01T12:00:10.000Z' },
     });
@@ -74,8 +74,8 @@ describe('reconcile', () => {
     expect(one).toMatchObject({ requestId: 'r1', cacheKey, cacheHit: false, image: { key: `images/${cacheKey}/original.png` } });
     expect(one!.renditions.map((r) => r.key)).toEqual([`images/${cacheKey}/512w.webp`]);
     expect(two).toMatchObject({ requestId: 'r2', cacheKey });
-    expect(cloud.item(`image#${cacheKey}`, 'lease')).toBeUndefined();
-    expect(dueItems()).toEqual([]);
+    expect(await cloud.item(`image#${cacheKey}`, 'lease')).toBeUndefined();
+    expect(await dueItems()).toEqual([]);
     expect(metrics.count('InferencesReconciled')).toBe(1);
   });
 
@@ -83,11 +83,11 @@ describe('reconcile', () => {
     const { inferenceId, outputLocation } = await finishLastInference(cloud);
     clock.advance(60_000);
     await run();
-    const puts = cloud.s3Mock.commandCalls(PutObjectCommand).length;
+    const puts = cloud.calls('PutObjectCommand').length;
     expect(await complete(snsEvent(successNotification(inferenceId, outputLocation)), settleDeps(cloud, clock))).toEqual([{ inferenceId, outcome: 'succeeded', completed: 0 }]);
     clock.advance(60_000);
     expect(await run()).toMatchObject({ looked: 0 });
-    expect(cloud.s3Mock.commandCalls(PutObjectCommand)).toHaveLength(puts);
+    expect(cloud.calls('PutObjectCommand')).toHaveLength(puts);
     expect(cloud.sfnMock.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken).sort()).toEqual(['token-1', 'token-2']);
     expect(cloud.callbacks.filter((c) => !c.closed)).toHaveLength(2);
   });
@@ -107,26 +107,26 @@ describe('reconcile', () => {
     expect(await run()).toMatchObject({ looked: 1, outcomes: { 'in-flight': 1 } });
     expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
     expect(cloud.sagemakerMock.commandCalls(InvokeEndpointAsyncCommand)).toHaveLength(1);
-    expect(dueItems()).toHaveLength(1);
+    expect(await dueItems()).toHaveLength(1);
     expect(metrics.count('InferencesReconciled')).toBe(0);
   });
 
   it("retries a failure whose notification never came, from the endpoint's failure object", async () => {
     const first = cloud.invocations[0]!.InferenceId!;
-    cloud.putObject(failureObjectOf(first), JSON.stringify({ message: 'ServerError: Failed to reach the model container (connect ECONNREFUSED). See the SageMaker Endpoint logs in your account for more information.' }));
+    await cloud.putObject(await failureObjectOf(first), JSON.stringify({ message: 'ServerError: Failed to reach the model container (connect ECONNREFUSED). See the SageMaker Endpoint logs in your account for more information.' }));
     clock.advance(60_000);
     expect(await run()).toMatchObject({ looked: 1, outcomes: { retried: 1 } });
     expect(cloud.invocations).toHaveLength(2);
     const retryId = cloud.invocations[1]!.InferenceId!;
-    expect(cloud.item(`image#${cacheKey}`, 'lease')).toMatchObject({ inferenceId: retryId, attempt: 2, status: 'inflight' });
-    expect(dueItems().map((i) => i.inferenceId)).toEqual([retryId]);
-    expect(waiters()).toHaveLength(2);
+    expect(await cloud.item(`image#${cacheKey}`, 'lease')).toMatchObject({ inferenceId: retryId, attempt: 2, status: 'inflight' });
+    expect((await dueItems()).map((i) => i.inferenceId)).toEqual([retryId]);
+    expect(await waiters()).toHaveLength(2);
     expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 
   it("fails every waiter as InferenceTimedOut, without a retry, from a failure object that says the request expired in the queue", async () => {
     const reason = 'ClientError: Request expired after waiting 3600 seconds in the queue (RequestTTLSeconds) before an instance could process it.';
-    cloud.putObject(failureObjectOf(cloud.invocations[0]!.InferenceId!), JSON.stringify({ message: reason }));
+    await cloud.putObject(await failureObjectOf(cloud.invocations[0]!.InferenceId!), JSON.stringify({ message: reason }));
     clock.advance(60_000);
     expect(await run()).toMatchObject({ outcomes: { 'timed-out': 1 } });
     expect(await Promise.all(results)).toEqual([1, 2].map(() => ({ failed: 'InferenceTimedOut', cause: reason })));
@@ -135,7 +135,7 @@ describe('reconcile', () => {
 
   it("retries a model's own error response (its status is unknown without the notification), and fails once the retries are spent", async () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
-      cloud.putObject(failureObjectOf(cloud.invocations.at(-1)!.InferenceId!), '{"error":"NEURON_RT_EXEC_ERROR"}');
+      await cloud.putObject(await failureObjectOf(cloud.invocations.at(-1)!.InferenceId!), '{"error":"NEURON_RT_EXEC_ERROR"}');
       clock.advance(60_000);
       expect((await run()).outcomes).toEqual(attempt < 3 ? { retried: 1 } : { failed: 1 });
     }
@@ -144,7 +144,7 @@ describe('reconcile', () => {
     expect(failures.map((f) => f.failed)).toEqual(['InferenceFailed', 'InferenceFailed']);
     expect(failures[0]!.cause).toMatch(/failure object s3:\/\/imagegen-images\/async-failures\/.*-error\.out but its error notification was not received \(model response: \{"error":"NEURON_RT_EXEC_ERROR"\}\) \(gave up after 3 attempts\)$/);
     expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(2);
-    expect(dueItems()).toEqual([]);
+    expect(await dueItems()).toEqual([]);
   });
 
   it('starts a new attempt for an inference the endpoint lost (neither object past its deadline), which then completes', async () => {
@@ -170,9 +170,7 @@ describe('reconcile', () => {
 
   it('starts a new attempt for one the endpoint never acknowledged (its starter died before recording the locations)', async () => {
     const first = cloud.invocations[0]!.InferenceId!;
-    const item = cloud.item(`inference#${first}`, 'inference')!;
-    delete item.outputLocation;
-    delete item.failureLocation;
+    await cloud.updateItem(`inference#${first}`, 'inference', {}, ['outputLocation', 'failureLocation']);
     clock.advance(179_000);
     expect(await run()).toMatchObject({ outcomes: { 'in-flight': 1 } });
     clock.advance(1_000);
@@ -181,10 +179,10 @@ describe('reconcile', () => {
   });
 
   it('drops an index entry whose attempt is gone, and settles nothing from it', async () => {
-    cloud.items.delete(`inference#${cloud.invocations[0]!.InferenceId!}\u0000inference`);
+    await cloud.deleteItem(`inference#${cloud.invocations[0]!.InferenceId!}`, 'inference');
     clock.advance(DEADLINE_MS);
     expect(await run()).toMatchObject({ outcomes: { gone: 1 } });
-    expect(dueItems()).toEqual([]);
+    expect(await dueItems()).toEqual([]);
     expect(cloud.sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 });

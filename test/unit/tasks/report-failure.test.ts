@@ -2,7 +2,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mapFailure, reportFailure } from '../../../tasks/report-failure/report-failure';
 import { failedDetailSchema } from '../../../events/image-generation-failed/schema';
 import { loadSample } from '../../../events/samples';
-import { FakeCloud } from '../../workflows/fake-cloud';
+import { RecordedClients } from '../../workflows/recorded-clients';
 import { TestClock, reportDeps } from '../../workflows/harness';
 
 const lambdaCause = (message: string, type: string) => JSON.stringify({ errorMessage: message, errorType: type, trace: ['at x'] });
@@ -29,9 +29,9 @@ describe('mapFailure', () => {
 });
 
 describe('reportFailure', () => {
-  let cloud: FakeCloud;
+  let cloud: RecordedClients;
   beforeEach(() => {
-    cloud = new FakeCloud();
+    cloud = new RecordedClients();
   });
 
   it('publishes Image Generation Failed with requestId and metadata from the original event', async () => {

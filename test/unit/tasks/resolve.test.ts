@@ -2,12 +2,11 @@ import type { SucceededDetail } from '../../../events/image-generation-succeeded
 import sharp from 'sharp';
 import { InvokeEndpointAsyncCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { HeadObjectCommand, NotFound, PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolve } from '../../../tasks/resolve/resolve';
 import { cacheKeyOf, normalize } from '../../../tasks/shared/request';
 import { loadSample } from '../../../events/samples';
 import type { RequestDetail } from '../../../events/image-generation-requested/schema';
-import { FakeCloud } from '../../workflows/fake-cloud';
+import { TestCloud } from '../../workflows/test-cloud';
 import { MetricsRecorder, TestClock, modelPng, resolveConfig, resolveDeps } from '../../workflows/harness';
 
 const { modelId, supportedSizes } = resolveConfig;
@@ -53,12 +52,19 @@ describe('normalize, seed and cache key', () => {
 });
 
 describe('resolve', () => {
-  let cloud: FakeCloud;
+  let cloud: TestCloud;
   let clock: TestClock;
-  beforeEach(() => {
-    cloud = new FakeCloud();
+  beforeAll(async () => {
+    cloud = await TestCloud.start();
+  });
+  afterAll(() => cloud.close());
+  beforeEach(async () => {
+    await cloud.reset();
     clock = new TestClock();
   });
+  const dueItems = () => cloud.partition('due');
+  /** The original as Complete writes it: a 1024×1024 PNG with its size in the object metadata. */
+  const putOriginal = async (key: string) => cloud.putObject(`s3://imagegen-images/images/${key}/original.png`, await modelPng(), { width: '1024', height: '1024' });
 
   it('on a miss claims, waits and starts exactly one inference with the diffusers input', async () => {
     const metrics = new MetricsRecorder();
@@ -75,19 +81,19 @@ describe('resolve', () => {
     expect(call.InferenceId).toBe(out.outcome === 'started' ? out.inferenceId : '');
     // The model input travels inline: nothing is staged in S3.
     expect(call.InputLocation).toBeUndefined();
-    expect(cloud.s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(cloud.calls('PutObjectCommand')).toHaveLength(0);
     const body = JSON.parse(Buffer.from(call.Body as Uint8Array).toString());
     expect(body).toEqual({
       inputs: 'a cat',
       parameters: { negative_prompt: 'dog', width: 1024, height: 1024, num_inference_steps: 20, guidance_scale: 7, seed: expect.any(Number) },
     });
-    expect(cloud.item(`image#${out.cacheKey}`, 'waiter#arn:aws:states:us-east-1:000000000000:execution:imagegen-request:e1')).toMatchObject({
+    expect(await cloud.item(`image#${out.cacheKey}`, 'waiter#arn:aws:states:us-east-1:000000000000:execution:imagegen-request:e1')).toMatchObject({
       taskToken: 'token-1',
       requestId: 'r1',
       receivedAt: '2026-01-01T12:00:00.000Z',
     });
-    expect(cloud.item(`inference#${call.InferenceId}`, 'inference')).toMatchObject({ cacheKey: out.cacheKey, outputLocation: expect.stringMatching(/^s3:\/\/imagegen-images\/async-output\//) });
-    expect(cloud.item(`image#${out.cacheKey}`, 'lease')).toMatchObject({ inferenceId: call.InferenceId, status: 'inflight', attempt: 1 });
+    expect(await cloud.item(`inference#${call.InferenceId}`, 'inference')).toMatchObject({ cacheKey: out.cacheKey, outputLocation: expect.stringMatching(/^s3:\/\/imagegen-images\/async-output\//) });
+    expect(await cloud.item(`image#${out.cacheKey}`, 'lease')).toMatchObject({ inferenceId: call.InferenceId, status: 'inflight', attempt: 1 });
     expect(cloud.sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
     expect(metrics.count('CacheMisses')).toBe(1);
     expect(metrics.dimensions).toEqual({ EndpointName: 'imagegen-sdxl' });
@@ -98,17 +104,16 @@ describe('resolve', () => {
     const out = await resolve(input({ requestId: 'r2', prompt: 'a cat', renditions: [] }, 'arn:exec:e2', 'token-2'), resolveDeps(cloud, clock));
     expect(out.outcome).toBe('joined');
     expect(cloud.invocations).toHaveLength(1);
-    expect(cloud.item(`image#${out.cacheKey}`, 'waiter#arn:exec:e2')).toMatchObject({ taskToken: 'token-2', renditions: [] });
+    expect(await cloud.item(`image#${out.cacheKey}`, 'waiter#arn:exec:e2')).toMatchObject({ taskToken: 'token-2', renditions: [] });
   });
 
   it('takes over a failed or expired lease with a new attempt', async () => {
     const first = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
-    const lease = cloud.item(`image#${first.cacheKey}`, 'lease')!;
-    lease.status = 'failed';
+    await cloud.updateItem(`image#${first.cacheKey}`, 'lease', { status: 'failed' });
     const second = await resolve(input({ requestId: 'r2', prompt: 'a cat' }, 'arn:exec:e2', 'token-2'), resolveDeps(cloud, clock));
     expect(second.outcome).toBe('started');
     // A new series of attempts: its retries are counted afresh.
-    expect(cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ attempt: 1, status: 'inflight', inferenceId: second.outcome === 'started' ? second.inferenceId : '' });
+    expect(await cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ attempt: 1, status: 'inflight', inferenceId: second.outcome === 'started' ? second.inferenceId : '' });
     clock.advance((3600 + 900 + 600 + 1) * 1000);
     expect((await resolve(input({ requestId: 'r3', prompt: 'a cat' }, 'arn:exec:e3', 'token-3'), resolveDeps(cloud, clock))).outcome).toBe('started');
     expect(cloud.invocations).toHaveLength(3);
@@ -118,7 +123,7 @@ describe('resolve', () => {
     const first = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
     const inferenceId = first.outcome === 'started' ? first.inferenceId : '';
     // The process running that attempt died after taking the lease, before the endpoint accepted the inference.
-    delete cloud.item(`inference#${inferenceId}`, 'inference')!.outputLocation;
+    await cloud.updateItem(`inference#${inferenceId}`, 'inference', {}, ['outputLocation']);
     cloud.invocations.length = 0;
 
     const other = await resolve(input({ requestId: 'r2', prompt: 'a cat' }, 'arn:exec:e2', 'token-2'), resolveDeps(cloud, clock));
@@ -128,18 +133,18 @@ describe('resolve', () => {
     const again = await resolve(input({ requestId: 'r1', prompt: 'a cat' }, undefined, 'token-1b'), resolveDeps(cloud, clock));
     expect(again).toMatchObject({ outcome: 'started', inferenceId });
     expect(cloud.invocations.map((i) => i.InferenceId)).toEqual([inferenceId]);
-    expect(cloud.item(`inference#${inferenceId}`, 'inference')).toMatchObject({ outputLocation: expect.stringMatching(/^s3:\/\//) });
-    expect(cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ inferenceId, attempt: 1, status: 'inflight' });
+    expect(await cloud.item(`inference#${inferenceId}`, 'inference')).toMatchObject({ outputLocation: expect.stringMatching(/^s3:\/\//) });
+    expect(await cloud.item(`image#${first.cacheKey}`, 'lease')).toMatchObject({ inferenceId, attempt: 1, status: 'inflight' });
     // The recorded attempt is reused: one entry in the reconciler's index, due from the first start.
-    expect([...cloud.items.values()].filter((i) => i.pk === 'due').map((i) => i.inferenceId)).toEqual([inferenceId]);
+    expect((await dueItems()).map((i) => i.inferenceId)).toEqual([inferenceId]);
   });
 
   it('leaves a retry the endpoint never confirmed to the reconciler: a later try of the execution that took the lease joins it', async () => {
     const first = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
-    const lease = cloud.item(`image#${first.cacheKey}`, 'lease')!;
+    const lease = (await cloud.item(`image#${first.cacheKey}`, 'lease'))!;
     // A retry (attempt 2) whose starter died before the endpoint answered.
-    lease.attempt = 2;
-    delete cloud.item(`inference#${String(lease.inferenceId)}`, 'inference')!.outputLocation;
+    await cloud.updateItem(`image#${first.cacheKey}`, 'lease', { attempt: 2 });
+    await cloud.updateItem(`inference#${String(lease.inferenceId)}`, 'inference', {}, ['outputLocation']);
     const again = await resolve(input({ requestId: 'r1', prompt: 'a cat' }, undefined, 'token-1b'), resolveDeps(cloud, clock));
     expect(again.outcome).toBe('joined');
     expect(cloud.invocations).toHaveLength(1);
@@ -154,7 +159,7 @@ describe('resolve', () => {
 
   it('on a hit completes its own token with cacheHit true and renders missing renditions', async () => {
     const key = cacheKeyOf(modelId, norm({ requestId: 'r1', prompt: 'a cat' }));
-    cloud.objects.set(`imagegen-images/images/${key}/original.png`, { body: await modelPng(), metadata: { width: '1024', height: '1024' } });
+    await putOriginal(key);
     const metrics = new MetricsRecorder();
     const result = cloud.openToken('token-1');
     const out = await resolve(
@@ -167,34 +172,35 @@ describe('resolve', () => {
     expect(detail.timings.inferenceMs).toBeUndefined();
     expect(detail.timings).toMatchObject({ receivedAt: '2026-01-01T12:00:00.000Z', completedAt: '2026-01-01T12:00:10.000Z', totalMs: 10000 });
     expect(detail.renditions.map((r: { key: string }) => r.key)).toEqual([`images/${key}/300w-q40.avif`, `images/${key}/2048w.jpeg`]);
-    const avif = await sharp(cloud.object(`images/${key}/300w-q40.avif`)!.body).metadata();
+    const avif = await sharp((await cloud.object(`images/${key}/300w-q40.avif`))!.body).metadata();
     expect([avif.width, avif.height, avif.format]).toEqual([300, 300, 'heif']);
-    const jpeg = await sharp(cloud.object(`images/${key}/2048w.jpeg`)!.body).metadata();
+    const jpeg = await sharp((await cloud.object(`images/${key}/2048w.jpeg`))!.body).metadata();
     expect([jpeg.width, jpeg.height, jpeg.format]).toEqual([2048, 2048, 'jpeg']);
-    expect(detail.renditions[1]).toMatchObject({ width: 2048, height: 2048, contentType: 'image/jpeg', bytes: cloud.object(`images/${key}/2048w.jpeg`)!.body.length });
+    expect(detail.renditions[1]).toMatchObject({ width: 2048, height: 2048, contentType: 'image/jpeg', bytes: (await cloud.object(`images/${key}/2048w.jpeg`))!.body.length });
     expect(cloud.invocations).toHaveLength(0);
     expect(metrics.count('CacheHits')).toBe(1);
   });
 
   it('rejects a requestId reused with other content and overwrites nothing', async () => {
     await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
-    const claim = structuredClone(cloud.item('request#r1', 'claim'));
+    const claim = await cloud.item('request#r1', 'claim');
+    expect(claim).toBeDefined();
     await expect(resolve(input({ requestId: 'r1', prompt: 'a dog' }, 'arn:exec:e2', 't2'), resolveDeps(cloud, clock))).rejects.toMatchObject({
       name: 'InvalidRequest',
       message: expect.stringContaining('detail.requestId "r1" was already used for a request with different content'),
     });
-    expect(cloud.item('request#r1', 'claim')).toEqual(claim);
+    expect(await cloud.item('request#r1', 'claim')).toEqual(claim);
     expect(cloud.invocations).toHaveLength(1);
   });
 
   it('accepts a requestId with other content once its claim has expired, whether or not TTL has deleted it yet', async () => {
     await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
-    const claim = cloud.item('request#r1', 'claim')!;
+    const claim = (await cloud.item('request#r1', 'claim'))!;
     clock.advance((Number(claim.expiresAt) + 1) * 1000 - clock.ms);
     // DynamoDB deletes expired items "within a few days": the claim is still there.
-    expect(cloud.item('request#r1', 'claim')).toBeDefined();
+    expect(await cloud.item('request#r1', 'claim')).toBeDefined();
     await expect(resolve(input({ requestId: 'r1', prompt: 'a dog' }, 'arn:exec:e2', 't2'), resolveDeps(cloud, clock))).resolves.toMatchObject({ outcome: 'started' });
-    expect(cloud.item('request#r1', 'claim')).toMatchObject({ contentHash: expect.not.stringMatching(String(claim.contentHash)) });
+    expect(await cloud.item('request#r1', 'claim')).toMatchObject({ contentHash: expect.not.stringMatching(String(claim.contentHash)) });
   });
 
   it('accepts the same requestId with the same content (a redelivery or replay)', async () => {
@@ -207,8 +213,8 @@ describe('resolve', () => {
       name: 'InvalidRequest',
       message: 'detail.steps must be an integer from 1 to 100 (got 250); detail.seed must be an integer from 0 to 4294967295 (got -3)',
     });
-    expect(cloud.ddbMock.calls()).toHaveLength(0);
-    expect(cloud.s3Mock.calls()).toHaveLength(0);
+    expect(cloud.sent.filter((c) => c.service === 'dynamodb')).toHaveLength(0);
+    expect(cloud.sent.filter((c) => c.service === 's3')).toHaveLength(0);
   });
 
   describe('metrics, by path', () => {
@@ -238,8 +244,7 @@ describe('resolve', () => {
     });
 
     it('hit: a cache hit and nothing else', async () => {
-      const key = cacheKeyOf(modelId, norm({ requestId: 'h1', prompt: 'a cat' }));
-      cloud.objects.set(`imagegen-images/images/${key}/original.png`, { body: await modelPng(), metadata: { width: '1024', height: '1024' } });
+      await putOriginal(cacheKeyOf(modelId, norm({ requestId: 'h1', prompt: 'a cat' })));
       void cloud.openToken('token-e1');
       const { out, metrics, scaling } = await run({ requestId: 'h1', prompt: 'a cat' }, 'e1');
       expect(out.outcome).toBe('hit');
@@ -249,19 +254,14 @@ describe('resolve', () => {
 
     it('late hit: the image landed while the request registered itself; a hit, not a miss', async () => {
       const key = cacheKeyOf(modelId, norm({ requestId: 'l1', prompt: 'a cat' }));
-      const png = await modelPng();
-      let heads = 0;
       // The first look misses; Complete writes the image before the re-check after the waiter write.
-      cloud.s3Mock.on(HeadObjectCommand).callsFake(async () => {
-        heads += 1;
-        if (heads === 1) throw new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } });
-        cloud.objects.set(`imagegen-images/images/${key}/original.png`, { body: png, metadata: { width: '1024', height: '1024' } });
-        return { ContentLength: png.length, ContentType: 'image/png', Metadata: { width: '1024', height: '1024' } };
+      cloud.afterSend('HeadObjectCommand', async () => {
+        if (cloud.calls('HeadObjectCommand').length === 1) await putOriginal(key);
       });
       void cloud.openToken('token-e1');
       const { out, metrics, scaling } = await run({ requestId: 'l1', prompt: 'a cat', renditions: [] }, 'e1');
       expect(out.outcome).toBe('hit');
-      expect(heads).toBe(2);
+      expect(cloud.calls('HeadObjectCommand').map((c) => c.input.Key)).toEqual([`images/${key}/original.png`, `images/${key}/original.png`]);
       expect(counts(metrics)).toEqual({ ...none, Requests: 1, CacheHits: 1 });
       expect(counts(scaling)).toEqual(none);
       expect(cloud.invocations).toHaveLength(0);
@@ -281,16 +281,16 @@ describe('resolve', () => {
     const err = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock)).catch((e: Error) => e);
     expect(err).toMatchObject({ name: 'Transient' });
     const key = cacheKeyOf(modelId, norm({ requestId: 'r1' }));
-    expect(cloud.item(`image#${key}`, 'lease')).toMatchObject({ status: 'failed' });
+    expect(await cloud.item(`image#${key}`, 'lease')).toMatchObject({ status: 'failed' });
     expect(cloud.sagemakerMock.commandCalls(InvokeEndpointAsyncCommand)).toHaveLength(1);
     // The workflow retries or reports it: nothing is left for the reconciler.
-    expect([...cloud.items.values()].filter((i) => i.pk === 'due')).toEqual([]);
+    expect(await dueItems()).toEqual([]);
   });
 
   it("records the attempt, its model input and its place in the reconciler's index before invoking", async () => {
     let seenBeforeInvoke: unknown[] = [];
     cloud.sagemakerMock.on(InvokeEndpointAsyncCommand).callsFake(async (call: { InferenceId: string }) => {
-      seenBeforeInvoke = [cloud.item(`inference#${call.InferenceId}`, 'inference'), [...cloud.items.values()].filter((i) => i.pk === 'due')];
+      seenBeforeInvoke = [await cloud.item(`inference#${call.InferenceId}`, 'inference'), await dueItems()];
       return { InferenceId: call.InferenceId, OutputLocation: 's3://imagegen-images/async-output/o.out', FailureLocation: 's3://imagegen-images/async-failures/o-error.out' };
     });
     const out = await resolve(input({ requestId: 'r1', prompt: 'a cat' }), resolveDeps(cloud, clock));
@@ -302,7 +302,7 @@ describe('resolve', () => {
       expect.objectContaining({ inferenceId: id, cacheKey: out.cacheKey, attempt: 1, modelInput: body, startedAt: clock.now(), dueSk }),
       [expect.objectContaining({ pk: 'due', sk: dueSk, inferenceId: id })],
     ]);
-    expect(cloud.item(`inference#${id}`, 'inference')).toMatchObject({ outputLocation: 's3://imagegen-images/async-output/o.out', failureLocation: 's3://imagegen-images/async-failures/o-error.out' });
+    expect(await cloud.item(`inference#${id}`, 'inference')).toMatchObject({ outputLocation: 's3://imagegen-images/async-output/o.out', failureLocation: 's3://imagegen-images/async-failures/o-error.out' });
   });
 
   it('counts no started inference when the endpoint did not accept it', async () => {
