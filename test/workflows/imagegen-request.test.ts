@@ -135,9 +135,11 @@ describe('imagegen-request workflow', () => {
 
   it('waits for the callback as long as SageMaker may hold every attempt: (1 + retries) × (queue TTL + invocation timeout + reconciler) + slack', () => {
     expect(definition().States.Resolve.TimeoutSeconds).toBe(callbackTimeoutSeconds(defaultConfig));
-    // Per attempt: 3600 + 900 s, 120 s for the objects to land, the next reconciler run (60 s) and that run (120 s).
-    expect(callbackTimeoutSeconds(defaultConfig)).toBe(3 * (3600 + 900 + 120 + 60 + 120) + 600);
-    expect(callbackTimeoutSeconds({ ...defaultConfig, inferenceRetries: 0 })).toBe(3600 + 900 + 120 + 60 + 120 + 600);
+    // Per attempt 4,800 s: TTL 3,600 + invocation 900 + 120 for the objects to land + the next reconciler run (60)
+    // and that run (120); three attempts by default, then 600 s of slack (docs/design.md § recovery).
+    expect(callbackTimeoutSeconds(defaultConfig)).toBe(15_000);
+    expect(callbackTimeoutSeconds({ ...defaultConfig, inferenceRetries: 0 })).toBe(5_400);
+    expect(callbackTimeoutSeconds({ ...defaultConfig, requestTtlSeconds: 600, invocationTimeoutSeconds: 300 })).toBe(4_200);
   });
 
   it('miss: one inference, then Notify with the result as detail and execution output (2 states)', async () => {
