@@ -162,9 +162,14 @@ describe('simulate', () => {
     const backlogged = (r: typeof seed) => r.periods.find((p) => p.start === 240)!;
     expect(backlogged(seed).backlog).toBeGreaterThan(1000);
     expect(backlogged(seed).metric).toBe(0); // no arrivals in that minute
-    // A third of a > 1000 backlog a minute (180 s drain) against one instance's ≈ 74 images a minute,
-    // published once the minute has landed, stamped with the minute it describes.
-    expect(backlogged(ours).metric).toBeGreaterThan(3);
+    // Minute 4 lands at 420 s and is published at 450 s, after the step scale-out at 410 s: a third
+    // of the backlog the one instance in service cannot start (180 s drain), against the capacity of
+    // the desired count (12 × 60 ÷ 9.7 ≈ 74 images a minute each), not the one instance's.
+    const [scaleOut] = ours.decisions;
+    expect(scaleOut!.at).toBeGreaterThan(240 + 60);
+    expect(scaleOut!.at).toBeLessThan(450);
+    const waiting = backlogged(ours).backlog - 12;
+    expect(backlogged(ours).metric).toBeCloseTo(waiting / 3 / ((scaleOut!.to * 12 * 60) / 9.7), 2);
   });
 
   it('runs scheduled actions and clamps to the policy bounds', () => {
