@@ -172,6 +172,25 @@ describe('simulate', () => {
     expect(backlogged(ours).metric).toBeCloseTo(waiting / 3 / ((scaleOut!.to * 12 * 60) / 9.7), 2);
   });
 
+  it("imagegen's datapoint carries a rise in arrivals forward as the publisher does, and leaves steady minutes alone", () => {
+    // 2/s for 10 minutes, then +2/s each minute; no scaling (max 1), so only the metric differs.
+    const trace = [...steady(600, 2), ...Array.from({ length: 6 }, (_, m) => steady(60, 4 + 2 * m)).flat()];
+    const policy = loadPolicy('imagegen');
+    const { forecast: _forecast, ...plain } = policy.targetTracking!;
+    const run = (p: typeof policy) => simulate(trace, p, { ...config, initialInstances: 1, maxCapacity: 1 }).periods;
+    const withForecast = run(policy);
+    const without = run({ ...policy, targetTracking: plain });
+    // Steady minutes (within the noise share) are the same; rising ones are raised, by 5 minutes of the fitted rise at most.
+    expect(withForecast[7]!.metric).toBeCloseTo(without[7]!.metric!, 9);
+    const rising = withForecast[13]!;
+    const arrivals = withForecast.slice(10, 14).map((p) => p.arrivals);
+    const slope = (-1.5 * arrivals[0]! - 0.5 * arrivals[1]! + 0.5 * arrivals[2]! + 1.5 * arrivals[3]!) / 5;
+    const mean = arrivals.reduce((a, b) => a + b, 0) / 4;
+    const capacity = (12 * 60) / 9.7;
+    expect(rising.metric! - without[13]!.metric!).toBeGreaterThan(0);
+    expect(rising.metric! - without[13]!.metric!).toBeCloseTo((5 * (slope - 0.03 * mean)) / capacity, 1);
+  });
+
   it('runs scheduled actions and clamps to the policy bounds', () => {
     const trace = steady(1200, 1);
     const policy = parsePolicy({
