@@ -90,7 +90,8 @@ export function tuningTraces(): { name: string; trace: readonly number[] }[] {
   return [...shapes, ...[...TUNING_SEEDS, ...STEEP_TUNING_SEEDS].map((seed) => randomTrace(seed))];
 }
 
-export function tune(names: readonly string[], overrides: Partial<SimulationConfig> = {}): CandidateResult[] {
+/** `onResult` hears each candidate as soon as it has run (a whole run takes minutes per candidate). */
+export function tune(names: readonly string[], overrides: Partial<SimulationConfig> = {}, onResult: (r: CandidateResult) => void = () => {}): CandidateResult[] {
   const traces = tuningTraces();
   const base = defaultSimulationConfig(overrides);
   const configs = traces.map((t) => ({ ...base, initialInstances: warmStart(t.trace, base) }));
@@ -111,7 +112,7 @@ export function tune(names: readonly string[], overrides: Partial<SimulationConf
       if (serves && ours.p95_s !== null && seed.p95_s !== null) excess.push(ours.p95_s - seed.p95_s);
       return { trace: t.name, misses: goalMisses(ours, seed, backlog) };
     });
-    return {
+    const result = {
       name,
       misses: misses.filter((m) => m.misses.length > 0),
       worstVsSeed: Math.max(...ratios),
@@ -119,6 +120,8 @@ export function tune(names: readonly string[], overrides: Partial<SimulationConf
       worstVsBacklog: Math.max(...vsBacklog),
       worstP95Excess: Math.max(...excess),
     };
+    onResult(result);
+    return result;
   });
 }
 
@@ -127,9 +130,9 @@ if (require.main === module) {
   const args = process.argv.slice(2);
   const delay = args[0] === '--alarm-delay-seconds' ? Number(args[1]) : undefined;
   const names = delay === undefined ? args : args.slice(2);
-  for (const r of tune(names.length ? names : Object.keys(CANDIDATES), delay === undefined ? {} : { alarmDelaySeconds: delay })) {
+  tune(names.length ? names : Object.keys(CANDIDATES), delay === undefined ? {} : { alarmDelaySeconds: delay }, (r) =>
     process.stdout.write(
       `| ${r.name} | ${r.misses.length} | ${r.worstVsSeed.toFixed(3)} / ${r.meanVsSeed.toFixed(3)} | ${r.worstVsBacklog.toFixed(3)} | ${r.worstP95Excess.toFixed(1)} s | ${r.misses.map((m) => `${m.trace}: ${m.misses.join(', ')}`).join('; ') || '—'} |\n`,
-    );
-  }
+    ),
+  );
 }
