@@ -107,8 +107,8 @@ export const defaultConfig: ImagegenConfig = {
 /**
  * The publisher carries a rise in arrivals 5 minutes forward, fitted over the last 4 minutes, once it
  * is steeper than 3 % of their mean per minute (steady traffic wanders less). Chosen on the tuning
- * traces (docs/scaling.md): 3 minutes under-sized steep ramps; 4–6 minutes, windows of 3–4 and
- * 2–4 % alike.
+ * traces (docs/scaling.md): 3 minutes ahead under-sized a steep ramp, a 5-minute window a spike;
+ * 4–6 minutes ahead, windows of 3–4 minutes and shares of 2–5 % met every goal alike.
  */
 export const ARRIVALS_FORECAST = { horizonPeriods: 5, windowPeriods: 4, noiseSharePerPeriod: 0.03 } as const;
 
