@@ -165,6 +165,12 @@ export interface ScalingSpec {
     readonly scaleInCooldownSeconds: number;
     /** The publisher counts the backlog as demand spread over this many seconds. */
     readonly drainSeconds: number;
+    /**
+     * The publisher's arrivals: the evaluated minute's plus the rise of the last `windowPeriods`
+     * minutes beyond `noiseSharePerPeriod` of their mean, carried `horizonPeriods` minutes forward
+     * (tasks/publish-utilization/forecast.ts).
+     */
+    readonly forecast: { readonly horizonPeriods: number; readonly windowPeriods: number; readonly noiseSharePerPeriod: number };
   };
   /**
    * Step scaling out of zero (target tracking cannot: ceil(0 × anything) = 0). The alarm watches

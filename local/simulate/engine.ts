@@ -317,7 +317,7 @@ export function simulate(trace: Trace, policy: PolicySpec, config: SimulationCon
         break;
       }
       case 'publish':
-        signal.publish(event.minute, now, inService + draining);
+        signal.publish(event.minute, now, inService + draining, desired);
         if (!done()) push({ at: now + PERIOD_SECONDS, kind: 'publish', minute: event.minute + 1 });
         break;
       case 'alarms':

@@ -12,8 +12,8 @@ import { SimulationInputError } from './errors';
 
 /**
  * - `seed-utilization`: the seed's `m2 / (m1 * 60 / 10 * 12)`; no data point at zero instances.
- * - `imagegen-utilization`: tasks/publish-utilization's computeUtilization, published every minute
- *   (explicit zeros) and read through `FILL(…, 0)` as the stack deploys it.
+ * - `imagegen-utilization`: tasks/publish-utilization's forecastArrivals and computeUtilization,
+ *   published every minute (explicit zeros) and read by the alarms as published (signal.ts).
  * - `backlog-per-instance`: AWS/SageMaker ApproximateBacklogSizePerInstance, Average.
  */
 export const METRICS = ['seed-utilization', 'imagegen-utilization', 'backlog-per-instance'] as const;
@@ -39,6 +39,20 @@ const policySchema = z
         disableScaleIn: z.boolean().default(false),
         /** imagegen-utilization only: the backlog counts as demand spread over this many seconds. */
         drainSeconds: z.number().int().min(60).max(86_400).optional(),
+        /** imagegen-utilization only: the publisher's arrivals forecast (tasks/publish-utilization/forecast.ts); none without it. */
+        forecast: z
+          .object({
+            horizonPeriods: z.number().positive().max(60),
+            windowPeriods: z.number().int().min(2).max(60),
+            noiseSharePerPeriod: z.number().min(0).max(1),
+          })
+          .strict()
+          .optional(),
+        /**
+         * imagegen-utilization only: whose capacity the publisher divides by, the desired count's (as
+         * it does) or, as it did before, the instances in service, for comparison.
+         */
+        capacityOf: z.enum(['desired', 'in-service']).default('desired'),
       })
       .strict()
       .optional(),
@@ -160,13 +174,14 @@ export const BUILT_IN_POLICIES: Record<string, PolicyInput> = {
   },
   imagegen: {
     name: 'imagegen',
-    description: `the stack's policy: publish-utilization metric (arrivals + backlog over ${tt.drainSeconds} s, over capacity, FILL 0), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.stepAdjustments.length} steps keyed on the backlog; step scale-out from ${so.alarm.threshold} after ${so.alarm.evaluationPeriods} datapoints (${so.metricAggregationType}), step scale-in below ${si.alarm.threshold} after ${si.alarm.evaluationPeriods}`,
+    description: `the stack's policy: publish-utilization metric (arrivals with a rise carried ${tt.forecast.horizonPeriods} min forward + backlog over ${tt.drainSeconds} s, over the desired capacity), target ${tt.targetValue}, cooldowns ${tt.scaleOutCooldownSeconds}/${tt.scaleInCooldownSeconds}; from zero ${sz.stepAdjustments.length} steps keyed on the backlog; step scale-out from ${so.alarm.threshold} after ${so.alarm.evaluationPeriods} datapoints (${so.metricAggregationType}), step scale-in below ${si.alarm.threshold} after ${si.alarm.evaluationPeriods}`,
     targetTracking: {
       metric: 'imagegen-utilization',
       targetValue: tt.targetValue,
       scaleOutCooldownSeconds: tt.scaleOutCooldownSeconds,
       scaleInCooldownSeconds: tt.scaleInCooldownSeconds,
       drainSeconds: tt.drainSeconds,
+      forecast: tt.forecast,
     },
     scaleFromZero: {
       metric: 'backlog-without-capacity',

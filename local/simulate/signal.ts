@@ -4,9 +4,9 @@
  *   mean ModelLatency) becomes readable `metricsLagSeconds` after the minute closes, as the local
  *   SageMaker emulator publishes it (one sample a minute, so Minimum = Maximum = the end value);
  * - publish-utilization runs once a minute (at the evaluation offset), evaluates the latest minute
- *   that has landed with the instance count DescribeEndpoint reports at that moment, and stamps its
- *   datapoint with that minute (a closed period, so an alarm can read it at once); the task's own
- *   `computeUtilization` does the sum;
+ *   that has landed with the instance counts DescribeEndpoint reports at that moment (the capacity
+ *   is the desired count's), and stamps its datapoint with that minute (a closed period, so an alarm
+ *   can read it at once); the task's own `forecastArrivals` and `computeUtilization` do the sums;
  * - an alarm evaluated at time t reads the periods that closed before the whole minute of t, and
  *   of those the most recent real datapoints (CloudWatch's evaluation range), as the local
  *   autoscaler does (local/autoscaling/models.ts).
@@ -14,6 +14,7 @@
  * minute once it lands; imagegen's published datapoint of a minute once the publisher has run after
  * it landed.
  */
+import { forecastArrivals } from '../../tasks/publish-utilization/forecast';
 import { computeUtilization, seedUtilization } from '../../tasks/publish-utilization/utilization';
 import { DEFAULT_LOOKBACK_PERIODS } from '../../tasks/publish-utilization/publish-utilization';
 import type { PolicySpec } from './policies';
@@ -88,11 +89,11 @@ export class MetricSignal {
   }
 
   /**
-   * publish-utilization's run in whole minute `minute` (at `now`, with `instances` in service as
-   * DescribeEndpoint reports them); a no-op for policies that read SageMaker's metrics directly, and
-   * when no minute has landed in the publisher's lookback (it publishes nothing then).
+   * publish-utilization's run in whole minute `minute` (at `now`, with `instances` in service and
+   * `desired` as DescribeEndpoint reports them); a no-op for policies that read SageMaker's metrics
+   * directly, and when no minute has landed in the publisher's lookback (it publishes nothing then).
    */
-  publish(minute: number, now: number, instances: number): number | undefined {
+  publish(minute: number, now: number, instances: number, desired: number): number | undefined {
     const tt = this.policy.targetTracking;
     if (tt?.metric !== 'imagegen-utilization') return undefined;
     const landed = this.landed(now);
@@ -101,9 +102,12 @@ export class MetricSignal {
     // stands for them until its own metrics land and replace it.
     const stamp = landed > 0 ? landed - 1 : minute - 1;
     if (evaluated === undefined || stamp < 0 || (landed === 0 && this.metric[stamp] !== undefined)) return undefined;
+    // The publisher's forecast reads the described minutes of its lookback, the evaluated one last.
+    const recent = landed > 0 ? this.minutes.slice(Math.max(0, minute - DEFAULT_LOOKBACK_PERIODS), landed).map((m) => m.arrivals) : [evaluated.arrivals];
     const value = computeUtilization({
       instances,
-      arrivals: evaluated.arrivals,
+      desiredInstances: tt.capacityOf === 'in-service' ? instances : desired,
+      arrivals: tt.forecast ? forecastArrivals(recent, tt.forecast).arrivals : evaluated.arrivals,
       backlog: evaluated.backlog,
       inferenceSeconds: landed > 0 ? this.latencyAtOrBefore(landed - 1, minute) : (evaluated.latencySeconds ?? this.config.secondsPerImage),
       concurrencyPerInstance: this.config.concurrencyPerInstance,

@@ -3,8 +3,11 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { ScheduledEvent } from 'aws-lambda';
 import { requirePositiveNumber, requireString } from '../shared/config';
+import { readForecastConfig } from './config';
 import { publishUtilization, scheduledTime, type PublishUtilizationConfig } from './publish-utilization';
 
+// Optional too: without it the demand counts the evaluated minute's arrivals only.
+const forecast = readForecastConfig();
 const config: PublishUtilizationConfig = {
   endpointName: requireString('ENDPOINT_NAME'),
   variantName: requireString('VARIANT_NAME'),
@@ -16,6 +19,7 @@ const config: PublishUtilizationConfig = {
   periodSeconds: 60,
   // Optional: without it the whole waiting backlog counts as the next minute's demand.
   ...(process.env.DRAIN_SECONDS ? { drainSeconds: requirePositiveNumber('DRAIN_SECONDS') } : {}),
+  ...(forecast ? { forecast } : {}),
 };
 // Built here, once per cold start, not in tasks/shared: the control-plane client is a megabyte the
 // other functions' bundles do not need.

@@ -5,8 +5,10 @@
  * SageMaker's per-minute metrics land in CloudWatch minutes after their period, so the minute that
  * just closed usually has no datapoint yet. The publisher therefore evaluates the latest minute
  * whose endpoint metrics have landed (ApproximateBacklogSize is published every minute, zeros
- * included) and reads the arrivals and latency of that same minute. The instance count comes from
+ * included) and reads the arrivals and latency of that same minute. The instance counts come from
  * DescribeEndpoint, which is authoritative and never late: a missing CPU sample is not zero instances.
+ * The capacity is the desired count's (utilization.ts says why); with a forecast configured, the
+ * arrivals are the evaluated minute's plus the recent rise carried forward (forecast.ts).
  *
  * The datapoint is stamped with the minute it describes, a closed period, so the alarms read it as
  * soon as it is published instead of after the minute the task runs in has closed (a minute sooner).
@@ -16,6 +18,7 @@
  */
 import { GetMetricDataCommand, PutMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { forecastArrivals, type ForecastOptions } from './forecast';
 import { computeUtilization, type Utilization } from './utilization';
 
 export interface PublishUtilizationConfig {
@@ -33,6 +36,8 @@ export interface PublishUtilizationConfig {
   readonly drainSeconds?: number;
   /** Periods searched back for the latest minute whose endpoint metrics have landed. @default DEFAULT_LOOKBACK_PERIODS */
   readonly lookbackPeriods?: number;
+  /** Carry the recent rise in arrivals forward. @default none: the evaluated minute's arrivals */
+  readonly forecast?: ForecastOptions;
 }
 
 export interface PublishUtilizationDeps {
@@ -45,7 +50,11 @@ export interface PublishUtilizationDeps {
 export interface PublishedUtilization extends Utilization {
   readonly published: true;
   readonly instances: number;
+  readonly desiredInstances: number;
+  /** The evaluated minute's InferencesStarted. */
   readonly arrivals: number;
+  /** The arrivals the demand counts: `arrivals` plus the rise carried forward (equal without a forecast). */
+  readonly forecastArrivals: number;
   readonly backlog: number;
   readonly inferenceSeconds: number;
   /** The minute the inputs describe, and the published datapoint's time. */
@@ -73,19 +82,23 @@ export async function publishUtilization(config: PublishUtilizationConfig, deps:
   const lookback = config.lookbackPeriods ?? DEFAULT_LOOKBACK_PERIODS;
   const end = new Date(Math.floor(deps.now().getTime() / periodMs) * periodMs);
   const start = new Date(end.getTime() - lookback * periodMs);
-  const [instances, series] = await Promise.all([instancesInService(config, deps), readSeries(config, deps, start, end)]);
+  const [{ instances, desiredInstances }, series] = await Promise.all([instanceCounts(config, deps), readSeries(config, deps, start, end)]);
 
   const evaluated = [...series.backlog.keys()].sort((a, b) => b - a)[0];
   if (evaluated === undefined) return { published: false, instances, reason: `no ApproximateBacklogSize for ${config.endpointName} in the last ${lookback} minutes` };
   const latencyMicros = series.latency.get(evaluated) ?? latestAtOrBefore(series.latency, evaluated);
+  const arrivals = series.arrivals.get(evaluated) ?? 0;
   const inputs = {
     instances,
-    arrivals: series.arrivals.get(evaluated) ?? 0,
+    desiredInstances,
+    arrivals,
+    forecastArrivals: config.forecast ? forecastArrivals(describedArrivals(series, evaluated, periodMs), config.forecast).arrivals : arrivals,
     backlog: series.backlog.get(evaluated) ?? 0,
     inferenceSeconds: latencyMicros && latencyMicros > 0 ? latencyMicros / 1e6 : config.inferenceSeconds,
   };
   const utilization = computeUtilization({
     ...inputs,
+    arrivals: inputs.forecastArrivals,
     concurrencyPerInstance: config.concurrencyPerInstance,
     periodSeconds: config.periodSeconds,
     ...(config.drainSeconds === undefined ? {} : { drainSeconds: config.drainSeconds }),
@@ -114,12 +127,24 @@ export function scheduledTime(event: { readonly time?: unknown } | undefined, cl
   return Number.isFinite(time) ? new Date(time) : clock();
 }
 
-async function instancesInService(config: PublishUtilizationConfig, deps: PublishUtilizationDeps): Promise<number> {
+async function instanceCounts(config: PublishUtilizationConfig, deps: PublishUtilizationDeps): Promise<{ instances: number; desiredInstances: number }> {
   const described = await deps.sagemaker.send(new DescribeEndpointCommand({ EndpointName: config.endpointName }));
   const variant = described.ProductionVariants?.find((v) => v.VariantName === config.variantName);
   if (!variant) throw new EndpointVariantError(`endpoint ${config.endpointName} has no production variant ${config.variantName} (VARIANT_NAME)`);
   // Absent while the variant is being created: nothing serves yet.
-  return variant.CurrentInstanceCount ?? 0;
+  const instances = variant.CurrentInstanceCount ?? 0;
+  return { instances, desiredInstances: variant.DesiredInstanceCount ?? instances };
+}
+
+/**
+ * The arrivals of the consecutive minutes up to `evaluated` that the endpoint described (each has an
+ * ApproximateBacklogSize, published every minute); a described minute without InferencesStarted had
+ * none. Oldest first.
+ */
+function describedArrivals(series: Series, evaluated: number, periodMs: number): number[] {
+  const minutes: number[] = [];
+  for (let t = evaluated; series.backlog.has(t); t -= periodMs) minutes.unshift(series.arrivals.get(t) ?? 0);
+  return minutes;
 }
 
 interface Series {

@@ -1,8 +1,8 @@
 /**
  * The utilization metric that drives the endpoint's target-tracking policy.
  *
- *   capacity (images per period) = instances × concurrency per instance × period ÷ seconds per image
- *   waiting                      = backlog − instances × concurrency per instance (never below 0)
+ *   capacity (images per period) = desired instances × concurrency per instance × period ÷ seconds per image
+ *   waiting                      = backlog − instances in service × concurrency per instance (never below 0)
  *   demand   (images per period) = inferences started in the period + waiting × period ÷ drain horizon
  *   utilization                  = demand ÷ capacity
  *
@@ -15,10 +15,17 @@
  * both). At zero instances the capacity of ONE instance is used instead, so demand shows up as a
  * positive value (never "no data"): the seed's `IF(m1 != 0, …)` produced no data there, and target
  * tracking could never act on it.
+ *
+ * The capacity is that of the instances the endpoint is being sized to (the desired count), not of
+ * those in service: target tracking sets ceil(desired × metric ÷ target), so a metric relative to
+ * the instances in service while others start would size the scale-out again on top of itself
+ * (8 in service, 32 desired, utilization 2.42 → 97 instances where 25 serve the demand at the target).
  */
 export interface UtilizationInput {
-  /** Instances in service (DescribeEndpoint's CurrentInstanceCount). */
+  /** Instances in service (DescribeEndpoint's CurrentInstanceCount): the slots that can start the backlog. */
   readonly instances: number;
+  /** Instances the endpoint is being sized to (DescribeEndpoint's DesiredInstanceCount). @default instances */
+  readonly desiredInstances?: number;
   /** Inferences started in the period (misses that won the image's lease and were accepted by the endpoint). */
   readonly arrivals: number;
   /** Requests queued or being processed (ApproximateBacklogSize) that stayed through the period. */
@@ -56,8 +63,8 @@ export function computeUtilization(input: UtilizationInput): Utilization {
   const drainSeconds = input.drainSeconds ?? DEFAULT_DRAIN_SECONDS;
   // A horizon shorter than the period would demand more than the whole backlog in one period.
   if (drainSeconds < input.periodSeconds) throw new UtilizationInputError(`drainSeconds must be ≥ periodSeconds (${input.periodSeconds}) (got ${drainSeconds})`);
-  const instances = Math.max(input.instances, 1);
-  const capacityPerPeriod = (instances * input.concurrencyPerInstance * input.periodSeconds) / input.inferenceSeconds;
+  const sizedTo = Math.max(input.desiredInstances ?? input.instances, 1);
+  const capacityPerPeriod = (sizedTo * input.concurrencyPerInstance * input.periodSeconds) / input.inferenceSeconds;
   const waiting = Math.max(0, input.backlog - input.instances * input.concurrencyPerInstance);
   const demandPerPeriod = input.arrivals + (waiting * input.periodSeconds) / drainSeconds;
   return { value: demandPerPeriod / capacityPerPeriod, capacityPerPeriod, demandPerPeriod, waiting };

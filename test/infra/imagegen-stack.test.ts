@@ -179,6 +179,9 @@ describe('functions', () => {
         CONCURRENCY_PER_INSTANCE: '12',
         INFERENCE_SECONDS: '9.7',
         DRAIN_SECONDS: '180',
+        FORECAST_HORIZON_MINUTES: '5',
+        FORECAST_WINDOW_MINUTES: '4',
+        FORECAST_NOISE_SHARE: '0.03',
       },
     });
   });
@@ -563,10 +566,18 @@ describe('auto scaling', () => {
     expect(alarm.Properties!.Metrics).toBeUndefined();
   });
 
-  it('tells the utilization publisher the drain horizon', () => {
+  it('tells the utilization publisher the drain horizon and the scaling spec\'s arrivals forecast', () => {
+    const { forecast } = s.topology.endpoints[0]!.scaling.targetTracking;
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'imagegen-publish-utilization',
-      Environment: { Variables: Match.objectLike({ DRAIN_SECONDS: String(s.config.imagegen.drainSeconds) }) },
+      Environment: {
+        Variables: Match.objectLike({
+          DRAIN_SECONDS: String(s.config.imagegen.drainSeconds),
+          FORECAST_HORIZON_MINUTES: String(forecast.horizonPeriods),
+          FORECAST_WINDOW_MINUTES: String(forecast.windowPeriods),
+          FORECAST_NOISE_SHARE: String(forecast.noiseSharePerPeriod),
+        }),
+      },
     });
   });
 });

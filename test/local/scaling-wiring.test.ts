@@ -82,13 +82,15 @@ describe('local scaling loop', () => {
 
   it('scales the idle endpoint in to zero only after 15 published low minutes: a busy minute postpones it', async () => {
     expect(capacity().desired).toBe(1);
-    // One minute's inferences, as Resolve emits them (namespace, name, {EndpointName} only): close to
-    // target, above the scale-in threshold (90 % of it), below the scale-out one.
+    // One minute's inferences after idle ones, as Resolve emits them (namespace, name, {EndpointName}
+    // only). The publisher carries the rise forward: 23 + 5 × (the slope 6.9 − 3 % of the mean 5.75)
+    // = 56.6 against one instance's 74.2, close to target, above the scale-in threshold (90 % of it),
+    // below the scale-out one.
     const busyMinute = clock.now();
     await new CloudWatchClient(config()).send(
       new PutMetricDataCommand({
         Namespace: METRIC_NAMESPACE,
-        MetricData: [{ MetricName: ARRIVALS_METRIC, Dimensions: [{ Name: 'EndpointName', Value: ENDPOINT }], Timestamp: new Date(busyMinute + 30_000), Value: 58, Unit: 'Count' }],
+        MetricData: [{ MetricName: ARRIVALS_METRIC, Dimensions: [{ Name: 'EndpointName', Value: ENDPOINT }], Timestamp: new Date(busyMinute + 30_000), Value: 23, Unit: 'Count' }],
       }),
     );
     while (capacity().desired > 0 && clock.now() < T0 + 40 * MINUTE) await minute();
@@ -97,17 +99,21 @@ describe('local scaling loop', () => {
 
     const values = published('Average');
     const busy = [...values].filter(([, v]) => v > 0);
-    // Exactly one non-zero value: the busy minute, once its endpoint metrics landed.
-    expect(busy).toHaveLength(1);
-    const [busyAt, busyValue] = busy[0] as [number, number];
-    expect(busyAt).toBe(busyMinute);
+    // Two non-zero values once the endpoint metrics landed: the busy minute, and the next one, whose
+    // fitted slope still rises (2.3 − 0.17, 5 minutes forward: 10.6, below the scale-in threshold).
+    expect(busy.map(([t]) => t)).toEqual([busyMinute, busyMinute + MINUTE]);
+    const [[busyAt, busyValue], [, afterValue]] = busy as [[number, number], [number, number]];
+    expect(busyValue).toBeCloseTo(56.6375 / ((12 * 60) / 9.7), 6);
     expect(busyValue).toBeGreaterThan(0.72);
     expect(busyValue).toBeLessThan(0.8);
+    expect(afterValue).toBeCloseTo(10.6375 / ((12 * 60) / 9.7), 6);
     // Every other minute described up to the scale-in published an explicit 0 (the last run, at
     // scaledInAt, described the minute 3 minutes before it).
-    for (let t = T0; t <= scaledInAt - 3 * MINUTE; t += MINUTE) expect({ minute: new Date(t).toISOString(), value: values.get(t) }).toEqual({ minute: new Date(t).toISOString(), value: t === busyAt ? busyValue : 0 });
+    for (let t = T0; t <= scaledInAt - 3 * MINUTE; t += MINUTE) {
+      if (t !== busyAt && t !== busyAt + MINUTE) expect({ minute: new Date(t).toISOString(), value: values.get(t) }).toEqual({ minute: new Date(t).toISOString(), value: 0 });
+    }
     expect(values.has(scaledInAt - 2 * MINUTE)).toBe(false);
-    // Fifteen low datapoints after the busy one: the last describes the minute 15 after it, published
+    // Fifteen low datapoints after the busy one (the next one's 0.14 among them): the last describes the minute 15 after it, published
     // 3 minutes later; the autoscaler reads it 20 s after that (before the next whole minute), not later.
     expect((scaledInAt - busyAt) / MINUTE).toBe(15 + 3 + 1);
     expect(log.some((line) => /autoscaling: imagegen-sdxl 1 → 0 \(UtilizationRate 0 < 0\.72, 15\/15 datapoints\)/.test(line))).toBe(true);

@@ -1,9 +1,12 @@
 /**
  * The published utilization under a known load, through the whole local cloud on a manual clock:
  * 30 distinct requests of 20 s each on one instance of 12 slots are 600 slot-seconds against 720
- * per minute, a true demand of 0.83. The first UtilizationRate computed from the load's minute must
- * be within 10 % of it, and every value with no load must be 0. The model is a container paced by
- * the same clock, so "20 s" is exact and the test takes seconds.
+ * per minute, a true demand of 0.83. The publisher carries the rise of the described minutes
+ * forward (the topology's forecast): after idle minutes the load's minute is a rise, and so is the
+ * next one, whose window still holds it. The UtilizationRate computed from each must be within 10 %
+ * of that demand (the arrivals forecast over the same minutes, 20 s per image), and every other value
+ * must be 0. The model is a container paced by the same clock, so "20 s" is exact and the test takes
+ * seconds.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -14,6 +17,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import sharp from 'sharp';
 import { ManualClock, type Clock } from '../../local/clock';
 import { LocalCloud } from '../../local/cloud';
+import { forecastArrivals } from '../../tasks/publish-utilization/forecast';
+import { ARRIVALS_FORECAST } from '../../topology/imagegen-topology';
 
 jest.setTimeout(240_000);
 
@@ -100,7 +105,7 @@ describe('UtilizationRate under a known load', () => {
     return new Map((result?.Timestamps ?? []).map((t, i) => [t.getTime(), result?.Values[i] as number]));
   }
 
-  it('publishes 0.83 ± 10 % for 30 requests of 20 s on one instance, and 0 with no load', async () => {
+  it('publishes the demand of 30 requests of 20 s on one instance (0.83) with its rise carried forward, ± 10 %, and 0 with no load', async () => {
     // Warm the functions (the first invocation waits for the bundle); an input without a token is refused at once.
     await cloud.services.lambda.invoke('imagegen-resolve', {});
     // A few idle minutes first, then the load at the start of a clock minute.
@@ -127,12 +132,19 @@ describe('UtilizationRate under a known load', () => {
     // The load's minute lands with SageMaker's metrics: the value computed from it is the first non-zero one.
     const first = computedFromLoad.find((t) => (values.get(t) ?? 0) > 0);
     expect(first).toBeDefined();
-    const value = values.get(first ?? 0) ?? NaN;
-    expect(Math.abs(value - TRUE_DEMAND)).toBeLessThanOrEqual(0.1 * TRUE_DEMAND);
-    // No load before it and none after it: exactly zero, every minute.
-    for (const [t, v] of values) if (t !== first) expect({ minute: new Date(t).toISOString(), value: v }).toEqual({ minute: new Date(t).toISOString(), value: 0 });
-    expect(values.size).toBeGreaterThanOrEqual(8);
     // Stamped with the minute it describes, the load's own.
     expect(first).toBe(loadMinute);
+    // The described minutes before it were idle: the forecast's window over them, the load's and the next.
+    const idle = Array.from({ length: [...values.keys()].filter((t) => t < loadMinute).length }, () => 0);
+    const demand = (minutes: number[]) => (TRUE_DEMAND * forecastArrivals(minutes, ARRIVALS_FORECAST).arrivals) / REQUESTS;
+    const expected = new Map([
+      [loadMinute, demand([...idle, REQUESTS])],
+      [loadMinute + MINUTE, demand([...idle, REQUESTS, 0])],
+    ]);
+    expect(expected.get(loadMinute)).toBeGreaterThan(TRUE_DEMAND);
+    for (const [t, want] of expected) expect(Math.abs((values.get(t) ?? NaN) - want)).toBeLessThanOrEqual(0.1 * want);
+    // No load before it and no rise after it: exactly zero, every other minute.
+    for (const [t, v] of values) if (!expected.has(t)) expect({ minute: new Date(t).toISOString(), value: v }).toEqual({ minute: new Date(t).toISOString(), value: 0 });
+    expect(values.size).toBeGreaterThanOrEqual(8);
   });
 });

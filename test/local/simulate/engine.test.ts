@@ -162,9 +162,33 @@ describe('simulate', () => {
     const backlogged = (r: typeof seed) => r.periods.find((p) => p.start === 240)!;
     expect(backlogged(seed).backlog).toBeGreaterThan(1000);
     expect(backlogged(seed).metric).toBe(0); // no arrivals in that minute
-    // A third of a > 1000 backlog a minute (180 s drain) against one instance's ≈ 74 images a minute,
-    // published once the minute has landed, stamped with the minute it describes.
-    expect(backlogged(ours).metric).toBeGreaterThan(3);
+    // Minute 4 lands at 420 s and is published at 450 s, after the step scale-out at 410 s: a third
+    // of the backlog the one instance in service cannot start (180 s drain), against the capacity of
+    // the desired count (12 × 60 ÷ 9.7 ≈ 74 images a minute each), not the one instance's.
+    const [scaleOut] = ours.decisions;
+    expect(scaleOut!.at).toBeGreaterThan(240 + 60);
+    expect(scaleOut!.at).toBeLessThan(450);
+    const waiting = backlogged(ours).backlog - 12;
+    expect(backlogged(ours).metric).toBeCloseTo(waiting / 3 / ((scaleOut!.to * 12 * 60) / 9.7), 2);
+  });
+
+  it("imagegen's datapoint carries a rise in arrivals forward as the publisher does, and leaves steady minutes alone", () => {
+    // 2/s for 10 minutes, then +2/s each minute; no scaling (max 1), so only the metric differs.
+    const trace = [...steady(600, 2), ...Array.from({ length: 6 }, (_, m) => steady(60, 4 + 2 * m)).flat()];
+    const policy = loadPolicy('imagegen');
+    const { forecast: _forecast, ...plain } = policy.targetTracking!;
+    const run = (p: typeof policy) => simulate(trace, p, { ...config, initialInstances: 1, maxCapacity: 1 }).periods;
+    const withForecast = run(policy);
+    const without = run({ ...policy, targetTracking: plain });
+    // Steady minutes (within the noise share) are the same; rising ones are raised, by 5 minutes of the fitted rise at most.
+    expect(withForecast[7]!.metric).toBeCloseTo(without[7]!.metric!, 9);
+    const rising = withForecast[13]!;
+    const arrivals = withForecast.slice(10, 14).map((p) => p.arrivals);
+    const slope = (-1.5 * arrivals[0]! - 0.5 * arrivals[1]! + 0.5 * arrivals[2]! + 1.5 * arrivals[3]!) / 5;
+    const mean = arrivals.reduce((a, b) => a + b, 0) / 4;
+    const capacity = (12 * 60) / 9.7;
+    expect(rising.metric! - without[13]!.metric!).toBeGreaterThan(0);
+    expect(rising.metric! - without[13]!.metric!).toBeCloseTo((5 * (slope - 0.03 * mean)) / capacity, 1);
   });
 
   it('runs scheduled actions and clamps to the policy bounds', () => {

@@ -130,7 +130,7 @@ describe('simulator ⇔ the local control plane', () => {
       autoscaling.start();
       const publish = () => {
         const now = new Date(clock.now());
-        const config = { endpointName: spec.name, variantName: spec.variantName, namespace: METRIC_NAMESPACE, metricName: 'UtilizationRate', arrivalsMetric: ARRIVALS_METRIC, concurrencyPerInstance: spec.maxConcurrentInvocationsPerInstance, inferenceSeconds: INFERENCE_MS / 1000, periodSeconds: 60, drainSeconds: spec.scaling.targetTracking.drainSeconds };
+        const config = { endpointName: spec.name, variantName: spec.variantName, namespace: METRIC_NAMESPACE, metricName: 'UtilizationRate', arrivalsMetric: ARRIVALS_METRIC, concurrencyPerInstance: spec.maxConcurrentInvocationsPerInstance, inferenceSeconds: INFERENCE_MS / 1000, periodSeconds: 60, drainSeconds: spec.scaling.targetTracking.drainSeconds, forecast: spec.scaling.targetTracking.forecast };
         publishing.push(publishUtilization(config, { ...clients, now: () => now }));
         clock.schedule(MINUTE, publish);
       };

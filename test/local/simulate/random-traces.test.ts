@@ -1,4 +1,4 @@
-import { FRESH_HELD_OUT_SEEDS, HELD_OUT_SEEDS, randomTrace, TRACE_FAMILIES, traceFamily, TUNING_SEEDS } from '../../../local/simulate/random-traces';
+import { FRESH_HELD_OUT_SEEDS, HELD_OUT_SEEDS, randomTrace, STEEP_TUNING_SEEDS, TRACE_FAMILIES, traceFamily, TUNING_SEEDS } from '../../../local/simulate/random-traces';
 
 describe('random traces', () => {
   it('gives the same trace for the same seed and a different one for another seed', () => {
@@ -15,7 +15,9 @@ describe('random traces', () => {
       expect(heldOut.length).toBeGreaterThanOrEqual(20);
       expect(new Set(heldOut.map(traceFamily))).toEqual(new Set(TRACE_FAMILIES));
     }
-    const all = [...TUNING_SEEDS, ...HELD_OUT_SEEDS, ...FRESH_HELD_OUT_SEEDS];
+    expect(STEEP_TUNING_SEEDS.length).toBe(40);
+    expect(new Set(STEEP_TUNING_SEEDS.map(traceFamily))).toEqual(new Set(['spikes', 'ramp']));
+    const all = [...TUNING_SEEDS, ...STEEP_TUNING_SEEDS, ...HELD_OUT_SEEDS, ...FRESH_HELD_OUT_SEEDS];
     expect(new Set(all).size).toBe(all.length);
   });
 

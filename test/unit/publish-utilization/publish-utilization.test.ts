@@ -26,11 +26,11 @@ async function published(c: PublishUtilizationConfig = config): Promise<Publishe
 }
 
 /** DescribeEndpoint as SageMaker answers it (only the fields read here, with their real names). */
-function endpointWith(currentInstances: number | undefined): void {
+function endpointWith(currentInstances: number | undefined, desiredInstances = currentInstances ?? 1): void {
   sagemaker.on(DescribeEndpointCommand).resolves({
     EndpointName: 'imagegen-sdxl',
-    EndpointStatus: 'InService',
-    ProductionVariants: [{ VariantName: 'AllTraffic', DesiredInstanceCount: currentInstances ?? 1, ...(currentInstances === undefined ? {} : { CurrentInstanceCount: currentInstances }) }],
+    EndpointStatus: currentInstances === desiredInstances ? 'InService' : 'Updating',
+    ProductionVariants: [{ VariantName: 'AllTraffic', DesiredInstanceCount: desiredInstances, ...(currentInstances === undefined ? {} : { CurrentInstanceCount: currentInstances }) }],
   });
 }
 
@@ -93,6 +93,42 @@ describe('publishUtilization', () => {
     // 72 ÷ (3 × 72): not 3× inflated by a missing instance count.
     expect(result.instances).toBe(3);
     expect(result.value).toBeCloseTo(1 / 3);
+  });
+
+  it('divides by the capacity of the desired count while instances start (target tracking multiplies the desired count by the metric)', async () => {
+    endpointWith(2, 8);
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [series('backlog', [[minute(-3), 0]]), series('arrivals', [[minute(-3), 288]]), series('latency', [[minute(-3), 10_000_000]])] });
+    const result = await published();
+    // 288 against 8 × 72, not 2 × 72.
+    expect(result).toMatchObject({ instances: 2, desiredInstances: 8 });
+    expect(result.value).toBeCloseTo(0.5);
+  });
+
+  it('carries the rise of the described minutes forward when a forecast is configured', async () => {
+    endpointWith(4);
+    // 11:53–11:57 described (a backlog datapoint each); 11:55 had no InferencesStarted, so none.
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        series('backlog', [-7, -6, -5, -4, -3].map((m) => [minute(m), 0] as [Date, number])),
+        series('arrivals', [[minute(-7), 500], [minute(-6), 40], [minute(-4), 80], [minute(-3), 120]]),
+        series('latency', [[minute(-3), 10_000_000]]),
+      ],
+    });
+    const forecast = { horizonPeriods: 5, windowPeriods: 4, noiseSharePerPeriod: 0.03 };
+    const result = await published({ ...config, forecast });
+    // Window 40, 0, 80, 120: slope 32, mean 60; 120 + 5 × (32 − 1.8) = 271 against 4 × 72.
+    expect(result).toMatchObject({ arrivals: 120, forecastArrivals: 271 });
+    expect(result.value).toBeCloseTo(271 / 288);
+    // Without it: the evaluated minute's arrivals.
+    expect(await published()).toMatchObject({ arrivals: 120, forecastArrivals: 120 });
+  });
+
+  it('fits no trend over minutes the endpoint did not describe (a new endpoint)', async () => {
+    endpointWith(1);
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [series('backlog', [[minute(-4), 0], [minute(-3), 0]]), series('arrivals', [[minute(-4), 10], [minute(-3), 70]])],
+    });
+    expect(await published({ ...config, forecast: { horizonPeriods: 5, windowPeriods: 4, noiseSharePerPeriod: 0.03 } })).toMatchObject({ arrivals: 70, forecastArrivals: 70 });
   });
 
   it('publishes an explicit zero for a landed idle minute', async () => {

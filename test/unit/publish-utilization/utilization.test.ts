@@ -3,11 +3,22 @@ import { computeUtilization, DEFAULT_DRAIN_SECONDS, seedUtilization, Utilization
 const base = { inferenceSeconds: 10, concurrencyPerInstance: 12, periodSeconds: 60 };
 
 describe('computeUtilization', () => {
-  it('divides demand by the capacity of the instances in service', () => {
+  it('divides demand by the capacity of the instances (the desired count defaults to the instances in service)', () => {
     // 2 instances × 12 concurrent × 60 s ÷ 10 s = 144 images per minute.
     const result = computeUtilization({ ...base, instances: 2, arrivals: 108, backlog: 0 });
     expect(result.capacityPerPeriod).toBe(144);
     expect(result.value).toBeCloseTo(0.75);
+  });
+
+  it('divides by the capacity of the desired count while instances start: target tracking multiplies the desired count by it', () => {
+    // 8 in service, 32 desired: 1152 a minute against 32 × 72 = 2304 (0.5), not against 8 × 72 (2.0),
+    // which target tracking would turn into ceil(32 × 2.0 ÷ 0.8) = 80 instances where 20 serve it.
+    const result = computeUtilization({ ...base, instances: 8, desiredInstances: 32, arrivals: 1152, backlog: 96 });
+    expect(result.capacityPerPeriod).toBe(2304);
+    expect(result.value).toBeCloseTo(0.5);
+    // The waiting backlog is what the instances in service cannot start: 96 fill their 96 slots.
+    expect(result.waiting).toBe(0);
+    expect(computeUtilization({ ...base, instances: 8, desiredInstances: 32, arrivals: 1152, backlog: 120 }).waiting).toBe(24);
   });
 
   it('counts the backlog the instances cannot start as demand, so a growing queue pushes utilization above 1', () => {
