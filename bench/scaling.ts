@@ -1,8 +1,8 @@
 /**
  * Scaling bench: seed, backlog and imagegen (and imagegen with a scheduled pre-warm where the launch
  * time is known) on the built-in shapes and on two held-out sets of random traces (never used for
- * tuning: the first was reported while the policy was tuned again, the fresh one never before it
- * was chosen) → latency and queue-wait percentiles, the latency objective, cost per image, and
+ * tuning: the first was reported while the policy was tuned again, the fresh one never examined,
+ * only reported) → latency and queue-wait percentiles, the latency objective, cost per image, and
  * whether imagegen meets its goals against the other two on each trace. Charts for the built-in shapes.
  */
 import { relative } from 'node:path';
@@ -136,7 +136,7 @@ export async function benchScaling(outDir: string): Promise<{ markdown: string; 
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...heldOutRows.map(line),
     '',
-    `### Fresh held-out random traces (seeds ${FRESH_HELD_OUT_SEEDS[0]}–${FRESH_HELD_OUT_SEEDS[FRESH_HELD_OUT_SEEDS.length - 1]}, never run before the policy was chosen)`,
+    `### Fresh held-out random traces (seeds ${FRESH_HELD_OUT_SEEDS[0]}–${FRESH_HELD_OUT_SEEDS[FRESH_HELD_OUT_SEEDS.length - 1]}, never tuned on nor examined: run on the previous policy and this one only)`,
     '',
     header,
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -4,7 +4,7 @@
  * gaps, an office day with bursts) and that family's parameters, and the same seed always gives
  * the same trace. `TUNING_SEEDS` and `STEEP_TUNING_SEEDS` are what policies may be tuned on; the held-out sets are only reported:
  * `HELD_OUT_SEEDS` were reported while the policy was tuned again (so they have been looked at),
- * `FRESH_HELD_OUT_SEEDS` were never run before the policy they report was chosen.
+ * `FRESH_HELD_OUT_SEEDS` were never tuned on nor examined (only reported, for the previous policy and this one).
  */
 import { SimulationInputError } from './errors';
 import { Prng } from './prng';
