@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { imagegenTopology } from '../../topology/imagegen-topology';
 import { endpointScalingPolicies, type EndpointScalingPolicies } from '../../topology/scaling-policies';
+import { FORECAST_BOUNDS } from '../../tasks/publish-utilization/forecast';
 import type { ScalingSpec } from '../../topology/topology';
 import { SimulationInputError } from './errors';
 
@@ -42,9 +43,9 @@ const policySchema = z
         /** imagegen-utilization only: the publisher's arrivals forecast (tasks/publish-utilization/forecast.ts); none without it. */
         forecast: z
           .object({
-            horizonPeriods: z.number().positive().max(60),
-            windowPeriods: z.number().int().min(2).max(60),
-            noiseSharePerPeriod: z.number().min(0).max(1),
+            horizonPeriods: z.number().positive().max(FORECAST_BOUNDS.maxHorizonPeriods),
+            windowPeriods: z.number().int().min(FORECAST_BOUNDS.minWindowPeriods).max(FORECAST_BOUNDS.maxWindowPeriods),
+            noiseSharePerPeriod: z.number().min(0).max(FORECAST_BOUNDS.maxNoiseShare),
           })
           .strict()
           .optional(),

@@ -1,6 +1,6 @@
 /** The publisher's optional forecast settings, read once at start-up and named when malformed. */
 import { ConfigError, requireInt, requirePositiveNumber, requireString } from '../shared/config';
-import type { ForecastOptions } from './forecast';
+import { FORECAST_BOUNDS as B, type ForecastOptions } from './forecast';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -14,10 +14,10 @@ export function readForecastConfig(env: Env = process.env): ForecastOptions | un
   if (set.length === 0) return undefined;
   if (set.length < names.length) throw new ConfigError(`environment variables ${names.join(', ')} go together: ${names.filter((n) => !set.includes(n)).join(', ')} not set`);
   const horizonPeriods = requirePositiveNumber('FORECAST_HORIZON_MINUTES', env);
-  if (horizonPeriods > 60) throw new ConfigError(`environment variable FORECAST_HORIZON_MINUTES must be at most 60 (got "${env.FORECAST_HORIZON_MINUTES}")`);
-  const windowPeriods = requireInt('FORECAST_WINDOW_MINUTES', 2, 60, env);
+  if (horizonPeriods > B.maxHorizonPeriods) throw new ConfigError(`environment variable FORECAST_HORIZON_MINUTES must be at most ${B.maxHorizonPeriods} (got "${env.FORECAST_HORIZON_MINUTES}")`);
+  const windowPeriods = requireInt('FORECAST_WINDOW_MINUTES', B.minWindowPeriods, B.maxWindowPeriods, env);
   const raw = requireString('FORECAST_NOISE_SHARE', env);
   const noiseSharePerPeriod = Number(raw);
-  if (!Number.isFinite(noiseSharePerPeriod) || noiseSharePerPeriod < 0 || noiseSharePerPeriod > 1) throw new ConfigError(`environment variable FORECAST_NOISE_SHARE must be a number from 0 to 1 (got "${raw}")`);
+  if (!Number.isFinite(noiseSharePerPeriod) || noiseSharePerPeriod < 0 || noiseSharePerPeriod > B.maxNoiseShare) throw new ConfigError(`environment variable FORECAST_NOISE_SHARE must be a number from 0 to ${B.maxNoiseShare} (got "${raw}")`);
   return { horizonPeriods, windowPeriods, noiseSharePerPeriod };
 }

@@ -28,15 +28,19 @@ export interface ArrivalsForecast {
   readonly risePerPeriod: number;
 }
 
+/** The settings' bounds, shared by the function's environment, the simulator's policies and the check below. */
+export const FORECAST_BOUNDS = { maxHorizonPeriods: 60, minWindowPeriods: 2, maxWindowPeriods: 60, maxNoiseShare: 1 } as const;
+const B = FORECAST_BOUNDS;
+
 export class ForecastInputError extends Error {
   override readonly name = 'ForecastInputError';
 }
 
 export function validateForecastOptions(options: ForecastOptions): void {
   const { horizonPeriods, windowPeriods, noiseSharePerPeriod } = options;
-  if (!Number.isFinite(horizonPeriods) || horizonPeriods <= 0 || horizonPeriods > 60) throw new ForecastInputError(`horizonPeriods must be a number above 0 and at most 60 (got ${horizonPeriods})`);
-  if (!Number.isInteger(windowPeriods) || windowPeriods < 2 || windowPeriods > 60) throw new ForecastInputError(`windowPeriods must be an integer from 2 to 60 (got ${windowPeriods})`);
-  if (!Number.isFinite(noiseSharePerPeriod) || noiseSharePerPeriod < 0 || noiseSharePerPeriod > 1) throw new ForecastInputError(`noiseSharePerPeriod must be a number from 0 to 1 (got ${noiseSharePerPeriod})`);
+  if (!Number.isFinite(horizonPeriods) || horizonPeriods <= 0 || horizonPeriods > B.maxHorizonPeriods) throw new ForecastInputError(`horizonPeriods must be a number above 0 and at most ${B.maxHorizonPeriods} (got ${horizonPeriods})`);
+  if (!Number.isInteger(windowPeriods) || windowPeriods < B.minWindowPeriods || windowPeriods > B.maxWindowPeriods) throw new ForecastInputError(`windowPeriods must be an integer from ${B.minWindowPeriods} to ${B.maxWindowPeriods} (got ${windowPeriods})`);
+  if (!Number.isFinite(noiseSharePerPeriod) || noiseSharePerPeriod < 0 || noiseSharePerPeriod > B.maxNoiseShare) throw new ForecastInputError(`noiseSharePerPeriod must be a number from 0 to ${B.maxNoiseShare} (got ${noiseSharePerPeriod})`);
 }
 
 /**
