@@ -41,6 +41,8 @@ export interface Score {
   readonly survived: number;
   readonly noCoverage: number;
   readonly timeout: number;
+  /** Not run: inside a log call (bench/stryker/log-lines.js). */
+  readonly ignored: number;
   readonly invalid: number;
   /** Detected ÷ valid, as Stryker computes it; undefined when nothing valid was mutated. */
   readonly percent: number | undefined;
@@ -56,7 +58,14 @@ export function score(mutants: readonly ReportMutant[]): Score {
   const survived = count('Survived');
   const noCoverage = count('NoCoverage');
   const valid = killed + timeout + survived + noCoverage;
-  return { killed, survived, noCoverage, timeout, invalid: count('CompileError', 'RuntimeError', 'Ignored'), percent: valid === 0 ? undefined : (100 * (killed + timeout)) / valid };
+  const ignored = count('Ignored');
+  return { killed, survived, noCoverage, timeout, ignored, invalid: count('CompileError', 'RuntimeError'), percent: valid === 0 ? undefined : (100 * (killed + timeout)) / valid };
+}
+
+/** The score had the ignored mutants been run and survived: the lower bound the ignorer can hide. */
+export function scoreCountingIgnored(s: Score): number | undefined {
+  const valid = s.killed + s.timeout + s.survived + s.noCoverage + s.ignored;
+  return valid === 0 ? undefined : (100 * (s.killed + s.timeout)) / valid;
 }
 
 /** The source text a mutant replaced (lines and columns are 1-based, the end exclusive). */
@@ -73,6 +82,14 @@ const oneLine = (text: string, max = 70) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 const code = (text: string) => `\`${oneLine(text).replaceAll('`', "'")}\``;
+/** One sentence per folder with ignored mutants: its score had they all survived. */
+function ignoredBounds(folderScores: ReadonlyArray<readonly [string, Score]>): string[] {
+  const bounds = folderScores
+    .filter(([, s]) => s.ignored > 0)
+    .map(([folder, s]) => `\`${folder}\` ${scoreCountingIgnored(s)?.toFixed(1)} %`);
+  return bounds.length ? [`Counting every ignored mutant as survived instead: ${bounds.join(', ')}.`, ''] : [];
+}
+
 const pct = (s: Score) => (s.percent === undefined ? '—' : `${s.percent.toFixed(1)} %`);
 
 /** `tasks/resolve/resolve.ts` → `tasks/`; the folders the goals name. */
@@ -84,26 +101,29 @@ export function renderSummary(report: MutationReport, notes: readonly MutantNote
   const files = Object.keys(report.files).sort();
   const all = (filter: (file: string) => boolean) => files.filter(filter).flatMap((f) => report.files[f]?.mutants ?? []);
   const folders = [...new Set(files.map(topFolder))].sort();
-  const row = (name: string, s: Score, extra = '') => `| ${name} | ${pct(s)} | ${s.killed} | ${s.timeout} | ${s.survived} | ${s.noCoverage} | ${s.invalid} |${extra}`;
-  const header = '| | score | killed | timeout | survived | no coverage | not valid |';
-  const rule = '|---|---|---|---|---|---|---|';
+  const row = (name: string, s: Score, extra = '') => `| ${name} | ${pct(s)} | ${s.killed} | ${s.timeout} | ${s.survived} | ${s.noCoverage} | ${s.ignored} | ${s.invalid} |${extra}`;
+  const header = '| | score | killed | timeout | survived | no coverage | ignored | not valid |';
+  const rule = '|---|---|---|---|---|---|---|---|';
+  const folderScores = folders.map((folder) => [folder, score(all((f) => topFolder(f) === folder))] as const);
   const lines: string[] = [
     '# Mutation testing',
     '',
     'StrykerJS (`npm run mutate`) over `tasks/`, `workflows/` and `topology/`, each mutant run against the',
     'in-process tests that cover it (jest.stryker.config.js). Score = (killed + timeout) ÷ (killed + timeout +',
-    'survived + no coverage); "not valid" mutants (compile errors) do not count. Full report: mutation.json.',
+    'survived + no coverage); "not valid" mutants (compile errors) do not count. "Ignored" mutants sit inside a',
+    'log call (`logger.info/warn/error(…)`, bench/stryker/log-lines.js): a log line is read by people, not by',
+    'the pipeline, so they are not run. Full report: mutation.json.',
     '',
     `${header} goal |`,
     `${rule}---|`,
-    ...folders.map((folder) => {
-      const s = score(all((f) => topFolder(f) === folder));
+    ...folderScores.map(([folder, s]) => {
       const goal = GOALS[folder];
       const verdict = goal === undefined || s.percent === undefined ? '' : ` ≥ ${goal} %: ${s.percent >= goal ? 'met' : 'NOT met'}`;
       return row(`\`${folder}\``, s, `${verdict} |`);
     }),
     row('all', score(all(() => true)), ' |'),
     '',
+    ...ignoredBounds(folderScores),
     '## Per file',
     '',
     header,

@@ -1,4 +1,4 @@
-import { originalText, renderSummary, score, type MutationReport, type ReportMutant } from '../../bench/mutation-summary';
+import { originalText, renderSummary, score, scoreCountingIgnored, type MutationReport, type ReportMutant } from '../../bench/mutation-summary';
 
 const SOURCE = 'export const f = (a: number) => a + 1;\nexport const g = () => true;\n';
 
@@ -16,6 +16,7 @@ const report: MutationReport = {
         mutant('3', 'Timeout', 1, 33, 38),
         mutant('4', 'CompileError', 1, 33, 38),
         mutant('5', 'NoCoverage', 2, 24, 28, 'BooleanLiteral', 'false'),
+        mutant('7', 'Ignored', 2, 24, 28, 'BooleanLiteral', 'false'),
       ],
     },
     'topology/t.ts': { source: 'x', mutants: [mutant('6', 'Killed', 1, 1, 2)] },
@@ -24,7 +25,8 @@ const report: MutationReport = {
 
 describe('mutation summary', () => {
   it('scores detected over valid mutants, compile errors left out', () => {
-    expect(score(report.files['tasks/a.ts']!.mutants)).toEqual({ killed: 1, timeout: 1, survived: 1, noCoverage: 1, invalid: 1, percent: 50 });
+    expect(score(report.files['tasks/a.ts']!.mutants)).toEqual({ killed: 1, timeout: 1, survived: 1, noCoverage: 1, ignored: 1, invalid: 1, percent: 50 });
+    expect(scoreCountingIgnored(score(report.files['tasks/a.ts']!.mutants))).toBe(40);
     expect(score([]).percent).toBeUndefined();
   });
 
@@ -36,8 +38,9 @@ describe('mutation summary', () => {
   it('renders folder scores against their goals, each open mutant on a line with its note, and stale files', () => {
     const notes = [{ file: 'tasks/a.ts', mutator: 'BooleanLiteral', original: 'true', reason: 'g is only logged' }];
     const md = renderSummary(report, notes, (file) => (file === 'tasks/a.ts' ? SOURCE : 'changed'));
-    expect(md).toContain('| `tasks/` | 50.0 % | 1 | 1 | 1 | 1 | 1 | ≥ 85 %: NOT met |');
-    expect(md).toContain('| `topology/` | 100.0 % | 1 | 0 | 0 | 0 | 0 | ≥ 80 %: met |');
+    expect(md).toContain('| `tasks/` | 50.0 % | 1 | 1 | 1 | 1 | 1 | 1 | ≥ 85 %: NOT met |');
+    expect(md).toContain('| `topology/` | 100.0 % | 1 | 0 | 0 | 0 | 0 | 0 | ≥ 80 %: met |');
+    expect(md).toContain('Counting every ignored mutant as survived instead: `tasks/` 40.0 %.');
     expect(md).toContain('- L1 ArithmeticOperator (survived): `a + 1` → `a - 1` — not examined yet');
     expect(md).toContain('- L2 BooleanLiteral (no coverage): `true` → `false` — g is only logged');
     expect(md).toContain('`topology/t.ts` (stale)');
