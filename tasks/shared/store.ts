@@ -13,9 +13,9 @@ export interface Head {
   readonly height?: number;
 }
 
-/** S3 answers a missing key with 404: `NoSuchKey` on a GET, a bodiless `NotFound` on a HEAD. */
 function isNotFound(error: unknown): boolean {
-  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404;
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
 }
 
 export async function headObject(s3: S3Client, bucket: string, key: string): Promise<Head | undefined> {
