@@ -120,6 +120,16 @@ describe('reconcile runs', () => {
     expect(cloud.sfnMock.calls()).toHaveLength(0);
   });
 
+  it('judges an attempt the endpoint gave no failure location for on its output alone', async () => {
+    await resolve(request(1, 'a cat'), resolveDeps(cloud, clock));
+    const inferenceId = cloud.invocations[0]!.InferenceId!;
+    await cloud.updateItem(`inference#${inferenceId}`, 'inference', {}, ['failureLocation']);
+    clock.advance(60_000);
+    expect((await reconcile(undefined, deps())).outcomes).toEqual({ 'in-flight': 1 });
+    clock.advance((3600 + 900 + 120) * 1000);
+    expect((await reconcile(undefined, deps())).outcomes).toEqual({ retried: 1 });
+  });
+
   it('fails an attempt the endpoint never acknowledged, saying so, once no retry is left', async () => {
     const failed = cloud.openToken('token-1').catch((e: Error) => ({ failed: e.name, cause: e.message }));
     await resolve(request(1, 'a cat'), resolveDeps(cloud, clock));

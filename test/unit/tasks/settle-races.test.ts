@@ -102,6 +102,20 @@ describe('settle', () => {
     expect(await waiters()).toHaveLength(1);
   });
 
+  it('names a retry with a random UUID when no id generator is given, as the deployed function does', async () => {
+    const { newId: _generator, ...deps } = settleDeps(cloud, clock);
+    const [summary] = await complete(snsEvent(errorNotification(inferenceId, SERVER_ERROR)), deps);
+    expect(summary).toMatchObject({ outcome: 'retried', retryId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/) });
+    expect(cloud.invocations[1]!.InferenceId).toBe((summary as { retryId: string }).retryId);
+  });
+
+  it('fails rather than retries an attempt recorded without its model input (written before retries existed)', async () => {
+    await cloud.updateItem(`inference#${inferenceId}`, 'inference', {}, ['modelInput']);
+    const deps = completeDeps(cloud, clock);
+    expect(await complete(snsEvent(errorNotification(inferenceId, SERVER_ERROR)), deps)).toEqual([{ inferenceId, outcome: 'failed', completed: 1 }]);
+    expect(cloud.invocations).toHaveLength(1);
+  });
+
   it('keeps a waiter whose execution replaced its token while the attempt was being failed', async () => {
     const [waiter] = await waiters();
     cloud.afterSend('QueryCommand', async () => {
