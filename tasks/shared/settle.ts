@@ -155,7 +155,9 @@ async function retry(inference: InferenceItem, lease: LeaseItem, reason: string,
 /** How far apart the clocks of the function that marks a failure and the one that wrote a waiter may be. */
 export const CLOCK_SKEW_MS = 5_000;
 
-const FAILURE_METRICS: Record<string, string> = {
+type FailureError = typeof INFERENCE_FAILED | typeof INFERENCE_TIMED_OUT | typeof POST_PROCESSING_FAILED;
+
+const FAILURE_METRICS: Record<FailureError, string> = {
   [INFERENCE_FAILED]: 'InferenceFailures',
   [INFERENCE_TIMED_OUT]: 'InferenceTimeouts',
   [POST_PROCESSING_FAILED]: 'PostProcessingFailures',
@@ -165,7 +167,7 @@ const FAILURE_METRICS: Record<string, string> = {
  * Fails the waiters of this attempt. The lease is marked failed first (only while this attempt owns
  * it, otherwise the settlement is stale); waiters written after the mark belong to a new attempt.
  */
-async function failWaiters(inference: InferenceItem, error: string, cause: string, outcome: SettleOutcome, deps: SettleDeps): Promise<Settled> {
+async function failWaiters(inference: InferenceItem, error: FailureError, cause: string, outcome: SettleOutcome, deps: SettleDeps): Promise<Settled> {
   const { inferenceId, cacheKey } = inference;
   const markedAt = await failLease(deps.ddb, deps.config.tableName, cacheKey, inferenceId, deps.clock.now());
   if (markedAt === undefined) {
@@ -180,7 +182,7 @@ async function failWaiters(inference: InferenceItem, error: string, cause: strin
     if (await sendFailure(deps.sfn, waiter.taskToken, error, cause, deps.logger)) completed += 1;
     await deleteWaiter(waiter, deps);
   }
-  deps.metrics.addMetric(FAILURE_METRICS[error] ?? 'InferenceFailures', MetricUnit.Count, 1);
+  deps.metrics.addMetric(FAILURE_METRICS[error], MetricUnit.Count, 1);
   deps.logger.warn('inference failed', { inferenceId, cacheKey, error, cause, waiters: waiters.length });
   return { outcome, completed };
 }
