@@ -5,6 +5,10 @@
  * through AWS_ENDPOINT_URL_*; Step Functions, SageMaker and EventBridge answer as the recorded clients do.
  */
 import type { SucceededDetail } from '../../../events/image-generation-succeeded/schema';
+import type * as CompleteEntry from '../../../tasks/complete/handler';
+import type * as ReconcileEntry from '../../../tasks/reconcile/handler';
+import type * as ReportFailureEntry from '../../../tasks/report-failure/handler';
+import type * as ResolveEntry from '../../../tasks/resolve/handler';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -66,14 +70,14 @@ describe('the Lambda entry points', () => {
     saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
     Object.assign(process.env, vars);
     // The functions' own clients send to the recorded ones, which answer as the services do.
-    jest.spyOn(SFNClient.prototype, 'send').mockImplementation((command: never) => cloud.sfn.send(command));
-    jest.spyOn(SageMakerRuntimeClient.prototype, 'send').mockImplementation((command: never) => cloud.sagemaker.send(command));
-    jest.spyOn(EventBridgeClient.prototype, 'send').mockImplementation((command: never) => cloud.events.send(command));
+    jest.spyOn(SFNClient.prototype, 'send').mockImplementation(((command: never) => cloud.sfn.send(command)) as never);
+    jest.spyOn(SageMakerRuntimeClient.prototype, 'send').mockImplementation(((command: never) => cloud.sagemaker.send(command)) as never);
+    jest.spyOn(EventBridgeClient.prototype, 'send').mockImplementation(((command: never) => cloud.events.send(command)) as never);
     // Cold starts: each module reads its environment as it loads.
-    ({ handler: resolveHandler } = await import('../../../tasks/resolve/handler'));
-    ({ handler: completeHandler } = await import('../../../tasks/complete/handler'));
-    ({ handler: reconcileHandler } = await import('../../../tasks/reconcile/handler'));
-    ({ handler: reportFailureHandler } = await import('../../../tasks/report-failure/handler'));
+    resolveHandler = jest.requireActual<typeof ResolveEntry>('../../../tasks/resolve/handler').handler as typeof resolveHandler;
+    completeHandler = jest.requireActual<typeof CompleteEntry>('../../../tasks/complete/handler').handler as typeof completeHandler;
+    reconcileHandler = jest.requireActual<typeof ReconcileEntry>('../../../tasks/reconcile/handler').handler as typeof reconcileHandler;
+    reportFailureHandler = jest.requireActual<typeof ReportFailureEntry>('../../../tasks/report-failure/handler').handler as typeof reportFailureHandler;
   });
 
   afterAll(async () => {

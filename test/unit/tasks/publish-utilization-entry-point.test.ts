@@ -5,6 +5,11 @@
  */
 import type { CloudWatchClient as CloudWatch, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import type { SageMakerClient as SageMaker } from '@aws-sdk/client-sagemaker';
+import type * as Mock from 'aws-sdk-client-mock';
+import type * as CloudWatchModule from '@aws-sdk/client-cloudwatch';
+import type * as SageMakerModule from '@aws-sdk/client-sagemaker';
+import type * as PublisherEntry from '../../../tasks/publish-utilization/handler';
+import type * as Publisher from '../../../tasks/publish-utilization/publish-utilization';
 import type { PublishResult, PublishUtilizationConfig, PublishedUtilization } from '../../../tasks/publish-utilization/publish-utilization';
 
 const scheduled = new Date('2026-03-01T12:00:00Z');
@@ -55,15 +60,15 @@ interface Loaded {
 }
 
 /** A cold start with `vars` set: the SDK answers (aws-sdk-client-mock) as SageMaker and CloudWatch do. */
-async function coldStart(vars: Record<string, string>): Promise<Loaded> {
+function coldStart(vars: Record<string, string>): Loaded {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
   Object.assign(process.env, vars);
   try {
     let loaded: Loaded | undefined;
-    await jest.isolateModulesAsync(async () => {
-      const { mockClient } = await import('aws-sdk-client-mock');
-      const { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
-      const { DescribeEndpointCommand, SageMakerClient } = await import('@aws-sdk/client-sagemaker');
+    jest.isolateModules(() => {
+      const { mockClient } = jest.requireActual<typeof Mock>('aws-sdk-client-mock');
+      const { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } = jest.requireActual<typeof CloudWatchModule>('@aws-sdk/client-cloudwatch');
+      const { DescribeEndpointCommand, SageMakerClient } = jest.requireActual<typeof SageMakerModule>('@aws-sdk/client-sagemaker');
       const cw = mockClient(CloudWatchClient);
       const sm = mockClient(SageMakerClient);
       sm.on(DescribeEndpointCommand).resolves({
@@ -82,16 +87,16 @@ async function coldStart(vars: Record<string, string>): Promise<Loaded> {
         ],
       });
       cw.on(PutMetricDataCommand).resolves({});
-      const { handler } = await import('../../../tasks/publish-utilization/handler');
-      const core = await import('../../../tasks/publish-utilization/publish-utilization');
+      const { handler } = jest.requireActual<typeof PublisherEntry>('../../../tasks/publish-utilization/handler');
+      const core = jest.requireActual<typeof Publisher>('../../../tasks/publish-utilization/publish-utilization');
       loaded = {
         handler,
         publishUtilization: core.publishUtilization as Loaded['publishUtilization'],
         cloudwatch: new CloudWatchClient({}),
         sagemaker: new SageMakerClient({}),
-        queries: () => cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input as Record<string, unknown>),
-        puts: () => cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input as Record<string, unknown>),
-        described: () => sm.commandCalls(DescribeEndpointCommand).map((c) => c.args[0].input as Record<string, unknown>),
+        queries: () => cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input as unknown as Record<string, unknown>),
+        puts: () => cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input as unknown as Record<string, unknown>),
+        described: () => sm.commandCalls(DescribeEndpointCommand).map((c) => c.args[0].input as unknown as Record<string, unknown>),
       };
     });
     return loaded!;
@@ -105,7 +110,7 @@ async function coldStart(vars: Record<string, string>): Promise<Loaded> {
 
 describe('the publish-utilization entry point', () => {
   it('publishes what its environment configures, for the scheduled minute', async () => {
-    const loaded = await coldStart(env);
+    const loaded = coldStart(env);
     const result = (await loaded.handler({ 'detail-type': 'Scheduled Event', time: '2026-03-01T12:00:00Z' })) as PublishedUtilization;
 
     expect(loaded.described()).toEqual([{ EndpointName: 'imagegen-sdxl-entry' }]);
@@ -145,15 +150,15 @@ describe('the publish-utilization entry point', () => {
 
   it('without the optional variables: the whole backlog and the evaluated minute\'s arrivals count', async () => {
     const { DRAIN_SECONDS: _d, FORECAST_HORIZON_MINUTES: _h, FORECAST_WINDOW_MINUTES: _w, FORECAST_NOISE_SHARE: _n, ...required } = env;
-    const loaded = await coldStart({ ...required, DRAIN_SECONDS: '', FORECAST_HORIZON_MINUTES: '', FORECAST_WINDOW_MINUTES: '', FORECAST_NOISE_SHARE: '' });
+    const loaded = coldStart({ ...required, DRAIN_SECONDS: '', FORECAST_HORIZON_MINUTES: '', FORECAST_WINDOW_MINUTES: '', FORECAST_NOISE_SHARE: '' });
     const result = (await loaded.handler({ time: '2026-03-01T12:00:30Z' })) as PublishedUtilization;
     const { drainSeconds: _ds, forecast: _fc, ...plain } = expected;
     expect(result).toEqual(await loaded.publishUtilization(plain, { cloudwatch: loaded.cloudwatch, sagemaker: loaded.sagemaker, now: () => scheduled }));
     expect(result.forecastArrivals).toBe(10);
   });
 
-  it('fails its cold start naming a missing variable', async () => {
+  it('fails its cold start naming a missing variable', () => {
     const { CONCURRENCY_PER_INSTANCE: _c, ...rest } = env;
-    await expect(coldStart({ ...rest, CONCURRENCY_PER_INSTANCE: '' })).rejects.toThrow('environment variable CONCURRENCY_PER_INSTANCE is required but not set');
+    expect(() => coldStart({ ...rest, CONCURRENCY_PER_INSTANCE: '' })).toThrow('environment variable CONCURRENCY_PER_INSTANCE is required but not set');
   });
 });
