@@ -60,6 +60,18 @@ describe('the publisher reading CloudWatch', () => {
     expect(result).toMatchObject({ evaluatedMinute: minute(-4).toISOString(), arrivals: 36, inferenceSeconds: 5 });
   });
 
+  it('asks for each series to be returned, per minute, with the statistic the demand reads', async () => {
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    await publishUtilization(config, deps());
+    const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
+    // CloudWatch leaves a query with ReturnData false out of its answer.
+    expect(queries.map((q) => ({ id: q.Id, returned: q.ReturnData, period: q.MetricStat?.Period, stat: q.MetricStat?.Stat }))).toEqual([
+      { id: 'backlog', returned: true, period: 60, stat: 'Minimum' },
+      { id: 'arrivals', returned: true, period: 60, stat: 'Sum' },
+      { id: 'latency', returned: true, period: 60, stat: 'Average' },
+    ]);
+  });
+
   it('takes the latest latency at or before the evaluated minute, never one from a later minute', async () => {
     cloudwatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
