@@ -4,11 +4,13 @@
  * embedded-metric documents on stdout. S3 and DynamoDB are the local cloud's own (TestCloud), reached
  * through AWS_ENDPOINT_URL_*; Step Functions, SageMaker and EventBridge answer as the recorded clients do.
  */
+// First: the environment the handlers read as they load (cold start).
+import { BUS, ENDPOINT, savedEnv } from './entry-points-env';
 import type { SucceededDetail } from '../../../events/image-generation-succeeded/schema';
-import type * as CompleteEntry from '../../../tasks/complete/handler';
-import type * as ReconcileEntry from '../../../tasks/reconcile/handler';
-import type * as ReportFailureEntry from '../../../tasks/report-failure/handler';
-import type * as ResolveEntry from '../../../tasks/resolve/handler';
+import { handler as completeEntry } from '../../../tasks/complete/handler';
+import { handler as reconcileEntry } from '../../../tasks/reconcile/handler';
+import { handler as reportFailureEntry } from '../../../tasks/report-failure/handler';
+import { handler as resolveEntry } from '../../../tasks/resolve/handler';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -25,34 +27,17 @@ interface Emf {
   [field: string]: unknown;
 }
 
-const ENDPOINT = 'imagegen-sdxl-entry-points';
-const BUS = 'arn:aws:events:us-east-1:000000000000:event-bus/imagegen-entry-points';
 const SERVER_ERROR = 'ClientError: Received server error (500) from model. See the SageMaker Endpoint logs in your account for more information.';
-
-const env: Record<string, string> = {
-  IMAGES_BUCKET: defaultConfig.bucketName,
-  TABLE_NAME: defaultConfig.tableName,
-  ENDPOINT_NAME: ENDPOINT,
-  REQUEST_TTL_SECONDS: '3600',
-  INVOCATION_TIMEOUT_SECONDS: '900',
-  INFERENCE_RETRIES: '2',
-  RECONCILE_AFTER_SECONDS: '45',
-  MODEL_ID: defaultConfig.modelId,
-  SUPPORTED_SIZES: defaultConfig.supportedSizes.join(','),
-  EVENT_BUS_NAME: BUS,
-  // Powertools' dev mode (test/setup-env.ts) turns metrics off unless this says otherwise.
-  POWERTOOLS_METRICS_DISABLED: 'false',
-};
 
 describe('the Lambda entry points', () => {
   let cloud: TestCloud;
   let saved: Record<string, string | undefined>;
   let emitted: string[];
   let warned: unknown[][];
-  let resolveHandler: Handler<object, { outcome: string; inferenceId?: string }>;
-  let completeHandler: Handler<object, unknown[]>;
-  let reconcileHandler: Handler<object, { looked: number; outcomes: Record<string, number> }>;
-  let reportFailureHandler: Handler<object, unknown>;
+  const resolveHandler = resolveEntry as unknown as Handler<object, { outcome: string; inferenceId?: string }>;
+  const completeHandler = completeEntry as unknown as Handler<object, unknown[]>;
+  const reconcileHandler = reconcileEntry as unknown as Handler<object, { looked: number; outcomes: Record<string, number> }>;
+  const reportFailureHandler = reportFailureEntry as unknown as Handler<object, unknown>;
 
   const metricsOf = (doc: Emf) => Object.fromEntries(doc._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, [doc[m.Name], m.Unit]]));
 
@@ -66,18 +51,13 @@ describe('the Lambda entry points', () => {
     cloud = await TestCloud.start();
     const s3 = await cloud.s3.config.endpoint!();
     const ddb = await cloud.ddb.config.endpoint!();
-    const vars = { ...env, AWS_ENDPOINT_URL_S3: `${s3.protocol}//${s3.hostname}:${s3.port}`, AWS_ENDPOINT_URL_DYNAMODB: `${ddb.protocol}//${ddb.hostname}:${ddb.port}` };
-    saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    const vars = { AWS_ENDPOINT_URL_S3: `${s3.protocol}//${s3.hostname}:${s3.port}`, AWS_ENDPOINT_URL_DYNAMODB: `${ddb.protocol}//${ddb.hostname}:${ddb.port}` };
+    saved = { ...savedEnv, ...Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]])) };
     Object.assign(process.env, vars);
     // The functions' own clients send to the recorded ones, which answer as the services do.
     jest.spyOn(SFNClient.prototype, 'send').mockImplementation(((command: never) => cloud.sfn.send(command)) as never);
     jest.spyOn(SageMakerRuntimeClient.prototype, 'send').mockImplementation(((command: never) => cloud.sagemaker.send(command)) as never);
     jest.spyOn(EventBridgeClient.prototype, 'send').mockImplementation(((command: never) => cloud.events.send(command)) as never);
-    // Cold starts: each module reads its environment as it loads.
-    resolveHandler = jest.requireActual<typeof ResolveEntry>('../../../tasks/resolve/handler').handler as typeof resolveHandler;
-    completeHandler = jest.requireActual<typeof CompleteEntry>('../../../tasks/complete/handler').handler as typeof completeHandler;
-    reconcileHandler = jest.requireActual<typeof ReconcileEntry>('../../../tasks/reconcile/handler').handler as typeof reconcileHandler;
-    reportFailureHandler = jest.requireActual<typeof ReportFailureEntry>('../../../tasks/report-failure/handler').handler as typeof reportFailureHandler;
   });
 
   afterAll(async () => {
