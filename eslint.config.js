@@ -3,7 +3,7 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'out/', '.imagegen/', 'coverage/', 'bench/results/', '.stryker-tmp/', '**/*.js'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'out/', '.imagegen/', 'coverage/', 'bench/results/', '.stryker-tmp*/', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -87,8 +87,9 @@ function coldStart(vars: Record<string, string>): Loaded {
         ],
       });
       cw.on(PutMetricDataCommand).resolves({});
-      const { handler } = jest.requireActual<typeof PublisherEntry>('../../../tasks/publish-utilization/handler');
-      const core = jest.requireActual<typeof Publisher>('../../../tasks/publish-utilization/publish-utilization');
+      // Without a type argument, so jest's dependency scan (and `npm run mutate`) links this test to the entry point.
+      const { handler } = jest.requireActual('../../../tasks/publish-utilization/handler') as typeof PublisherEntry;
+      const core = jest.requireActual('../../../tasks/publish-utilization/publish-utilization') as typeof Publisher;
       loaded = {
         handler,
         publishUtilization: core.publishUtilization as Loaded['publishUtilization'],
