@@ -152,4 +152,9 @@ describe('a result that could not be published', () => {
     expect(result).toEqual({ code: 'InferenceFailed', message: 'model error' });
     expect(JSON.parse(cloud.published[0]!.Detail!)).toEqual({ requestId: 'r1', error: result });
   });
+
+  it('is not claimed for a state with an image but no cacheKey', async () => {
+    const result = await report({ image, detail: { requestId: 'r1' }, failure: { Error: 'InferenceFailed', Cause: 'model error' } });
+    expect(result).toEqual({ code: 'InferenceFailed', message: 'model error' });
+  });
 });
