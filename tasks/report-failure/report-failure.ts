@@ -72,10 +72,9 @@ export function mapFailure(failure: FailureInput['failure']): FailureReport {
 function causeMessage(cause: string | null | undefined): string {
   if (!cause) return '';
   try {
-    const parsed: unknown = JSON.parse(cause);
-    if (parsed && typeof parsed === 'object' && typeof (parsed as { errorMessage?: unknown }).errorMessage === 'string') {
-      return (parsed as { errorMessage: string }).errorMessage;
-    }
+    // Any other JSON value (a number, a string, null, an object without errorMessage) is free text too.
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown } | null;
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
   } catch {
     // Not JSON: the cause is the message.
   }
@@ -83,8 +82,8 @@ function causeMessage(cause: string | null | undefined): string {
 }
 
 function readable(detail: unknown): Pick<FailedDetail, 'requestId' | 'metadata'> {
-  if (!detail || typeof detail !== 'object') return {};
-  const { requestId, metadata } = detail as { requestId?: unknown; metadata?: unknown };
+  // Destructuring a string or a number yields neither field, so only null and undefined need a stand-in.
+  const { requestId, metadata } = (detail ?? {}) as { requestId?: unknown; metadata?: unknown };
   const out: { requestId?: string; metadata?: FailedDetail['metadata'] & object } = {};
   if (typeof requestId === 'string' && requestId.length > 0 && requestId.length <= 256) out.requestId = requestId;
   if (
@@ -99,8 +98,8 @@ function readable(detail: unknown): Pick<FailedDetail, 'requestId' | 'metadata'>
 }
 
 /** Notify's input is Resolve's result: a success detail carries its cache key and image. */
-function isUnpublishedResult(input: FailureInput | undefined): boolean {
-  return typeof input?.cacheKey === 'string' && typeof input.image === 'object' && input.image !== null;
+function isUnpublishedResult(input: FailureInput): boolean {
+  return typeof input.cacheKey === 'string' && typeof input.image === 'object' && input.image !== null;
 }
 
 /** The image exists and is cached, but its success event could not be put on the bus. */
@@ -113,8 +112,8 @@ export function unpublishedResult(input: FailureInput): FailureReport {
 
 export async function reportFailure(input: FailureInput, deps: ReportFailureDeps): Promise<FailureReport> {
   const unpublished = isUnpublishedResult(input);
-  const report = unpublished ? unpublishedResult(input) : mapFailure(input?.failure);
-  const detail: FailedDetail = { ...readable(unpublished ? input : input?.detail), error: report };
+  const report = unpublished ? unpublishedResult(input) : mapFailure(input.failure);
+  const detail: FailedDetail = { ...readable(unpublished ? input : input.detail), error: report };
   const out = await deps.events.send(
     new PutEventsCommand({
       Entries: [

@@ -40,9 +40,8 @@ export function isRetryableSdkError(error: unknown): boolean {
   if (e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
-  return ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'SlowDown', 'ServiceUnavailable', 'InternalFailure'].includes(
-    e.name ?? '',
-  );
+  // Throttling comes as a 400; SlowDown, ServiceUnavailable and InternalFailure always carry their 5xx status.
+  return ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'].includes(e.name ?? '');
 }
 
 /** Rethrows retryable SDK errors as `TransientError` (so the workflow retries them); others unchanged. */
