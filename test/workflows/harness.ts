@@ -13,6 +13,19 @@ import type { TestCloud } from './test-cloud';
 
 export const silentLogger: LogSink = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** A logger that keeps each line (level, message, context) for a test to read. */
+export class LogRecorder {
+  readonly lines: { level: 'info' | 'warn' | 'error'; message: string; context?: Record<string, unknown> }[] = [];
+  readonly sink: LogSink = {
+    info: (message: string, context?: Record<string, unknown>) => void this.lines.push({ level: 'info', message, ...(context && { context }) }),
+    warn: (message: string, context?: Record<string, unknown>) => void this.lines.push({ level: 'warn', message, ...(context && { context }) }),
+    error: (message: string, context?: Record<string, unknown>) => void this.lines.push({ level: 'error', message, ...(context && { context }) }),
+  } as unknown as LogSink;
+  levels(): string[] {
+    return this.lines.map((l) => l.level);
+  }
+}
+
 export class MetricsRecorder implements MetricsSink {
   readonly metrics: { name: string; value: number }[] = [];
   readonly dimensions: Record<string, string> = {};

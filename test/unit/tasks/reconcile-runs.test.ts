@@ -4,24 +4,11 @@
  */
 import { loadSample } from '../../../events/samples';
 import { LOOK_BUDGET_MS, PAGE_SIZE, reconcile } from '../../../tasks/reconcile/reconcile';
-import type { LogSink } from '../../../tasks/shared/observability';
 import { resolve } from '../../../tasks/resolve/resolve';
 import { TestCloud } from '../../workflows/test-cloud';
-import { MetricsRecorder, TestClock, finishLastInference, resolveDeps, settleDeps } from '../../workflows/harness';
+import { LogRecorder, MetricsRecorder, TestClock, finishLastInference, resolveDeps, settleDeps } from '../../workflows/harness';
 
 const AT = '2026-01-01T12:00:10.000Z';
-
-class LogRecorder {
-  readonly lines: { level: string; message: string }[] = [];
-  readonly sink = {
-    info: (message: string) => void this.lines.push({ level: 'info', message }),
-    warn: (message: string) => void this.lines.push({ level: 'warn', message }),
-    error: (message: string) => void this.lines.push({ level: 'error', message }),
-  } as unknown as LogSink;
-  levels(): string[] {
-    return this.lines.map((l) => l.level);
-  }
-}
 
 describe('reconcile runs', () => {
   let cloud: TestCloud;
