@@ -10,7 +10,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function readForecastConfig(env: Env = process.env): ForecastOptions | undefined {
   const names = ['FORECAST_HORIZON_MINUTES', 'FORECAST_WINDOW_MINUTES', 'FORECAST_NOISE_SHARE'] as const;
-  const set = names.filter((name) => env[name] !== undefined && env[name]?.trim() !== '');
+  const set = names.filter((name) => (env[name]?.trim() ?? '') !== '');
   if (set.length === 0) return undefined;
   if (set.length < names.length) throw new ConfigError(`environment variables ${names.join(', ')} go together: ${names.filter((n) => !set.includes(n)).join(', ')} not set`);
   const horizonPeriods = requirePositiveNumber('FORECAST_HORIZON_MINUTES', env);
