@@ -106,7 +106,8 @@ describe('endpointScalingPolicies (imagegen topology)', () => {
       [null, -0.4, -90],
     ]);
     expect(p.alarm).toMatchObject({ name: `${spec.name}-low-utilization`, threshold: 0.48, comparisonOperator: 'LessThanThreshold', evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'notBreaching' });
-    expect(p.alarm.expression?.expression).toBe('IF(FILL(instances, REPEAT) >= 2, utilization, 0.48)');
+    // The id the alarm returns its data under (CloudWatch refuses an empty one) and the label its graph shows.
+    expect(p.alarm.expression).toEqual({ id: 'lowUtilization', expression: 'IF(FILL(instances, REPEAT) >= 2, utilization, 0.48)', label: 'Utilization while scale-in by steps may act' });
     expect(p.alarm.metrics.map((m) => [m.id, m.namespace, m.metricName, m.stat, m.dimensions.map((d) => d.name)])).toEqual([
       ['utilization', 'ImageGen', 'UtilizationRate', 'Average', ['EndpointName']],
       ['instances', '/aws/sagemaker/Endpoints', 'CPUUtilization', 'SampleCount', ['EndpointName', 'VariantName']],
