@@ -3,6 +3,7 @@
  * what happened and carries the ids to look it up by (requestId, cacheKey, inferenceId). Warnings
  * mark what was dropped or worked around; the rest are info.
  */
+import { InvokeEndpointAsyncCommand, ServiceUnavailable } from '@aws-sdk/client-sagemaker-runtime';
 import { TaskTimedOut, SendTaskFailureCommand, SendTaskSuccessCommand, TaskDoesNotExist } from '@aws-sdk/client-sfn';
 import { loadSample } from '../../../events/samples';
 import { complete } from '../../../tasks/complete/complete';
@@ -19,12 +20,15 @@ import {
   finishLastInference,
   reportDeps,
   resolveDeps,
+  settleConfig,
   settleDeps,
   snsEvent,
   successNotification,
 } from '../../workflows/harness';
 
 const EXEC = 'arn:aws:states:us-east-1:000000000000:execution:imagegen-request:e1';
+const SERVER_ERROR = 'ClientError: Received server error (500) from model. See the SageMaker Endpoint logs in your account for more information.';
+const CLIENT_ERROR = 'ClientError: Received client error (400) from model with message "bad input". See the SageMaker Endpoint logs in your account for more information.';
 const input = (requestId: string, token: string, exec = EXEC): ResolveInput => {
   const event = loadSample('image-generation-requested', 'minimal');
   return { event: { ...event, detail: { requestId, prompt: 'a cat' } }, taskToken: token, executionArn: exec } as ResolveInput;
@@ -135,5 +139,71 @@ describe('operator log lines', () => {
       { level: 'info', message: 'task token already closed', context: { error: 'TaskTimedOut' } },
       { level: 'info', message: 'task token already closed', context: { error: 'TaskDoesNotExist' } },
     ]);
+  });
+
+  describe('settling a failed inference', () => {
+    let cacheKey: string;
+    let inferenceId: string;
+    /** A failure notification whose failure object holds the model's response, so the reason is read whole. */
+    const fail = async (reason: string) => {
+      const item = (await cloud.item(`inference#${inferenceId}`, 'inference'))!;
+      await cloud.putObject(String(item.failureLocation), 'model said no');
+      return complete(snsEvent(errorNotification(inferenceId, reason), 'imagegen-inference-failed'), settling());
+    };
+
+    beforeEach(async () => {
+      cacheKey = (await resolve(input('r1', 'token-1'), resolveDeps(cloud, clock))).cacheKey;
+      inferenceId = cloud.invocations[0]!.InferenceId!;
+      void cloud.openToken('token-1').catch(() => undefined);
+    });
+
+    it('warns of each retry: which attempt failed, the new one, how many of how many, and why', async () => {
+      const [summary] = await fail(SERVER_ERROR);
+      const retryId = (summary as { retryId: string }).retryId;
+      expect(logs.lines).toEqual([
+        {
+          level: 'warn',
+          message: 'inference failed, retrying',
+          context: { inferenceId, retryId, attempt: 2, of: 1 + settleConfig.inferenceRetries, cacheKey, reason: `${SERVER_ERROR} (model response: model said no)` },
+        },
+      ]);
+    });
+
+    it('logs an error when the endpoint refuses the retry, which is left to the reconciler', async () => {
+      cloud.sagemakerMock.on(InvokeEndpointAsyncCommand).rejects(new ServiceUnavailable({ message: 'Service Unavailable', $metadata: { httpStatusCode: 503 } }));
+      const [summary] = await fail(SERVER_ERROR);
+      const retryId = (summary as { retryId: string }).retryId;
+      expect(logs.lines.map((l) => [l.level, l.message])).toEqual([
+        ['error', 'could not start the retry'],
+        ['warn', 'inference failed, retrying'],
+      ]);
+      expect(logs.lines[0]!.context).toEqual({ inferenceId: retryId, cacheKey, error: expect.stringContaining('Service Unavailable') });
+    });
+
+    it('warns of a failed image with its error, cause and the waiters told', async () => {
+      await fail(CLIENT_ERROR);
+      expect(logs.lines).toEqual([
+        {
+          level: 'warn',
+          message: 'inference failed',
+          context: { inferenceId, cacheKey, error: 'InferenceFailed', cause: `${CLIENT_ERROR} (model response: model said no)`, waiters: 1 },
+        },
+      ]);
+    });
+
+    it('says when it ignores the end of an attempt whose image moved on to a newer one', async () => {
+      await cloud.updateItem(`image#${cacheKey}`, 'lease', { inferenceId: 'a-newer-attempt' });
+      await fail(CLIENT_ERROR);
+      expect(logs.lines).toEqual([{ level: 'info', message: 'ignoring the end of a superseded attempt', context: { inferenceId, cacheKey } }]);
+    });
+
+    it('says when another settlement moved the image on before its retry could', async () => {
+      // Between writing the retry's attempt and moving the lease to it.
+      cloud.afterSend('PutCommand', async (i) => {
+        if ((i.Item as { sk?: string }).sk === 'inference') await cloud.updateItem(`image#${cacheKey}`, 'lease', { inferenceId: 'a-newer-attempt' });
+      });
+      await fail(SERVER_ERROR);
+      expect(logs.lines).toEqual([{ level: 'info', message: 'another settlement already handled this attempt', context: { inferenceId, cacheKey } }]);
+    });
   });
 });
