@@ -290,7 +290,7 @@ export const ref = {
 };
 
 export function isRef(value: EnvValue): value is Ref {
-  return typeof value === 'object' && value !== null && 'kind' in value;
+  return typeof value !== 'string';
 }
 
 /** Looks a resource up by kind and name, failing loudly on a dangling reference. */

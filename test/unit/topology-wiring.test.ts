@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventMatchesPattern } from '../../local/events/pattern';
 import { loadSample } from '../../events/samples';
-import { containerEnvironment, defaultConfig, imagegenTopology } from '../../topology/imagegen-topology';
-import { InstanceTypeError, neuronInstanceType } from '../../topology/instance-types';
+import { requireSizes } from '../../tasks/shared/config';
+import { containerEnvironment, defaultConfig, deriveConcurrency, imagegenTopology, names, prefixes } from '../../topology/imagegen-topology';
+import { InstanceTypeError, NEURON_INSTANCE_TYPES, modelCopiesPerInstance, neuronInstanceType } from '../../topology/instance-types';
 import { DefinitionValueError, findResource, renderDefinitionValues } from '../../topology/topology';
 
 const root = join(__dirname, '..', '..');
@@ -60,6 +61,44 @@ describe('the topology', () => {
     expect(error).toBeInstanceOf(InstanceTypeError);
     expect(name).toBe('InstanceTypeError');
     expect(message).toBe('instance type "ml.g5.xlarge" is not an Inferentia2 type the model is compiled for: use one of ml.inf2.xlarge, ml.inf2.8xlarge, ml.inf2.24xlarge, ml.inf2.48xlarge');
+  });
+
+  it.each([
+    ['ml.inf2.xlarge', 1, 2],
+    ['ml.inf2.8xlarge', 2, 1],
+    ['ml.inf2.24xlarge', 4, 3],
+    ['ml.inf2.48xlarge', 2, 12],
+    ['ml.inf2.48xlarge', 24, 1],
+  ])('%s with %i NeuronCores per model copy holds %i copies', (instanceType, cores, copies) => {
+    expect(modelCopiesPerInstance(instanceType, cores)).toBe(copies);
+  });
+
+  it.each([0, -2, 1.5, 5])('refuses %s NeuronCores per model copy on ml.inf2.24xlarge, naming both', (cores) => {
+    const { error, message } = failure(() => modelCopiesPerInstance('ml.inf2.24xlarge', cores));
+    expect(error).toBeInstanceOf(InstanceTypeError);
+    expect(message).toBe(`${cores} NeuronCores per model copy does not divide the 12 NeuronCores of ml.inf2.24xlarge`);
+  });
+
+  it('gives the endpoint the model volume on every Inferentia2 type (all EBS-only, so SageMaker accepts VolumeSizeInGB)', () => {
+    for (const instanceType of Object.keys(NEURON_INSTANCE_TYPES)) {
+      const [endpoint] = imagegenTopology(deriveConcurrency({ ...defaultConfig, instanceType })).endpoints;
+      expect([instanceType, endpoint!.startup.volumeSizeGb]).toEqual([instanceType, defaultConfig.modelVolumeSizeGb]);
+    }
+  });
+
+  it('hands Resolve every supported size, in a list its configuration reads back', () => {
+    const supportedSizes = ['1024x1024', '768x1344', '1344x768'];
+    const resolve = findResource(imagegenTopology({ ...defaultConfig, supportedSizes }), 'functions', names.resolveFunction);
+    expect(requireSizes('SUPPORTED_SIZES', resolve.environment as Record<string, string>)).toEqual(supportedSizes);
+  });
+
+  it('lets staged inputs and async outputs expire after 7 days and failure objects after 30', () => {
+    const [bucket] = imagegenTopology().buckets;
+    expect(bucket!.lifecycle).toEqual([
+      { prefix: prefixes.inputs, days: 7 },
+      { prefix: prefixes.asyncOutput, days: 7 },
+      { prefix: prefixes.asyncFailures, days: 30 },
+    ]);
   });
 });
 
