@@ -25,7 +25,7 @@ export type CompleteSummary =
 
 export async function complete(event: SNSEvent, deps: CompleteDeps): Promise<CompleteSummary[]> {
   const summaries: CompleteSummary[] = [];
-  for (const record of event.Records ?? []) {
+  for (const record of event.Records) {
     const message = parseMessage(record.Sns.Message);
     if (message.kind === 'test') {
       // Sent after every deployment and capacity change; throwing would retry it into the DLQ.
