@@ -78,7 +78,6 @@ export function imageRef(bucket: string, key: string, format: ImageFormat, width
 
 /** The distinct renditions (by key) of several lists, in first-seen order. */
 export function unionRenditions(cacheKey: string, lists: readonly (readonly Rendition[])[]): Rendition[] {
-  const seen = new Map<string, Rendition>();
-  for (const list of lists) for (const r of list) if (!seen.has(renditionKey(cacheKey, r))) seen.set(renditionKey(cacheKey, r), r);
-  return [...seen.values()];
+  // Renditions with one key are equal (the key spells out width, quality and format); a Map keeps the first one's place.
+  return [...new Map(lists.flat().map((r) => [renditionKey(cacheKey, r), r] as const)).values()];
 }

@@ -13,9 +13,13 @@ export interface Head {
   readonly height?: number;
 }
 
+/**
+ * The object is absent: `NotFound` (a HEAD's 404 has no body to name it) or `NoSuchKey`. A missing
+ * bucket (`NoSuchBucket`, also 404) is a deployment fault, not a cache miss, and reaches the caller.
+ */
 function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+  const name = (error as { name?: unknown } | undefined)?.name;
+  return name === 'NotFound' || name === 'NoSuchKey';
 }
 
 export async function headObject(s3: S3Client, bucket: string, key: string): Promise<Head | undefined> {

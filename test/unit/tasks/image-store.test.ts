@@ -57,6 +57,10 @@ describe('findBytes', () => {
     await cloud.putObject(`s3://${BUCKET}/f.out`, 'failure text');
     await expect(findBytes(failing(cloud.s3, 'GetObjectCommand', s3SlowDown), BUCKET, 'f.out')).rejects.toMatchObject({ name: 'SlowDown' });
   });
+
+  it('passes on a missing bucket (a deployment fault, though S3 answers it with 404 too)', async () => {
+    await expect(findBytes(cloud.s3, 'imagegen-no-such-bucket', 'f.out')).rejects.toMatchObject({ name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } });
+  });
 });
 
 describe('parseS3Uri', () => {
