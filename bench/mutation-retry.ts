@@ -5,7 +5,7 @@
  * so after adding tests the survivors (and the uncovered) are worth running afresh. With
  * `--timeouts`, timeouts too: a mutant that timed out on a busy machine may be killed on a quiet one.
  *
- *   npx tsx bench/mutation-retry.ts [--timeouts] [incremental.json]
+ *   npx tsx bench/mutation-retry.ts [--timeouts] [incremental.json]   (default: stryker.config.json's incrementalFile)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +30,8 @@ export function forgetVerdicts(report: IncrementalReport, statuses: readonly str
 function main(): void {
   const args = process.argv.slice(2);
   const statuses = ['Survived', 'NoCoverage', ...(args.includes('--timeouts') ? ['Timeout'] : [])];
-  const file = args.find((a) => !a.startsWith('--')) ?? join(__dirname, '..', 'bench/results/mutation-incremental.json');
+  const root = join(__dirname, '..');
+  const file = args.find((a) => !a.startsWith('--')) ?? join(root, (JSON.parse(readFileSync(join(root, 'stryker.config.json'), 'utf8')) as { incrementalFile: string }).incrementalFile);
   const report = JSON.parse(readFileSync(file, 'utf8')) as IncrementalReport;
   const forgotten = forgetVerdicts(report, statuses);
   writeFileSync(file, JSON.stringify(report));

@@ -13,14 +13,13 @@ import type { TestCloud } from './test-cloud';
 
 export const silentLogger: LogSink = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+type LogLevel = keyof LogSink;
+
 /** A logger that keeps each line (level, message, context) for a test to read. */
 export class LogRecorder {
-  readonly lines: { level: 'info' | 'warn' | 'error'; message: string; context?: Record<string, unknown> }[] = [];
-  readonly sink: LogSink = {
-    info: (message: string, context?: Record<string, unknown>) => void this.lines.push({ level: 'info', message, ...(context && { context }) }),
-    warn: (message: string, context?: Record<string, unknown>) => void this.lines.push({ level: 'warn', message, ...(context && { context }) }),
-    error: (message: string, context?: Record<string, unknown>) => void this.lines.push({ level: 'error', message, ...(context && { context }) }),
-  } as unknown as LogSink;
+  readonly lines: { level: LogLevel; message: string; context?: Record<string, unknown> }[] = [];
+  private readonly keep = (level: LogLevel) => (message: string, context?: Record<string, unknown>) => void this.lines.push({ level, message, ...(context && { context }) });
+  readonly sink = { info: this.keep('info'), warn: this.keep('warn'), error: this.keep('error') } as unknown as LogSink;
   levels(): string[] {
     return this.lines.map((l) => l.level);
   }
